@@ -91,9 +91,15 @@ class SleepAwaiter {
   Wakeup wakeup_;
 };
 
-inline SleepAwaiter sleep_until(Executor& ex, MonoTime when) { return SleepAwaiter(ex, when); }
-inline SleepAwaiter sleep_for(Executor& ex, Duration d) { return SleepAwaiter(ex, ex.now() + d); }
+inline SleepAwaiter sleep_until(Executor& ex, MonoTime when) {
+  return SleepAwaiter(ex, when);
+}
+inline SleepAwaiter sleep_for(Executor& ex, Duration d) {
+  return SleepAwaiter(ex, ex.now() + d);
+}
 // Yields to other ready work scheduled at the current time.
-inline SleepAwaiter yield_now(Executor& ex) { return SleepAwaiter(ex, ex.now()); }
+inline SleepAwaiter yield_now(Executor& ex) {
+  return SleepAwaiter(ex, ex.now());
+}
 
 }  // namespace lafs

@@ -6,7 +6,9 @@ namespace lafs {
 
 namespace {
 
-detail::ScopeTask run_in_scope(Task<void> task) { co_await std::move(task); }
+detail::ScopeTask run_in_scope(Task<void> task) {
+  co_await std::move(task);
+}
 
 }  // namespace
 

@@ -113,6 +113,7 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
 
   // The error; OK if this holds a value.
   Status status() const { return ok() ? Status::ok() : std::get<1>(v_); }
@@ -122,8 +123,7 @@ class [[nodiscard]] Result {
  private:
   void check_ok() const {
     if (!ok()) [[unlikely]] {
-      detail::assert_fail("Result::ok()", __FILE__, __LINE__,
-                          std::get<1>(v_).to_string().c_str());
+      detail::assert_fail("Result::ok()", __FILE__, __LINE__, std::get<1>(v_).to_string().c_str());
     }
   }
   std::variant<T, Status> v_;
@@ -135,14 +135,14 @@ class [[nodiscard]] Result {
 #define LAFS_CONCAT_INNER(a, b) a##b
 #define LAFS_CONCAT(a, b) LAFS_CONCAT_INNER(a, b)
 
-#define LAFS_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::lafs::Status lafs_status_ = (expr);       \
+#define LAFS_RETURN_IF_ERROR(expr)                  \
+  do {                                              \
+    ::lafs::Status lafs_status_ = (expr);           \
     if (!lafs_status_.is_ok()) return lafs_status_; \
   } while (0)
 
-#define LAFS_CO_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::lafs::Status lafs_status_ = (expr);          \
+#define LAFS_CO_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::lafs::Status lafs_status_ = (expr);              \
     if (!lafs_status_.is_ok()) co_return lafs_status_; \
   } while (0)

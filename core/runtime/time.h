@@ -39,9 +39,15 @@ using WallTime = WallClockTag::time_point;  // nanoseconds since the Unix epoch
 inline std::int64_t to_unix_seconds(WallTime t) {
   return std::chrono::duration_cast<seconds>(t.time_since_epoch()).count();
 }
-inline WallTime from_unix_seconds(std::int64_t s) { return WallTime(seconds(s)); }
+inline WallTime from_unix_seconds(std::int64_t s) {
+  return WallTime(seconds(s));
+}
 
-constexpr std::int64_t to_ns(Duration d) { return d.count(); }
-inline double to_seconds_f(Duration d) { return static_cast<double>(d.count()) / 1e9; }
+constexpr std::int64_t to_ns(Duration d) {
+  return d.count();
+}
+inline double to_seconds_f(Duration d) {
+  return static_cast<double>(d.count()) / 1e9;
+}
 
 }  // namespace lafs

@@ -65,14 +65,14 @@ inline Task<void> when_all(Executor& ex, std::vector<Task<void>> tasks) {
 // Runs `task` until `deadline`; if it has not finished by then it is cancelled (its frame
 // destroyed) and the result is a Timeout error naming `what`. T is Status or Result<U>.
 template <typename T>
-  requires std::constructible_from<T, Status>
-Task<T> with_deadline(Executor& ex, MonoTime deadline, Task<T> task, std::string what) {
+requires std::constructible_from<T, Status> Task<T> with_deadline(Executor& ex, MonoTime deadline,
+                                                                  Task<T> task, std::string what) {
   std::optional<T> out;
   {
     Scope scope(ex);
     scope.spawn(detail::store_first(std::move(task), &out));
-    scope.spawn(detail::store_after<T>(&ex, deadline, &out,
-                                       timeout_error(what + ": deadline passed")));
+    scope.spawn(
+        detail::store_after<T>(&ex, deadline, &out, timeout_error(what + ": deadline passed")));
     co_await scope.wait_until_at_most(1);
   }
   LAFS_ASSERT(out.has_value());
@@ -80,8 +80,8 @@ Task<T> with_deadline(Executor& ex, MonoTime deadline, Task<T> task, std::string
 }
 
 template <typename T>
-  requires std::constructible_from<T, Status>
-Task<T> with_timeout(Executor& ex, Duration timeout, Task<T> task, std::string what) {
+requires std::constructible_from<T, Status> Task<T> with_timeout(Executor& ex, Duration timeout,
+                                                                 Task<T> task, std::string what) {
   return with_deadline(ex, ex.now() + timeout, std::move(task), std::move(what));
 }
 

@@ -10,6 +10,7 @@ TraceDigest::TraceDigest() {
 }
 
 void TraceDigest::add_bytes(const std::uint8_t* data, std::size_t n) {
+  if (n == 0) return;
   if (n > buf_.size() / 2) {
     flush();
     crypto_generichash_update(&state_, data, n);

@@ -18,7 +18,9 @@ namespace {
 
 using sim::SimLoop;
 
-Task<int> add_one(int x) { co_return x + 1; }
+Task<int> add_one(int x) {
+  co_return x + 1;
+}
 
 Task<int> chain(int depth) {
   int v = 0;
@@ -187,7 +189,7 @@ TEST(Event, CancelledWaiterIsNotResumed) {
     Scope scope(loop);
     scope.spawn(wait_event(&e, &log, "gone"));
     loop.run();
-    e.set();  // wake-up scheduled...
+    e.set();         // wake-up scheduled...
     scope.cancel();  // ...then the frame is destroyed: the wake-up must be dropped
   }
   loop.run();

@@ -1,0 +1,135 @@
+// SimKv keeps only the current map plus, for each unsynced batch, what it overwrote: a crash
+// rolls back a suffix of those batches, newest first.
+#include "net/sim/sim_kv.h"
+
+#include <utility>
+
+#include "core/runtime/executor.h"
+
+namespace lafs::sim {
+
+SimKv::SimKv(SimLoop& loop, SimRandom random, SimKvOptions options)
+    : SimKv(&loop, random, options) {}
+
+SimKv::SimKv(SimRandom random, SimKvOptions options) : SimKv(nullptr, random, options) {
+  LAFS_ASSERT_MSG(options_.read_latency == Duration::zero() &&
+                      options_.write_latency == Duration::zero() &&
+                      options_.sync_latency == Duration::zero(),
+                  "SimKv: latencies need a SimLoop");
+}
+
+SimKv::SimKv(SimLoop* loop, SimRandom random, SimKvOptions options)
+    : loop_(loop), random_(random), options_(options) {
+  LAFS_ASSERT(options_.crash_keep_weight >= 0);
+  LAFS_ASSERT(options_.crash_drop_weight >= 0);
+  LAFS_ASSERT(options_.crash_tear_weight >= 0);
+  LAFS_ASSERT_MSG(
+      options_.crash_keep_weight + options_.crash_drop_weight + options_.crash_tear_weight > 0,
+      "SimKvOptions: every crash weight is zero");
+  LAFS_ASSERT(options_.unsynced_batches_max > 0);
+}
+
+Task<Status> SimKv::begin_call(Duration latency) {
+  const std::uint64_t epoch = epoch_;
+  if (latency > Duration::zero()) co_await sleep_for(*loop_, latency);
+  co_return check_call(epoch);
+}
+
+Status SimKv::check_call(std::uint64_t epoch) {
+  if (epoch != epoch_) return io_error("kv store crashed");
+  if (fail_next_count_ > 0) {
+    --fail_next_count_;
+    return Status(fail_next_code_, "injected fault");
+  }
+  if (options_.io_error_probability > 0 && random_.chance(options_.io_error_probability)) {
+    return io_error("injected I/O error");
+  }
+  return Status::ok();
+}
+
+Task<Result<std::optional<std::string>>> SimKv::get(std::string key) {
+  LAFS_CO_RETURN_IF_ERROR(co_await begin_call(options_.read_latency));
+  auto it = map_.find(key);
+  if (it == map_.end()) co_return std::optional<std::string>();
+  co_return std::optional<std::string>(it->second);
+}
+
+Task<Status> SimKv::write(WriteBatch batch, bool sync) {
+  const Duration latency = options_.write_latency + (sync ? options_.sync_latency : Duration{0});
+  LAFS_CO_RETURN_IF_ERROR(co_await begin_call(latency));
+  Undo undo = apply(batch);
+  if (sync) {
+    unsynced_.clear();  // a synced write syncs the log up to it, as RocksDB's does
+  } else {
+    unsynced_.push_back(std::move(undo));
+    if (unsynced_.size() > options_.unsynced_batches_max) unsynced_.pop_front();
+  }
+  co_return Status::ok();
+}
+
+Task<Result<std::vector<KeyValue>>> SimKv::scan(std::string begin, std::string end,
+                                                std::size_t limit) {
+  if (limit == 0 || limit > kKvScanLimitMax) {
+    co_return invalid_argument("scan limit " + std::to_string(limit) + " not in 1.." +
+                               std::to_string(kKvScanLimitMax));
+  }
+  LAFS_CO_RETURN_IF_ERROR(co_await begin_call(options_.read_latency));
+  std::vector<KeyValue> out;
+  for (auto it = map_.lower_bound(begin); it != map_.end() && out.size() < limit; ++it) {
+    if (!end.empty() && it->first >= end) break;
+    out.emplace_back(it->first, it->second);
+  }
+  co_return out;
+}
+
+SimKv::Undo SimKv::apply(const WriteBatch& batch) {
+  Undo undo;
+  undo.reserve(batch.size());
+  for (const WriteBatch::Op& op : batch.ops()) {
+    auto it = map_.find(op.key);
+    if (it == map_.end()) {
+      undo.emplace_back(op.key, std::nullopt);
+      if (!op.is_delete) map_.emplace(op.key, op.value);
+    } else {
+      undo.emplace_back(op.key, std::move(it->second));
+      if (op.is_delete) {
+        map_.erase(it);
+      } else {
+        it->second = op.value;
+      }
+    }
+  }
+  return undo;
+}
+
+void SimKv::roll_back(const Undo& undo) {
+  for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+    if (it->second.has_value()) {
+      map_.insert_or_assign(it->first, *it->second);
+    } else {
+      map_.erase(it->first);
+    }
+  }
+}
+
+void SimKv::crash() {
+  ++epoch_;
+  const std::size_t n = unsynced_.size();
+  std::size_t kept = n;
+  if (n > 0) {
+    const double keep = options_.crash_keep_weight;
+    const double drop = options_.crash_drop_weight;
+    const double x = random_.next_double() * (keep + drop + options_.crash_tear_weight);
+    if (x >= keep) kept = x < keep + drop ? 0 : random_.uniform(n + 1);
+  }
+  for (std::size_t i = n; i > kept; --i) roll_back(unsynced_[i - 1]);
+  unsynced_.clear();
+}
+
+void SimKv::set_fail_next(std::uint32_t count, ErrorCode code) {
+  LAFS_ASSERT(code != ErrorCode::kOk);
+  fail_next_count_ = count;
+  fail_next_code_ = code;
+}
+
+}  // namespace lafs::sim

@@ -1,0 +1,89 @@
+// SimKv: the simulated KvStore. An ordered in-memory map with RocksDB's crash semantics: synced
+// writes are durable, unsynced ones survive a crash only as a prefix in write order, and a batch
+// is all or nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/env/kv.h"
+#include "core/runtime/status.h"
+#include "core/runtime/task.h"
+#include "core/runtime/time.h"
+#include "net/sim/sim_loop.h"
+#include "net/sim/sim_random.h"
+
+namespace lafs::sim {
+
+struct SimKvOptions {
+  // How long each call takes; zero completes it without suspending. A call whose store crashes
+  // while it waits fails with IoError and changes nothing.
+  Duration read_latency{0};   // get, scan
+  Duration write_latency{0};  // write
+  Duration sync_latency{0};   // added to a write with sync=true
+
+  // What crash() does with the unsynced tail of the write-ahead log, as relative weights (not all
+  // zero): keep all of it, drop all of it, or tear it (a random prefix of its batches survives).
+  double crash_keep_weight = 1;
+  double crash_drop_weight = 1;
+  double crash_tear_weight = 1;
+
+  // Chance that a call fails with IoError and changes nothing.
+  double io_error_probability = 0;
+
+  // Bound on the unsynced tail, standing in for background WAL writeback: past it the oldest
+  // unsynced batch becomes durable without a sync.
+  std::uint32_t unsynced_batches_max = 4096;
+};
+
+class SimKv final : public KvStore {
+ public:
+  // `loop` times the calls (when latencies are set); `random` decides crash losses and faults.
+  SimKv(SimLoop& loop, SimRandom random, SimKvOptions options = {});
+  // A store whose calls complete at once: every latency in `options` must be zero.
+  explicit SimKv(SimRandom random, SimKvOptions options = {});
+  SimKv(const SimKv&) = delete;
+  SimKv& operator=(const SimKv&) = delete;
+
+  Task<Result<std::optional<std::string>>> get(std::string key) override;
+  Task<Status> write(WriteBatch batch, bool sync) override;
+  Task<Result<std::vector<KeyValue>>> scan(std::string begin, std::string end,
+                                           std::size_t limit) override;
+
+  // Power loss: the store keeps every synced write and a prefix of the unsynced ones, chosen by
+  // the crash weights. Calls waiting out a latency fail with IoError "kv store crashed".
+  void crash();
+
+  // The next `count` calls fail with `code` and change nothing.
+  void set_fail_next(std::uint32_t count, ErrorCode code);
+
+  std::size_t size() const { return map_.size(); }
+  std::size_t unsynced_batches() const { return unsynced_.size(); }
+  std::uint64_t crash_count() const { return epoch_; }
+
+ private:
+  // What one unsynced batch overwrote, in order: the key and its old value (nullopt: absent).
+  using Undo = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
+  SimKv(SimLoop* loop, SimRandom random, SimKvOptions options);
+  Task<Status> begin_call(Duration latency);
+  Status check_call(std::uint64_t epoch);
+  Undo apply(const WriteBatch& batch);
+  void roll_back(const Undo& undo);
+
+  SimLoop* loop_;  // null when every latency is zero
+  SimRandom random_;
+  SimKvOptions options_;
+  std::map<std::string, std::string> map_;  // the current state
+  std::deque<Undo> unsynced_;               // one per unsynced batch, oldest first
+  std::uint64_t epoch_ = 0;                 // crashes so far
+  std::uint32_t fail_next_count_ = 0;
+  ErrorCode fail_next_code_ = ErrorCode::kIoError;
+};
+
+}  // namespace lafs::sim
