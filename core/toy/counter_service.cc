@@ -36,7 +36,7 @@ struct CounterState {
   std::optional<std::uint64_t> value;
 };
 
-Task<Result<std::uint64_t>> increment_durably(Env* env, CounterState* state) {
+Task<Result<std::uint64_t>> increment_durably(Env* env, CounterState* state, bool sync) {
   if (!state->value) {
     auto stored = co_await env->kv().get(kCounterKey);
     if (!stored.ok()) co_return stored.status();
@@ -49,13 +49,13 @@ Task<Result<std::uint64_t>> increment_durably(Env* env, CounterState* state) {
   *state->value = next;
   std::string encoded(8, '\0');
   put_u64(reinterpret_cast<std::uint8_t*>(encoded.data()), next);
-  Status s = co_await env->kv().put(kCounterKey, std::move(encoded), /*sync=*/true);
+  Status s = co_await env->kv().put(kCounterKey, std::move(encoded), sync);
   if (!s.is_ok()) co_return s;
   co_return next;
 }
 
 Task<void> serve_connection(Env* env, std::unique_ptr<Connection> conn, CounterState* state,
-                            CounterServerStats* stats) {
+                            CounterServerOptions options, CounterServerStats* stats) {
   for (;;) {
     auto frame = co_await conn->receive();
     if (!frame.ok()) co_return;
@@ -65,7 +65,7 @@ Task<void> serve_connection(Env* env, std::unique_ptr<Connection> conn, CounterS
       env->logger().log(LogLevel::kWarning, "toy", "bad request from " + conn->peer_address());
       co_return;  // closes the connection
     }
-    auto v = co_await increment_durably(env, state);
+    auto v = co_await increment_durably(env, state, options.sync_before_ack);
     if (!v.ok()) {
       env->logger().log(LogLevel::kError, "toy", "counter write failed: " + v.status().to_string());
       co_return;
@@ -125,7 +125,8 @@ Result<CounterFrame> decode_counter_frame(ByteView frame) {
                       frame.size() - kCounterHeaderBytes};
 }
 
-Task<void> run_counter_server(Env* env, std::string listen_address, CounterServerStats* stats) {
+Task<void> run_counter_server(Env* env, std::string listen_address, CounterServerOptions options,
+                              CounterServerStats* stats) {
   auto listener = env->network().listen(listen_address);
   if (!listener.ok()) {
     env->logger().log(LogLevel::kError, "toy", "listen failed: " + listener.status().to_string());
@@ -141,7 +142,7 @@ Task<void> run_counter_server(Env* env, std::string listen_address, CounterServe
       continue;  // dropping the connection closes it
     }
     ++stats->connections;
-    connections.spawn(serve_connection(env, std::move(*conn), &state, stats));
+    connections.spawn(serve_connection(env, std::move(*conn), &state, options, stats));
   }
 }
 

@@ -33,8 +33,15 @@ struct CounterServerStats {
   std::uint64_t protocol_errors = 0;
 };
 
+struct CounterServerOptions {
+  // Sync the counter before acknowledging it. Only tests turn this off, to prove that the
+  // simulator's invariant check catches a server that acknowledges unsynced data.
+  bool sync_before_ack = true;
+};
+
 // Serves INC requests on `listen_address` until cancelled (or the listener fails).
-Task<void> run_counter_server(Env* env, std::string listen_address, CounterServerStats* stats);
+Task<void> run_counter_server(Env* env, std::string listen_address, CounterServerOptions options,
+                              CounterServerStats* stats);
 
 // One INC round trip: connect, send, await the reply. Times out after `timeout`.
 Task<Result<std::uint64_t>> counter_increment(Env* env, std::string address, Duration timeout,

@@ -54,6 +54,7 @@ struct SimDiskOptions {
 class SimDisk final : public Disk {
  public:
   // `loop` times the calls (when latencies are set); `random` decides crash losses and faults.
+  // Destroy the disk only when no call is in flight; Files may outlive it (they then fail).
   SimDisk(SimLoop& loop, SimRandom random, SimDiskOptions options = {});
   SimDisk(const SimDisk&) = delete;
   SimDisk& operator=(const SimDisk&) = delete;

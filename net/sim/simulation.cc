@@ -30,7 +30,7 @@ SimNode::SimNode(Simulation& sim, HostId host, std::string name, SimRandom rng)
       clock_(sim.loop_),
       network_(sim.network_.endpoint(host)),
       disk_(sim.loop_, SimRandom(rng.next_u64() ^ (kStreamDiskBase + host)), sim.options_.disk),
-      kv_(SimRandom(rng.next_u64() ^ (kStreamDiskBase * 2 + host))),
+      kv_(sim.loop_, SimRandom(rng.next_u64() ^ (kStreamDiskBase * 2 + host)), sim.options_.kv),
       logger_(sim.loop_, name_, &sim.options_.verbose) {}
 
 SimNode::~SimNode() {

@@ -101,6 +101,7 @@ struct SimulationOptions {
   std::uint64_t seed = 1;
   SimNetworkOptions network;
   SimDiskOptions disk;
+  SimKvOptions kv;
   bool verbose = false;  // print node log lines to stderr
 };
 

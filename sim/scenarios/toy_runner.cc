@@ -43,6 +43,9 @@ SimulationOptions simulation_options(const Scenario& s, std::uint64_t seed, bool
   o.disk.crash_keep_weight = 1 - f.crash_loss();
   o.disk.crash_drop_weight = f.crash_loss() * (1 - f.crash_torn());
   o.disk.crash_tear_weight = f.crash_loss() * f.crash_torn();
+  o.kv.crash_keep_weight = o.disk.crash_keep_weight;
+  o.kv.crash_drop_weight = o.disk.crash_drop_weight;
+  o.kv.crash_tear_weight = o.disk.crash_tear_weight;
   return o;
 }
 
@@ -57,7 +60,7 @@ struct ToyWorld {
 Task<void> toy_node_main(SimNode* node, std::vector<std::string> peers,
                          toy::CounterClientOptions options, toy::CounterServerStats* server,
                          toy::CounterClientStats* client) {
-  node->scope().spawn(toy::run_counter_server(node, node->address(kToyPort), server));
+  node->scope().spawn(toy::run_counter_server(node, node->address(kToyPort), {}, server));
   co_await toy::run_counter_client(node, std::move(peers), options, client);
 }
 
