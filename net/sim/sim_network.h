@@ -33,7 +33,7 @@ struct SimNetworkOptions {
   double down_bytes_per_sec = 0;
   double frame_loss = 0;       // probability a frame silently vanishes
   double frame_duplicate = 0;  // probability a frame is delivered twice
-  double frame_reorder = 0;  // probability a frame is delayed past later ones by an extra
+  double frame_reorder = 0;    // probability a frame is delayed past later ones by an extra
   Duration reorder_delay_max = milliseconds(100);  // delay uniform in [0, max]
   double connection_reset = 0;  // probability, per frame, that the connection breaks
   Duration connect_timeout = seconds(5);
