@@ -1,0 +1,221 @@
+#include "core/net/handshake.h"
+
+#include <cstring>
+
+namespace lafs::net {
+
+namespace {
+
+constexpr std::uint8_t kMagic[4] = {'L', 'A', 'F', 'S'};
+constexpr std::string_view kResponderTag = "lafs/handshake/v1/responder";
+constexpr std::string_view kInitiatorTag = "lafs/handshake/v1/initiator";
+constexpr std::string_view kSessionTag = "lafs/handshake/v1/session";
+constexpr std::string_view kC2sTag = "lafs/handshake/v1/c2s";
+constexpr std::string_view kS2cTag = "lafs/handshake/v1/s2c";
+
+using Hash = std::array<std::uint8_t, 32>;
+
+// H(tag | parts...): BLAKE2b-256 with the tag length-prefixed, so tags cannot run into data.
+Hash transcript_hash(std::string_view tag, std::initializer_list<ByteView> parts) {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, 32);
+  const std::uint8_t len = static_cast<std::uint8_t>(tag.size());
+  crypto_generichash_update(&st, &len, 1);
+  crypto_generichash_update(&st, reinterpret_cast<const std::uint8_t*>(tag.data()), tag.size());
+  for (ByteView p : parts) crypto_generichash_update(&st, p.data(), p.size());
+  Hash out{};
+  crypto_generichash_final(&st, out.data(), out.size());
+  return out;
+}
+
+// Binds a crypto_kx session key to the transcript and the direction.
+SessionKey bind_key(const std::uint8_t* kx_key, std::string_view direction, const Hash& th) {
+  SessionKey k{};
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, kx_key, 32, k.size());
+  crypto_generichash_update(&st, reinterpret_cast<const std::uint8_t*>(direction.data()),
+                            direction.size());
+  crypto_generichash_update(&st, th.data(), th.size());
+  crypto_generichash_final(&st, k.data(), k.size());
+  return k;
+}
+
+SessionCiphers make_ciphers(const std::uint8_t* kx_rx, const std::uint8_t* kx_tx, bool initiator,
+                            const Hash& th) {
+  SessionKey tx = bind_key(kx_tx, initiator ? kC2sTag : kS2cTag, th);
+  SessionKey rx = bind_key(kx_rx, initiator ? kS2cTag : kC2sTag, th);
+  SessionCiphers c{FrameCipher(tx), FrameCipher(rx)};
+  sodium_memzero(tx.data(), tx.size());
+  sodium_memzero(rx.data(), rx.size());
+  return c;
+}
+
+ByteView view(const auto& a) {
+  return ByteView(a.data(), a.size());
+}
+
+}  // namespace
+
+Bytes FrameCipher::seal(ByteView plaintext) {
+  LAFS_ASSERT(counter_ < UINT64_MAX);
+  std::array<std::uint8_t, crypto_aead_chacha20poly1305_ietf_NPUBBYTES> nonce{};
+  std::memcpy(nonce.data() + 4, &counter_, 8);
+  ++counter_;
+  Bytes out(plaintext.size() + kFrameTagBytes);
+  unsigned long long out_len = 0;
+  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(),
+                                            plaintext.size(), nullptr, 0, nullptr, nonce.data(),
+                                            key_.data());
+  LAFS_ASSERT(out_len == out.size());
+  return out;
+}
+
+Result<Bytes> FrameCipher::open(ByteView sealed) {
+  if (sealed.size() < kFrameTagBytes) return corruption("sealed frame shorter than its tag");
+  std::array<std::uint8_t, crypto_aead_chacha20poly1305_ietf_NPUBBYTES> nonce{};
+  std::memcpy(nonce.data() + 4, &counter_, 8);
+  Bytes out(sealed.size() - kFrameTagBytes);
+  unsigned long long out_len = 0;
+  if (crypto_aead_chacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, sealed.data(),
+                                                sealed.size(), nullptr, 0, nonce.data(),
+                                                key_.data()) != 0) {
+    return corruption("frame " + std::to_string(counter_) +
+                      " failed authentication (altered, replayed, reordered or one was dropped)");
+  }
+  ++counter_;
+  return out;
+}
+
+InitiatorHandshake::InitiatorHandshake(const NodeKey& key, const PublicKey& expected,
+                                       std::span<const std::uint8_t, 32> seed)
+    : key_(key), expected_(expected) {
+  crypto_kx_seed_keypair(eph_pk_.data(), eph_sk_.data(), seed.data());
+}
+
+InitiatorHandshake::~InitiatorHandshake() {
+  sodium_memzero(eph_sk_.data(), eph_sk_.size());
+}
+
+Bytes InitiatorHandshake::message1() const {
+  Bytes m(std::begin(kMagic), std::end(kMagic));
+  m.push_back(kHandshakeVersion);
+  m.insert(m.end(), eph_pk_.begin(), eph_pk_.end());
+  LAFS_ASSERT(m.size() == kMessage1Bytes);
+  return m;
+}
+
+Result<Bytes> InitiatorHandshake::on_message2(ByteView m2) {
+  if (m2.size() != kMessage2Bytes) {
+    return protocol_error("handshake message 2 has " + std::to_string(m2.size()) + " bytes, want " +
+                          std::to_string(kMessage2Bytes));
+  }
+  if (m2[0] != kHandshakeVersion) {
+    return protocol_error("peer speaks handshake version " + std::to_string(m2[0]) +
+                          "; this node speaks " + std::to_string(kHandshakeVersion));
+  }
+  ByteView eph_r = m2.subspan(1, 32);
+  PublicKey pk_r{};
+  std::memcpy(pk_r.data(), m2.data() + 33, 32);
+  Signature sig_r{};
+  std::memcpy(sig_r.data(), m2.data() + 65, 64);
+  if (sodium_memcmp(pk_r.data(), expected_.data(), 32) != 0) {
+    return permission_denied("peer proved key " + to_hex(view(pk_r)) + ", expected " +
+                             to_hex(view(expected_)));
+  }
+  const Bytes m1 = message1();
+  Hash t2 = transcript_hash(kResponderTag, {m1, eph_r, view(pk_r)});
+  if (!verify_signature(pk_r, view(t2), sig_r)) {
+    return permission_denied("peer's handshake signature is invalid");
+  }
+  std::array<std::uint8_t, 32> rx{}, tx{};
+  if (crypto_kx_client_session_keys(rx.data(), tx.data(), eph_pk_.data(), eph_sk_.data(),
+                                    eph_r.data()) != 0) {
+    return protocol_error("peer's ephemeral key is unacceptable");
+  }
+  ciphers_.emplace(make_ciphers(rx.data(), tx.data(), /*initiator=*/true,
+                                transcript_hash(kSessionTag, {m1, m2})));
+  sodium_memzero(rx.data(), rx.size());
+  sodium_memzero(tx.data(), tx.size());
+  const PublicKey& pk_i = key_.public_key();
+  Hash t3 = transcript_hash(kInitiatorTag, {m1, m2, view(pk_i)});
+  Signature sig_i = key_.sign(view(t3));
+  Bytes body(pk_i.begin(), pk_i.end());
+  body.insert(body.end(), sig_i.begin(), sig_i.end());
+  return ciphers_->send.seal(body);
+}
+
+SessionCiphers InitiatorHandshake::take_ciphers() {
+  LAFS_ASSERT(ciphers_.has_value());
+  SessionCiphers c = std::move(*ciphers_);
+  ciphers_.reset();
+  return c;
+}
+
+ResponderHandshake::ResponderHandshake(const NodeKey& key, std::span<const std::uint8_t, 32> seed)
+    : key_(key) {
+  crypto_kx_seed_keypair(eph_pk_.data(), eph_sk_.data(), seed.data());
+}
+
+ResponderHandshake::~ResponderHandshake() {
+  sodium_memzero(eph_sk_.data(), eph_sk_.size());
+}
+
+Result<Bytes> ResponderHandshake::on_message1(ByteView m1) {
+  if (m1.size() != kMessage1Bytes || std::memcmp(m1.data(), kMagic, 4) != 0) {
+    return protocol_error("not a lafs handshake (bad length or magic)");
+  }
+  if (m1[4] != kHandshakeVersion) {
+    return protocol_error("peer speaks handshake version " + std::to_string(m1[4]) +
+                          "; this node speaks " + std::to_string(kHandshakeVersion));
+  }
+  ByteView eph_i = m1.subspan(5, 32);
+  std::array<std::uint8_t, 32> rx{}, tx{};
+  if (crypto_kx_server_session_keys(rx.data(), tx.data(), eph_pk_.data(), eph_sk_.data(),
+                                    eph_i.data()) != 0) {
+    return protocol_error("peer's ephemeral key is unacceptable");
+  }
+  const PublicKey& pk_r = key_.public_key();
+  Hash t2 = transcript_hash(kResponderTag, {m1, view(eph_pk_), view(pk_r)});
+  Signature sig = key_.sign(view(t2));
+  Bytes m2;
+  m2.push_back(kHandshakeVersion);
+  m2.insert(m2.end(), eph_pk_.begin(), eph_pk_.end());
+  m2.insert(m2.end(), pk_r.begin(), pk_r.end());
+  m2.insert(m2.end(), sig.begin(), sig.end());
+  LAFS_ASSERT(m2.size() == kMessage2Bytes);
+  m1_.assign(m1.begin(), m1.end());
+  m2_ = m2;
+  ciphers_.emplace(make_ciphers(rx.data(), tx.data(), /*initiator=*/false,
+                                transcript_hash(kSessionTag, {m1_, m2_})));
+  sodium_memzero(rx.data(), rx.size());
+  sodium_memzero(tx.data(), tx.size());
+  return m2;
+}
+
+Result<PublicKey> ResponderHandshake::on_message3(ByteView m3) {
+  LAFS_ASSERT(ciphers_.has_value());
+  if (m3.size() != kMessage3Bytes) {
+    return protocol_error("handshake message 3 has " + std::to_string(m3.size()) + " bytes, want " +
+                          std::to_string(kMessage3Bytes));
+  }
+  auto body = ciphers_->receive.open(m3);
+  if (!body.ok()) return permission_denied("handshake message 3: " + body.status().message());
+  PublicKey pk_i{};
+  std::memcpy(pk_i.data(), body->data(), 32);
+  Signature sig{};
+  std::memcpy(sig.data(), body->data() + 32, 64);
+  Hash t3 = transcript_hash(kInitiatorTag, {m1_, m2_, view(pk_i)});
+  if (!verify_signature(pk_i, view(t3), sig)) {
+    return permission_denied("peer's handshake signature is invalid");
+  }
+  return pk_i;
+}
+
+SessionCiphers ResponderHandshake::take_ciphers() {
+  LAFS_ASSERT(ciphers_.has_value());
+  SessionCiphers c = std::move(*ciphers_);
+  ciphers_.reset();
+  return c;
+}
+
+}  // namespace lafs::net
