@@ -73,9 +73,19 @@ Task<Result<Bytes>> RpcChannel::do_call(std::shared_ptr<RpcChannel> self, std::s
       co_return s;
     }
   }
+  const std::uint64_t received_before = self->frames_received_;
   std::optional<Result<Bytes>> result = co_await slot.wait_until(deadline);
   self->last_used_ = self->ex_.now();
-  if (!result) co_return timeout_error(what + ": no response in time");
+  if (!result) {
+    // Nothing at all has come back since this call went out: the peer or the path is silent
+    // (powered off, partitioned). Drop the connection so the next call reconnects instead of
+    // feeding a black hole.
+    if (self->frames_received_ == received_before && !self->broken_) {
+      self->fail_all(
+          unavailable("connection to " + self->peer_address_ + " went silent; closed it"));
+    }
+    co_return timeout_error(what + ": no response in time");
+  }
   co_return std::move(*result);
 }
 
@@ -89,6 +99,7 @@ Task<void> RpcChannel::read_loop(RpcChannel* self) {
                                        " broke: " + frame.status().message()));
       co_return;
     }
+    ++self->frames_received_;
     auto env = decode_envelope(*frame);
     if (!env.ok() || env->kind() != Envelope::KIND_RESPONSE) {
       self->fail_all(env.ok() ? protocol_error("peer sent a request on a client channel")

@@ -1,6 +1,8 @@
 // RpcChannel: the calling side of one connection. Many calls may be in flight (at most
 // kInFlightCallsMax; more wait for a slot); responses are matched by request id; each call has
-// a deadline. When the connection breaks, every pending call fails with Unavailable at once.
+// a deadline. When the connection breaks, every pending call fails with Unavailable at once. A
+// call that times out with nothing received since it was sent closes the channel: the peer or
+// the path has gone silent, and the next call should reconnect.
 #pragma once
 
 #include <map>
@@ -53,6 +55,7 @@ class RpcChannel : public std::enable_shared_from_this<RpcChannel> {
   bool broken_ = false;
   Status broken_reason_;
   MonoTime last_used_;
+  std::uint64_t frames_received_ = 0;
   Scope scope_;  // last: the reader dies before the rest
 };
 

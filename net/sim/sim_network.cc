@@ -442,23 +442,40 @@ void SimNetwork::transmit(const std::shared_ptr<EndState>& from, Bytes frame, bo
   const bool dup = !fin && rng_.chance(options_.frame_duplicate);
   from->in_flight += size;
   std::weak_ptr<EndState> to = from->peer;
+  std::weak_ptr<EndState> weak_from = from;
   if (dup) {
     ++stats_.frames_duplicated;
-    loop_.schedule_at(t + microseconds(1),
-                      [this, to, src, copy = frame] { deliver(to, src, copy, 0, false); });
+    loop_.schedule_at(t + microseconds(1), [this, to, weak_from, src, dst, copy = frame] {
+      deliver(to, weak_from, src, dst, copy, 0, false);
+    });
   }
-  loop_.schedule_at(t, [this, to, src, f = std::move(frame), size, fin]() mutable {
-    deliver(to, src, std::move(f), size, fin);
+  loop_.schedule_at(t, [this, to, weak_from, src, dst, f = std::move(frame), size, fin]() mutable {
+    deliver(to, weak_from, src, dst, std::move(f), size, fin);
   });
 }
 
-void SimNetwork::deliver(std::weak_ptr<EndState> to_weak, HostId src, Bytes frame,
-                         std::size_t accounted, bool fin) {
+void SimNetwork::deliver(std::weak_ptr<EndState> to_weak, std::weak_ptr<EndState> from_weak,
+                         HostId src, HostId dst, Bytes frame, std::size_t accounted, bool fin) {
+  if (!hosts_[dst].up || !reachable(src, dst)) {
+    ++stats_.frames_dropped;  // black hole: the sender learns only through its timeouts
+    credit(from_weak, accounted);
+    return;
+  }
   auto to = to_weak.lock();
-  if (!to) return;  // the receiving side is gone; nobody waits for a credit any more
-  if (to->closed || !hosts_[to->host].up || !reachable(src, to->host)) {
+  if (!to || to->closed) {
+    // The host is up but the connection is gone there (closed, or the process restarted): like
+    // TCP, it answers data with a reset.
     ++stats_.frames_dropped;
-    credit(to->peer, accounted);
+    credit(from_weak, accounted);
+    if (!fin) {
+      loop_.schedule_at(loop_.now() + draw_latency(), [this, from_weak] {
+        auto from = from_weak.lock();
+        if (from && !from->closed && hosts_[from->host].up) {
+          ++stats_.resets;
+          break_end(from, /*notify_peer=*/false);
+        }
+      });
+    }
     return;
   }
   ++stats_.frames_delivered;

@@ -114,8 +114,8 @@ class SimNetwork {
   Duration draw_latency();
   Duration draw_uniform(Duration max);
   void transmit(const std::shared_ptr<detail::EndState>& from, Bytes frame, bool fin);
-  void deliver(std::weak_ptr<detail::EndState> to_weak, HostId src, Bytes frame,
-               std::size_t accounted, bool fin);
+  void deliver(std::weak_ptr<detail::EndState> to_weak, std::weak_ptr<detail::EndState> from_weak,
+               HostId src, HostId dst, Bytes frame, std::size_t accounted, bool fin);
   void credit(const std::weak_ptr<detail::EndState>& sender_weak, std::size_t bytes);
   void break_end(const std::shared_ptr<detail::EndState>& end, bool notify_peer);
   void close_listener(detail::ListenerState& l);

@@ -169,6 +169,24 @@ TEST(Rpc, CrashFailsPendingCallsPromptlyAndPoolReconnects) {
   EXPECT_EQ(to_string(*back), "hi");
 }
 
+// A server that loses power sends no reset: the call times out, and since nothing at all came
+// back on the connection the channel is closed, so the next call reconnects.
+TEST(Rpc, SilentPeerTimesOutAndItsConnectionIsDropped) {
+  Rig r(1);
+  RpcPool pool(r.client, &*r.client_key, {});
+  ASSERT_TRUE(sim::run_task(r.sim.loop(), pool.call(r.peer(0), "echo", {}, seconds(5))).ok());
+  EXPECT_EQ(pool.open_channels(), 1u);
+  r.server_nodes[0]->crash(/*reset_peers=*/false);
+  auto lost = sim::run_task(r.sim.loop(), pool.call(r.peer(0), "echo", {}, seconds(2)));
+  EXPECT_EQ(lost.status().code(), ErrorCode::kTimeout) << lost.status().to_string();
+  EXPECT_EQ(pool.open_channels(), 0u) << lost.status().to_string();
+  r.server_nodes[0]->start();
+  r.sim.loop().run_until(r.sim.loop().now() + milliseconds(10));
+  auto back = sim::run_task(r.sim.loop(), pool.call(r.peer(0), "echo", to_bytes("hi"), seconds(5)));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  EXPECT_EQ(pool.stats().connects, 2u);
+}
+
 TEST(Rpc, PoolBoundsConnectionsAndClosesIdleOnes) {
   Rig r(20);
   RpcPoolOptions o;

@@ -168,6 +168,37 @@ TEST(SimNetwork, CrashedHostResetsOrBlackHolesPeers) {
   }
 }
 
+// The client keeps its connection across the server host's power loss; after the host is back it
+// sends on the stale connection and waits for an answer.
+Task<void> send_after_restart(Network* n, std::string addr, SimLoop* loop, SimNetwork* net,
+                              HostId server, std::vector<std::string>* log) {
+  auto c = co_await n->connect(addr);
+  if (!c.ok()) co_return;
+  co_await sleep_for(*loop, milliseconds(100));
+  net->set_host_up(server, false, /*reset_peers=*/false);  // power loss: no reset sent
+  co_await sleep_for(*loop, seconds(1));
+  net->set_host_up(server, true, /*reset_peers=*/false);
+  const MonoTime sent = loop->now();
+  Status s = co_await (*c)->send(to_bytes("hello?"));
+  auto f = co_await with_timeout(*loop, seconds(30), (*c)->receive(), "receive");
+  log->push_back(s.to_string() + " / " + (f.ok() ? "frame" : f.status().to_string()));
+  log->push_back(std::to_string((loop->now() - sent).count()));
+}
+
+// Like TCP: data reaching a host that is up but no longer has the connection (its process
+// restarted) is answered with a reset, so the sender learns at once instead of timing out.
+TEST(SimNetwork, DataToARestartedHostIsAnsweredWithReset) {
+  Rig r;
+  auto l = r.nb->listen(r.net.address(r.b, 7));
+  std::vector<std::string> log, server_log;
+  r.scope.spawn(hold_and_receive(l->get(), &server_log));
+  r.scope.spawn(send_after_restart(r.na.get(), r.net.address(r.b, 7), &r.loop, &r.net, r.b, &log));
+  r.loop.run();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_NE(log[0].find("Unavailable"), std::string::npos) << log[0];
+  EXPECT_LT(std::stoll(log[1]), Duration(seconds(1)).count()) << "reset took too long";
+}
+
 TEST(SimNetwork, PartitionBlackHolesAndHealRestores) {
   Rig r;
   auto l = r.nb->listen(r.net.address(r.b, 7));
