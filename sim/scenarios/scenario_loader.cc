@@ -300,6 +300,9 @@ void check_toy(RuleChecker& check, const Scenario& s) {
   check.between<double>("toy.requests_per_node_per_day", v.requests_per_node_per_day(), {0}, {1e8});
   check.positive("toy.request_timeout_ms", v.request_timeout_ms(), 3600000);
   check.between<std::int64_t>("toy.message_size_bytes", v.message_size_bytes(), {0}, {1 << 20});
+  if (v.nodes() >= 2) {
+    check.between<std::int64_t>("toy.peers_per_node", v.peers_per_node(), {1}, {v.nodes() - 1});
+  }
 }
 
 // Prefixes every line of a multi-line message, so that each error names its file.
@@ -405,6 +408,7 @@ void apply_scenario_defaults(Scenario* s) {
     LAFS_DEFAULT(toy, requests_per_node_per_day, 1440);
     LAFS_DEFAULT(toy, request_timeout_ms, 1000);
     LAFS_DEFAULT(toy, message_size_bytes, 64);
+    LAFS_DEFAULT(toy, peers_per_node, std::min(10, std::max(1, toy->nodes() - 1)));
   }
 }
 

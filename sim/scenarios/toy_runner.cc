@@ -51,17 +51,38 @@ SimulationOptions simulation_options(const Scenario& s, std::uint64_t seed, bool
 
 // Everything a run keeps outside the nodes, so it survives their crashes.
 struct ToyWorld {
+  std::vector<net::NodeKey> keys;
   std::vector<toy::CounterServerStats> servers;
   std::vector<toy::CounterClientStats> clients;
   std::uint64_t partitions = 0;
   std::uint64_t clock_jumps = 0;
 };
 
-Task<void> toy_node_main(SimNode* node, std::vector<std::string> peers,
+Task<void> toy_node_main(SimNode* node, net::NodeKey key, std::vector<rpc::Peer> peers,
                          toy::CounterClientOptions options, toy::CounterServerStats* server,
                          toy::CounterClientStats* client) {
-  node->scope().spawn(toy::run_counter_server(node, node->address(kToyPort), {}, server));
-  co_await toy::run_counter_client(node, std::move(peers), options, client);
+  node->scope().spawn(
+      toy::run_counter_server(node, node->address(kToyPort), key, {}, server, nullptr));
+  co_await toy::run_counter_client(node, key, std::move(peers), options, client);
+}
+
+// `count` distinct random peers of node `self`.
+std::vector<rpc::Peer> choose_peers(Simulation& sim, const ToyWorld& w, std::size_t self,
+                                    int count) {
+  const std::size_t n = sim.node_count();
+  std::vector<std::size_t> others;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j != self) others.push_back(j);
+  }
+  std::vector<rpc::Peer> peers;
+  for (int k = 0; k < count && !others.empty(); ++k) {
+    const std::size_t pick = sim.random().uniform(others.size());
+    const std::size_t j = others[pick];
+    others[pick] = others.back();
+    others.pop_back();
+    peers.push_back(rpc::Peer{sim.node(j).address(kToyPort), w.keys[j].public_key()});
+  }
+  return peers;
 }
 
 // Fault schedules: plain loop callbacks that re-arm themselves, all drawing from the
@@ -125,7 +146,7 @@ class FaultDriver {
 
 void fill_report(const Scenario& s, Simulation& sim, const ToyWorld& w, RunReport* r) {
   std::uint64_t attempted = 0, succeeded = 0, timed_out = 0, failed = 0, violations = 0;
-  std::uint64_t increments = 0, protocol_errors = 0, crashes = 0;
+  std::uint64_t increments = 0, crashes = 0;
   std::string first_violation;
   for (const auto& c : w.clients) {
     attempted += c.attempted;
@@ -137,10 +158,7 @@ void fill_report(const Scenario& s, Simulation& sim, const ToyWorld& w, RunRepor
       first_violation = c.violation_messages.front();
     }
   }
-  for (const auto& sv : w.servers) {
-    increments += sv.increments;
-    protocol_errors += sv.protocol_errors;
-  }
+  for (const auto& sv : w.servers) increments += sv.increments;
   for (std::size_t i = 0; i < sim.node_count(); ++i) crashes += sim.node(i).crashes();
   const auto& net = sim.network().stats();
   r->set("toy_nodes", static_cast<std::uint64_t>(sim.node_count()));
@@ -149,7 +167,6 @@ void fill_report(const Scenario& s, Simulation& sim, const ToyWorld& w, RunRepor
   r->set("toy_requests_timed_out", timed_out);
   r->set("toy_requests_failed", failed);
   r->set("toy_server_increments", increments);
-  r->set("toy_protocol_errors", protocol_errors);
   r->set("toy_violations", violations);
   if (!first_violation.empty()) r->set("toy_first_violation", first_violation);
   r->set("node_crashes", crashes);
@@ -181,24 +198,26 @@ Result<RunReport> run_toy_scenario(const Scenario& s, std::uint64_t seed,
   ToyWorld world;
   world.servers.resize(n);
   world.clients.resize(n);
-  for (std::size_t i = 0; i < n; ++i) sim.add_node("n" + std::to_string(i));
+  for (std::size_t i = 0; i < n; ++i) {
+    sim.add_node("n" + std::to_string(i));
+    world.keys.push_back(net::NodeKey::generate(sim.random()));
+  }
   toy::CounterClientOptions copts;
   copts.mean_interval =
       from_ns(t.requests_per_node_per_day() > 0 ? kNsPerDay / t.requests_per_node_per_day() : 1e30);
   copts.timeout = from_ns(t.request_timeout_ms() * kNsPerMs);
   copts.payload_bytes = static_cast<std::size_t>(t.message_size_bytes());
+  // Long-lived connections to every peer, as a grid client keeps to its servers.
+  copts.pool.connections_max = static_cast<std::size_t>(t.peers_per_node());
+  copts.pool.idle_timeout = hours(24 * 365);
   const double skew_ns = s.faults().clock_skew_ms_max() * kNsPerMs;
   for (std::size_t i = 0; i < n; ++i) {
-    std::vector<std::string> peers;
-    peers.reserve(n - 1);
-    for (std::size_t j = 0; j < n; ++j) {
-      if (j != i) peers.push_back(sim.node(j).address(kToyPort));
-    }
+    std::vector<rpc::Peer> peers = choose_peers(sim, world, i, t.peers_per_node());
     SimNode& node = sim.node(i);
     node.sim_clock().set_offset(from_ns((sim.random().next_double() * 2 - 1) * skew_ns));
-    node.set_main([peers = std::move(peers), copts, srv = &world.servers[i],
+    node.set_main([key = world.keys[i], peers = std::move(peers), copts, srv = &world.servers[i],
                    cli = &world.clients[i]](SimNode& self) {
-      return toy_node_main(&self, peers, copts, srv, cli);
+      return toy_node_main(&self, key, peers, copts, srv, cli);
     });
     node.start();
   }

@@ -27,7 +27,7 @@ check_src 'std::random_device|\bs?rand\s*\(|\b(drand48|arc4random|getrandom|gete
 check_src '\brandombytes_(buf|random|uniform|buf_deterministic)\s*\(' 'libsodium randomness (use Env Random)'
 check_src '\bcrypto_(sign|box|kx|secretstream_[a-z0-9]+)_keypair\s*\(' 'key generation from library randomness (use *_seed_keypair)'
 check_src '\b(RAND_bytes|RAND_priv_bytes)\s*\(' 'OpenSSL randomness'
-check_src '\b(fopen|pthread_create)\s*\(|::open\s*\(|std::j?thread\b' 'direct I/O or threads'
+check_src '\b(fopen|pthread_create)\s*\(|(^|[^[:alnum:]_])::open\s*\(|std::j?thread\b' 'direct I/O or threads'
 
 if [ ! -f "$lib" ]; then
   echo "library not found: $lib"
