@@ -67,6 +67,7 @@ class SlowSimDiskRig : public SimDiskRig {
 namespace lafs::contract {
 using SimDiskRigs = ::testing::Types<sim::SimDiskRig, sim::SlowSimDiskRig>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Sim, DiskContract, SimDiskRigs);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sim, LimitedDiskContract, SimDiskRigs);
 }  // namespace lafs::contract
 
 namespace lafs::sim {
