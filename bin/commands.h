@@ -1,0 +1,20 @@
+// The `lafs` command line: each command family registers its subcommands on the CLI11 app.
+// Every command returns its exit status through `exit_code` (0 success, 1 failure of the
+// operation, 2 bad usage or input) and prints errors naming what is wrong to stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace lafs::cli {
+
+// Set by the command that ran; main() returns it.
+inline int exit_code = 0;
+
+// `lafs debug dump-cap CAP [--json]` (bin/cmd_dump_cap.cc).
+void add_dump_cap_command(CLI::App& debug);
+
+// `lafs debug toy-server ...` and `lafs debug toy-call ...` (bin/cmd_debug_toy.cc): the toy
+// counter service of the simulator, run over real TCP.
+void add_toy_commands(CLI::App& debug);
+
+}  // namespace lafs::cli

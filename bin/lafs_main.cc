@@ -1,0 +1,22 @@
+// lafs: the node and command-line tool. For now only debugging commands exist; the node
+// (`lafs run`) and file commands come with later issues.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "bin/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"lafs: a least-authority, erasure-coded, encrypted file store"};
+  app.require_subcommand(1);
+  CLI::App* debug = app.add_subcommand("debug", "Tools for developers and operators");
+  debug->require_subcommand(1);
+  lafs::cli::add_dump_cap_command(*debug);
+  lafs::cli::add_toy_commands(*debug);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  return lafs::cli::exit_code;
+}
