@@ -1,0 +1,875 @@
+// The storage server's immutable-share half: uploads into incoming/, durable close, reads,
+// leases in the KV store, start-up reconciliation. Layout and records: docs/specs/storage.md.
+#include "core/storage/storage_server.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "core/crypto/hash.h"
+#include "core/proto/storage.pb.h"
+#include "core/runtime/assert.h"
+
+namespace lafs::storage {
+
+struct StorageServer::Upload {
+  explicit Upload(Executor& ex) : lane(ex, 1) {}
+  std::uint64_t id = 0;
+  std::uint64_t share_bytes = 0;
+  LeaseSecretBytes renew{};
+  LeaseSecretBytes cancel{};
+  std::string peer;
+  std::unique_ptr<File> file;
+  std::map<std::uint64_t, std::uint64_t> written;  // disjoint, merged: start -> end
+  std::uint64_t written_bytes = 0;
+  MonoTime last_activity{};
+  bool closing = false;
+  Semaphore lane;  // one write (or the close) at a time
+};
+
+namespace {
+
+constexpr char kShareKeyPrefix = 's';
+constexpr char kLeaseKeyPrefix = 'l';
+constexpr char kExpiryKeyPrefix = 'e';
+constexpr char kCorruptionKeyPrefix = 'c';
+constexpr std::size_t kLeaseIdBytes = 8;
+constexpr std::size_t kLeasesPerShareMax = 1000;
+constexpr std::string_view kContainerMagic = "lafsimm\n";  // 8 bytes
+static_assert(kContainerMagic.size() == 8);
+
+std::string si_hex(const StorageIndex& si) {
+  return crypto::to_hex(ByteView(si.data(), si.size()));
+}
+
+void append_be(std::string* out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::string si_prefix(char kind, const StorageIndex& si) {
+  std::string k(1, kind);
+  k.append(reinterpret_cast<const char*>(si.data()), si.size());
+  return k;
+}
+std::string share_key(const StorageIndex& si, std::uint32_t shnum) {
+  std::string k = si_prefix(kShareKeyPrefix, si);
+  k.push_back(static_cast<char>(shnum));
+  return k;
+}
+std::string lease_share_prefix(const StorageIndex& si, std::uint32_t shnum) {
+  std::string k = si_prefix(kLeaseKeyPrefix, si);
+  k.push_back(static_cast<char>(shnum));
+  return k;
+}
+std::string lease_id(const LeaseSecretBytes& renew) {
+  return std::string(reinterpret_cast<const char*>(renew.data()), kLeaseIdBytes);
+}
+std::string lease_key(const StorageIndex& si, std::uint32_t shnum, const std::string& id) {
+  return lease_share_prefix(si, shnum) + id;
+}
+// Signed nanoseconds mapped to an order-preserving unsigned big-endian key.
+std::string expiry_key(std::int64_t expires_ns, const StorageIndex& si, std::uint32_t shnum,
+                       const std::string& id) {
+  std::string k(1, kExpiryKeyPrefix);
+  append_be(&k, static_cast<std::uint64_t>(expires_ns) ^ (std::uint64_t{1} << 63), 8);
+  k.append(reinterpret_cast<const char*>(si.data()), si.size());
+  k.push_back(static_cast<char>(shnum));
+  k += id;
+  return k;
+}
+std::string corruption_key(const StorageIndex& si, std::uint32_t shnum, std::uint32_t seq) {
+  std::string k = si_prefix(kCorruptionKeyPrefix, si);
+  k.push_back(static_cast<char>(shnum));
+  append_be(&k, seq, 4);
+  return k;
+}
+
+bool secrets_equal(const std::string& stored, const LeaseSecretBytes& given) {
+  return stored.size() == given.size() &&
+         sodium_memcmp(stored.data(), given.data(), given.size()) == 0;
+}
+std::string secret_string(const LeaseSecretBytes& s) {
+  return std::string(reinterpret_cast<const char*>(s.data()), s.size());
+}
+
+template <typename Record>
+Result<Record> parse_record(const std::string& bytes, std::string_view what,
+                            const std::string& key_hex) {
+  Record r;
+  if (!r.ParseFromString(bytes)) {
+    return corruption(std::string(what) + " record " + key_hex + " does not parse");
+  }
+  if (r.version() == 0 || r.version() > kRecordVersion) {
+    return failed_precondition(std::string(what) + " record " + key_hex + " has version " +
+                               std::to_string(r.version()) + "; this server reads version " +
+                               std::to_string(kRecordVersion) + " (upgrade the software)");
+  }
+  return r;
+}
+
+std::string key_hex(const std::string& key) {
+  return crypto::to_hex(ByteView(reinterpret_cast<const std::uint8_t*>(key.data()), key.size()));
+}
+
+Bytes container_header(std::uint64_t share_bytes) {
+  Bytes h(kContainerHeaderBytes, 0);
+  std::copy(kContainerMagic.begin(), kContainerMagic.end(), h.begin());
+  for (int i = 0; i < 4; ++i)
+    h[8 + i] = static_cast<std::uint8_t>(kContainerVersion >> (24 - 8 * i));
+  for (int i = 0; i < 8; ++i) h[16 + i] = static_cast<std::uint8_t>(share_bytes >> (56 - 8 * i));
+  return h;
+}
+
+Result<std::uint64_t> parse_container_header(ByteView h, const std::string& where) {
+  if (h.size() < kContainerHeaderBytes ||
+      !std::equal(kContainerMagic.begin(), kContainerMagic.end(), h.begin())) {
+    return corruption("share container " + where + " has no valid header");
+  }
+  std::uint32_t version = 0;
+  for (int i = 0; i < 4; ++i) version = (version << 8) | h[8 + i];
+  if (version != kContainerVersion) {
+    return failed_precondition("share container " + where + " has version " +
+                               std::to_string(version) + "; this server reads version " +
+                               std::to_string(kContainerVersion));
+  }
+  std::uint64_t size = 0;
+  for (int i = 0; i < 8; ++i) size = (size << 8) | h[16 + i];
+  return size;
+}
+
+// Scans [begin, end) completely, a page at a time.
+Task<Result<std::vector<KeyValue>>> scan_all(KvStore& kv, std::string begin, std::string end,
+                                             std::size_t max_results) {
+  std::vector<KeyValue> out;
+  for (;;) {
+    auto page = co_await kv.scan(begin, end, kKvScanLimitMax);
+    if (!page.ok()) co_return page.status();
+    for (auto& kvp : *page) {
+      if (out.size() >= max_results) {
+        co_return resource_exhausted("more than " + std::to_string(max_results) +
+                                     " records under one prefix");
+      }
+      out.push_back(std::move(kvp));
+    }
+    if (page->size() < kKvScanLimitMax) co_return out;
+    begin = out.back().first + '\0';
+  }
+}
+
+Result<StorageIndex> si_from_hex(const std::string& hex) {
+  Bytes b;
+  if (hex.size() != 2 * kStorageIndexBytes || !crypto::from_hex(hex, &b)) {
+    return invalid_argument("not a storage index: " + hex);
+  }
+  StorageIndex si;
+  std::copy(b.begin(), b.end(), si.begin());
+  return si;
+}
+
+std::optional<std::uint32_t> parse_shnum(const std::string& name) {
+  if (name.empty() || name.size() > 3) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (v >= kShareNumbersMax || std::to_string(v) != name) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+StorageServer::StorageServer(Env* env, StorageOptions options)
+    : env_(env), options_(std::move(options)), mutate_(env->executor(), 1) {}
+
+StorageServer::~StorageServer() = default;
+
+Task<Result<std::unique_ptr<StorageServer>>> StorageServer::open(Env* env, StorageOptions options) {
+  LAFS_CO_RETURN_IF_ERROR(validate_disk_path(options.root, /*allow_root=*/false));
+  if (options.max_share_bytes == 0 || options.lease_duration <= Duration::zero()) {
+    co_return invalid_argument("storage options: max_share_bytes and lease_duration must be > 0");
+  }
+  std::unique_ptr<StorageServer> server(new StorageServer(env, std::move(options)));
+  Status s = co_await server->start();
+  if (!s.is_ok()) co_return s;
+  co_return server;
+}
+
+std::string StorageServer::share_dir(const StorageIndex& si) const {
+  const std::string hex = si_hex(si);
+  return options_.root + "/shares/" + hex.substr(0, 2) + "/" + hex;
+}
+std::string StorageServer::share_path(const StorageIndex& si, std::uint32_t shnum) const {
+  return share_dir(si) + "/" + std::to_string(shnum);
+}
+std::string StorageServer::incoming_dir(const StorageIndex& si) const {
+  return options_.root + "/incoming/" + si_hex(si);
+}
+std::string StorageServer::incoming_path(const StorageIndex& si, std::uint32_t shnum) const {
+  return incoming_dir(si) + "/" + std::to_string(shnum);
+}
+
+// mkdir that tolerates existing directories; a new one is made durable in its parent.
+Task<Status> StorageServer::ensure_dir(const std::string& path) {
+  Status s = co_await env_->disk().mkdir(path);
+  if (s.code() == ErrorCode::kAlreadyExists) co_return Status::ok();
+  if (!s.is_ok()) co_return s;
+  co_return co_await env_->disk().sync_dir(parent_dir(path));
+}
+
+Task<Status> StorageServer::start() {
+  LAFS_CO_RETURN_IF_ERROR(co_await ensure_dir(options_.root));
+  LAFS_CO_RETURN_IF_ERROR(co_await ensure_dir(options_.root + "/shares"));
+  LAFS_CO_RETURN_IF_ERROR(co_await ensure_dir(options_.root + "/incoming"));
+  LAFS_CO_RETURN_IF_ERROR(co_await discard_incoming());
+  co_return co_await reconcile();
+}
+
+// Incomplete uploads never become shares: whatever is in incoming/ at start-up goes.
+Task<Status> StorageServer::discard_incoming() {
+  Disk& disk = env_->disk();
+  const std::string incoming = options_.root + "/incoming";
+  auto dirs = co_await disk.list(incoming);
+  if (!dirs.ok()) co_return dirs.status();
+  for (const std::string& d : *dirs) {
+    const std::string dir = incoming + "/" + d;
+    auto files = co_await disk.list(dir);
+    if (files.ok()) {
+      for (const std::string& f : *files) {
+        Status s = co_await disk.remove(dir + "/" + f);
+        if (!s.is_ok() && s.code() != ErrorCode::kNotFound) co_return s;
+        ++stats_.incomplete_uploads_discarded;
+      }
+    }
+    Status s = co_await disk.remove(dir);
+    if (!s.is_ok() && s.code() != ErrorCode::kNotFound) co_return s;
+  }
+  co_return co_await disk.sync_dir(incoming);
+}
+
+// Share files without records were never acknowledged: removed. Records without files: dropped
+// with their leases, and counted (a disk that lost acknowledged data; the log says which).
+Task<Status> StorageServer::reconcile() {
+  Disk& disk = env_->disk();
+  KvStore& kv = env_->kv();
+  const std::string shares = options_.root + "/shares";
+  auto buckets = co_await disk.list(shares);
+  if (!buckets.ok()) co_return buckets.status();
+  for (const std::string& b : *buckets) {
+    auto sis = co_await disk.list(shares + "/" + b);
+    if (!sis.ok()) co_return sis.status();
+    for (const std::string& h : *sis) {
+      const std::string dir = shares + "/" + b + "/" + h;
+      auto si = si_from_hex(h);
+      auto files = co_await disk.list(dir);
+      if (!files.ok()) co_return files.status();
+      for (const std::string& f : *files) {
+        auto shnum = parse_shnum(f);
+        bool keep = false;
+        if (si.ok() && shnum) {
+          auto rec = co_await kv.get(share_key(*si, *shnum));
+          if (!rec.ok()) co_return rec.status();
+          keep = rec->has_value();
+        }
+        if (!keep) {
+          env_->logger().log(LogLevel::kWarning, "storage",
+                             "removing unacknowledged share file " + dir + "/" + f);
+          LAFS_CO_RETURN_IF_ERROR(co_await disk.remove(dir + "/" + f));
+          ++stats_.orphan_files_removed;
+        }
+      }
+      LAFS_CO_RETURN_IF_ERROR(co_await disk.sync_dir(dir));
+    }
+  }
+  // Every share record must have its file.
+  std::set<std::string> present;
+  std::string begin(1, kShareKeyPrefix);
+  const std::string end = prefix_end(begin);
+  for (;;) {
+    auto page = co_await kv.scan(begin, end, kKvScanLimitMax);
+    if (!page.ok()) co_return page.status();
+    WriteBatch drop;
+    for (const auto& [key, value] : *page) {
+      if (key.size() != 1 + kStorageIndexBytes + 1) {
+        co_return corruption("malformed share record key " + key_hex(key));
+      }
+      auto rec = parse_record<pb::ShareRecord>(value, "share", key_hex(key));
+      if (!rec.ok()) co_return rec.status();
+      StorageIndex si;
+      std::copy(key.begin() + 1, key.begin() + 1 + kStorageIndexBytes, si.begin());
+      const auto shnum = static_cast<std::uint8_t>(key.back());
+      auto info = co_await disk.stat(share_path(si, shnum));
+      if (info.ok() && info->size_bytes == kContainerHeaderBytes + rec->share_bytes()) {
+        present.insert(key.substr(1));
+        used_bytes_ += rec->share_bytes();
+        ++stats_.shares;
+        continue;
+      }
+      if (!info.ok() && info.status().code() != ErrorCode::kNotFound) co_return info.status();
+      env_->logger().log(LogLevel::kError, "storage",
+                         "share " + si_hex(si) + "/" + std::to_string(shnum) +
+                             " is recorded but its file is " +
+                             (info.ok() ? "the wrong size" : "missing") + "; dropping the record");
+      if (info.ok()) LAFS_CO_RETURN_IF_ERROR(co_await disk.remove(share_path(si, shnum)));
+      drop.del(key);
+      ++stats_.orphan_records_dropped;
+    }
+    if (!drop.empty()) LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(drop), true));
+    if (page->size() < kKvScanLimitMax) break;
+    begin = page->back().first + '\0';
+  }
+  // Leases (and their expiry entries) of shares that are not present.
+  begin = std::string(1, kLeaseKeyPrefix);
+  const std::string lease_end = prefix_end(begin);
+  for (;;) {
+    auto page = co_await kv.scan(begin, lease_end, kKvScanLimitMax);
+    if (!page.ok()) co_return page.status();
+    WriteBatch drop;
+    for (const auto& [key, value] : *page) {
+      if (key.size() != 1 + kStorageIndexBytes + 1 + kLeaseIdBytes) {
+        co_return corruption("malformed lease record key " + key_hex(key));
+      }
+      if (present.contains(key.substr(1, kStorageIndexBytes + 1))) continue;
+      auto rec = parse_record<pb::LeaseRecord>(value, "lease", key_hex(key));
+      if (!rec.ok()) co_return rec.status();
+      StorageIndex si;
+      std::copy(key.begin() + 1, key.begin() + 1 + kStorageIndexBytes, si.begin());
+      const auto shnum = static_cast<std::uint8_t>(key[1 + kStorageIndexBytes]);
+      drop.del(key);
+      drop.del(
+          expiry_key(rec->expires_unix_ns(), si, shnum, key.substr(key.size() - kLeaseIdBytes)));
+    }
+    if (!drop.empty()) LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(drop), true));
+    if (page->size() < kKvScanLimitMax) break;
+    begin = page->back().first + '\0';
+  }
+  co_return Status::ok();
+}
+
+std::uint64_t StorageServer::promised_bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& [key, u] : uploads_) total += u->share_bytes - u->written_bytes;
+  return total;
+}
+
+StorageServer::Upload* StorageServer::find_upload(const StorageIndex& si, std::uint32_t shnum,
+                                                  std::uint64_t upload_id) {
+  auto it = uploads_.find({si, shnum});
+  if (it == uploads_.end() || it->second->id != upload_id) return nullptr;
+  return it->second.get();
+}
+
+Task<Result<AllocateResult>> StorageServer::allocate(
+    StorageIndex si, std::vector<std::uint32_t> share_numbers, std::uint64_t share_bytes,
+    LeaseSecretBytes renew_secret, LeaseSecretBytes cancel_secret, std::string peer) {
+  if (share_numbers.empty() || share_numbers.size() > kShareNumbersMax) {
+    co_return invalid_argument("allocate: between 1 and " + std::to_string(kShareNumbersMax) +
+                               " share numbers, not " + std::to_string(share_numbers.size()));
+  }
+  std::sort(share_numbers.begin(), share_numbers.end());
+  for (std::size_t i = 0; i < share_numbers.size(); ++i) {
+    if (share_numbers[i] >= kShareNumbersMax) {
+      co_return invalid_argument("allocate: share number " + std::to_string(share_numbers[i]) +
+                                 " is not below " + std::to_string(kShareNumbersMax));
+    }
+    if (i > 0 && share_numbers[i] == share_numbers[i - 1]) {
+      co_return invalid_argument("allocate: share number " + std::to_string(share_numbers[i]) +
+                                 " requested twice");
+    }
+  }
+  if (share_bytes == 0 || share_bytes > options_.max_share_bytes) {
+    co_return invalid_argument("allocate: share size " + std::to_string(share_bytes) +
+                               " is outside 1.." + std::to_string(options_.max_share_bytes));
+  }
+  if (options_.read_only) co_return permission_denied("allocate: this server is read-only");
+
+  auto permit = co_await mutate_.acquire();
+  auto held = co_await get_buckets(si);
+  if (!held.ok()) co_return held.status();
+  std::set<std::uint32_t> have;
+  for (const ShareInfo& h : *held) have.insert(h.share_number);
+  AllocateResult result;
+  std::vector<std::uint32_t> to_allocate;
+  for (std::uint32_t n : share_numbers) {
+    if (have.contains(n)) {
+      result.already_have.push_back(n);
+    } else if (!uploads_.contains({si, n})) {
+      to_allocate.push_back(n);
+    }
+  }
+  if (uploads_.size() + to_allocate.size() > options_.uploads_max) {
+    co_return resource_exhausted("allocate: " + std::to_string(uploads_.size()) +
+                                 " uploads are open; the bound is " +
+                                 std::to_string(options_.uploads_max));
+  }
+  std::size_t& mine = uploads_per_peer_[peer];
+  if (mine + to_allocate.size() > options_.uploads_per_peer_max) {
+    if (mine == 0) uploads_per_peer_.erase(peer);
+    co_return resource_exhausted("allocate: this client has " + std::to_string(mine) +
+                                 " open uploads; the bound is " +
+                                 std::to_string(options_.uploads_per_peer_max));
+  }
+  if (!to_allocate.empty()) {
+    auto free = co_await env_->disk().free_space();
+    if (!free.ok()) co_return free.status();
+    const std::uint64_t need = to_allocate.size() * (share_bytes + kContainerHeaderBytes);
+    const std::uint64_t committed = options_.reserved_bytes + promised_bytes();
+    if (*free < committed || *free - committed < need) {
+      if (mine == 0) uploads_per_peer_.erase(peer);
+      co_return no_space("allocate: " + std::to_string(need) + " bytes asked, " +
+                         std::to_string(*free) + " free, " +
+                         std::to_string(options_.reserved_bytes) + " reserved, " +
+                         std::to_string(promised_bytes()) + " promised to open uploads");
+    }
+    LAFS_CO_RETURN_IF_ERROR(co_await ensure_dir(incoming_dir(si)));
+  }
+  // Shares already here get this client's lease too (as an upload that finds them would).
+  if (!result.already_have.empty()) {
+    auto leased = co_await add_lease_locked(si, result.already_have, renew_secret, cancel_secret);
+    if (!leased.ok()) co_return leased.status();
+  }
+  for (std::uint32_t n : to_allocate) {
+    auto file = co_await env_->disk().open(incoming_path(si, n),
+                                           OpenOptions{.create = true, .truncate = true});
+    if (!file.ok()) co_return file.status();
+    Status s = co_await (*file)->write_at(0, container_header(share_bytes));
+    if (!s.is_ok()) co_return s;
+    auto u = std::make_shared<Upload>(env_->executor());
+    do {
+      u->id = env_->random().next_u64();
+    } while (u->id == 0);
+    u->share_bytes = share_bytes;
+    u->renew = renew_secret;
+    u->cancel = cancel_secret;
+    u->peer = peer;
+    u->file = std::move(*file);
+    u->last_activity = env_->executor().now();
+    result.allocated.push_back(Allocation{n, u->id});
+    uploads_[{si, n}] = std::move(u);
+    ++mine;
+    ++stats_.allocations;
+  }
+  if (mine == 0) uploads_per_peer_.erase(peer);
+  co_return result;
+}
+
+Task<Status> StorageServer::write(StorageIndex si, std::uint32_t shnum, std::uint64_t upload_id,
+                                  std::uint64_t offset, Bytes data) {
+  auto it = uploads_.find({si, shnum});
+  if (it == uploads_.end() || it->second->id != upload_id) {
+    co_return not_found("write: no upload " + si_hex(si) + "/" + std::to_string(shnum) +
+                        " with that id (never allocated, closed, aborted or expired)");
+  }
+  std::shared_ptr<Upload> u = it->second;  // stays alive if aborted while we wait
+  if (data.size() > kWriteBytesMax) {
+    co_return invalid_argument("write: " + std::to_string(data.size()) + " bytes exceeds " +
+                               std::to_string(kWriteBytesMax));
+  }
+  if (offset > u->share_bytes || data.size() > u->share_bytes - offset) {
+    co_return invalid_argument("write: bytes " + std::to_string(offset) + ".." +
+                               std::to_string(offset) + "+" + std::to_string(data.size()) +
+                               " go past the allocation of " + std::to_string(u->share_bytes));
+  }
+  auto permit = co_await u->lane.acquire();
+  if (u->closing) co_return failed_precondition("write: the upload is being closed");
+  if (!uploads_.contains({si, shnum}) || uploads_.at({si, shnum}) != u) {
+    co_return not_found("write: the upload was aborted");
+  }
+  u->last_activity = env_->executor().now();
+  if (data.empty()) co_return Status::ok();
+  const std::uint64_t end = offset + data.size();
+  // Bytes already written may be written again only with the same value.
+  auto first = u->written.upper_bound(offset);
+  if (first != u->written.begin()) --first;
+  std::size_t merged = 0;
+  for (auto r = first; r != u->written.end() && r->first <= end; ++r) {
+    if (r->second < offset) continue;
+    ++merged;
+    const std::uint64_t lo = std::max(offset, r->first);
+    const std::uint64_t hi = std::min(end, r->second);
+    if (lo >= hi) continue;
+    Bytes old(hi - lo);
+    auto n = co_await u->file->read_at(kContainerHeaderBytes + lo, MutableByteView(old));
+    if (!n.ok()) co_return n.status();
+    if (*n != old.size() || !std::equal(old.begin(), old.end(), data.begin() + (lo - offset))) {
+      co_return failed_precondition("write: bytes " + std::to_string(lo) + ".." +
+                                    std::to_string(hi) + " were already written with other data");
+    }
+  }
+  if (merged == 0 && u->written.size() >= kWrittenRangesMax) {
+    co_return resource_exhausted("write: more than " + std::to_string(kWrittenRangesMax) +
+                                 " separate written ranges; write in order");
+  }
+  Status s = co_await u->file->write_at(kContainerHeaderBytes + offset, data);
+  if (!s.is_ok()) co_return s;
+  // Merge [offset, end) into the written ranges.
+  std::uint64_t lo = offset, hi = end;
+  auto r = u->written.upper_bound(lo);
+  if (r != u->written.begin() && std::prev(r)->second >= lo) --r;
+  while (r != u->written.end() && r->first <= hi) {
+    lo = std::min(lo, r->first);
+    hi = std::max(hi, r->second);
+    u->written_bytes -= r->second - r->first;
+    r = u->written.erase(r);
+  }
+  u->written.emplace(lo, hi);
+  u->written_bytes += hi - lo;
+  co_return Status::ok();
+}
+
+Task<Status> StorageServer::close(StorageIndex si, std::uint32_t shnum, std::uint64_t upload_id) {
+  auto it = uploads_.find({si, shnum});
+  if (it == uploads_.end() || it->second->id != upload_id) {
+    co_return not_found("close: no upload " + si_hex(si) + "/" + std::to_string(shnum) +
+                        " with that id");
+  }
+  std::shared_ptr<Upload> u = it->second;
+  if (u->closing) co_return failed_precondition("close: already being closed");
+  u->closing = true;
+  auto lane = co_await u->lane.acquire();  // waits for writes in flight
+  if (u->written_bytes != u->share_bytes) {
+    u->closing = false;
+    std::uint64_t gap = 0;
+    for (const auto& [a, b] : u->written) {
+      if (a > gap) break;
+      gap = b;
+    }
+    co_return failed_precondition("close: share incomplete: bytes from " + std::to_string(gap) +
+                                  " of " + std::to_string(u->share_bytes) + " never written");
+  }
+  // From here on the upload is finished one way or the other.
+  auto finish = [&](Status s) -> Status {
+    auto cur = uploads_.find({si, shnum});
+    if (cur != uploads_.end() && cur->second == u) {
+      uploads_.erase(cur);
+      if (--uploads_per_peer_[u->peer] == 0) uploads_per_peer_.erase(u->peer);
+    }
+    return s;
+  };
+  Status s = co_await u->file->sync();
+  if (!s.is_ok()) co_return finish(s);
+  auto permit = co_await mutate_.acquire();
+  Disk& disk = env_->disk();
+  const std::string dir = share_dir(si);
+  s = co_await ensure_dir(parent_dir(dir));
+  if (s.is_ok()) s = co_await ensure_dir(dir);
+  if (s.is_ok()) s = co_await disk.rename(incoming_path(si, shnum), share_path(si, shnum));
+  if (!s.is_ok()) co_return finish(s);
+  s = co_await disk.sync_dir(dir);
+  if (s.is_ok()) {
+    const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
+    pb::ShareRecord share;
+    share.set_version(kRecordVersion);
+    share.set_share_bytes(u->share_bytes);
+    share.set_created_unix_ns(now);
+    pb::LeaseRecord lease;
+    lease.set_version(kRecordVersion);
+    lease.set_renew_secret(secret_string(u->renew));
+    lease.set_cancel_secret(secret_string(u->cancel));
+    lease.set_granted_unix_ns(now);
+    lease.set_expires_unix_ns(now + options_.lease_duration.count());
+    const std::string id = lease_id(u->renew);
+    WriteBatch batch;
+    batch.put(share_key(si, shnum), share.SerializeAsString());
+    batch.put(lease_key(si, shnum, id), lease.SerializeAsString());
+    batch.put(expiry_key(lease.expires_unix_ns(), si, shnum, id), "");
+    s = co_await env_->kv().write(std::move(batch), /*sync=*/true);
+  }
+  if (!s.is_ok()) {
+    // Not acknowledged: take the file back out of shares/ (start-up would remove it anyway).
+    (void)co_await disk.remove(share_path(si, shnum));
+    co_return finish(s);
+  }
+  used_bytes_ += u->share_bytes;
+  ++stats_.shares;
+  ++stats_.closes;
+  (void)finish(Status::ok());
+  if (!std::any_of(uploads_.begin(), uploads_.end(),
+                   [&](const auto& e) { return e.first.first == si; })) {
+    (void)co_await disk.remove(incoming_dir(si));  // best effort; start-up cleans up too
+  }
+  co_return Status::ok();
+}
+
+Task<Status> StorageServer::remove_upload(const UploadKey& key, bool count_abort) {
+  auto it = uploads_.find(key);
+  if (it == uploads_.end()) co_return Status::ok();
+  std::shared_ptr<Upload> u = std::move(it->second);
+  uploads_.erase(it);
+  if (--uploads_per_peer_[u->peer] == 0) uploads_per_peer_.erase(u->peer);
+  if (count_abort) ++stats_.aborts;
+  Status s = co_await env_->disk().remove(incoming_path(key.first, key.second));
+  if (s.code() == ErrorCode::kNotFound) s = Status::ok();
+  co_return s;
+}
+
+Task<Status> StorageServer::abort(StorageIndex si, std::uint32_t shnum, std::uint64_t upload_id) {
+  Upload* u = find_upload(si, shnum, upload_id);
+  if (u == nullptr) {
+    co_return not_found("abort: no upload " + si_hex(si) + "/" + std::to_string(shnum) +
+                        " with that id");
+  }
+  if (u->closing) co_return failed_precondition("abort: the upload is being closed");
+  co_return co_await remove_upload({si, shnum}, /*count_abort=*/true);
+}
+
+Task<std::size_t> StorageServer::expire_idle_uploads() {
+  const MonoTime now = env_->executor().now();
+  std::vector<UploadKey> idle;
+  for (const auto& [key, u] : uploads_) {
+    if (!u->closing && now - u->last_activity >= options_.upload_idle_timeout) {
+      idle.push_back(key);
+    }
+  }
+  std::size_t removed = 0;
+  for (const UploadKey& key : idle) {
+    auto it = uploads_.find(key);
+    if (it == uploads_.end() || it->second->closing) continue;
+    Status s = co_await remove_upload(key, /*count_abort=*/false);
+    if (!s.is_ok()) {
+      env_->logger().log(LogLevel::kWarning, "storage",
+                         "removing an expired upload: " + s.to_string());
+    }
+    ++removed;
+    ++stats_.uploads_expired;
+  }
+  co_return removed;
+}
+
+Task<void> StorageServer::run_maintenance() {
+  const Duration period = std::max<Duration>(options_.upload_idle_timeout / 4, seconds(1));
+  for (;;) {
+    co_await sleep_for(env_->executor(), period);
+    (void)co_await expire_idle_uploads();
+  }
+}
+
+Task<Result<std::vector<ShareInfo>>> StorageServer::get_buckets(StorageIndex si) {
+  const std::string prefix = si_prefix(kShareKeyPrefix, si);
+  auto records = co_await env_->kv().scan(prefix, prefix_end(prefix), kShareNumbersMax);
+  if (!records.ok()) co_return records.status();
+  std::vector<ShareInfo> out;
+  for (const auto& [key, value] : *records) {
+    auto rec = parse_record<pb::ShareRecord>(value, "share", key_hex(key));
+    if (!rec.ok()) co_return rec.status();
+    out.push_back(ShareInfo{static_cast<std::uint8_t>(key.back()), rec->share_bytes()});
+  }
+  co_return out;
+}
+
+Task<Result<Bytes>> StorageServer::read(StorageIndex si, std::uint32_t shnum, std::uint64_t offset,
+                                        std::uint64_t length) {
+  if (shnum >= kShareNumbersMax) {
+    co_return invalid_argument("read: share number " + std::to_string(shnum) + " is not below " +
+                               std::to_string(kShareNumbersMax));
+  }
+  if (length > kReadBytesMax) {
+    co_return invalid_argument("read: " + std::to_string(length) + " bytes asked; at most " +
+                               std::to_string(kReadBytesMax) + " per call");
+  }
+  const std::string where = si_hex(si) + "/" + std::to_string(shnum);
+  auto rec_bytes = co_await env_->kv().get(share_key(si, shnum));
+  if (!rec_bytes.ok()) co_return rec_bytes.status();
+  if (!rec_bytes->has_value()) co_return not_found("read: no share " + where + " here");
+  auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", where);
+  if (!rec.ok()) co_return rec.status();
+  ++stats_.reads;
+  auto file = co_await env_->disk().open(share_path(si, shnum), OpenOptions{.read_only = true});
+  if (!file.ok()) {
+    co_return file.status().code() == ErrorCode::kNotFound
+        ? corruption("read: share " + where + " is recorded but its file is missing")
+        : file.status();
+  }
+  Bytes header(kContainerHeaderBytes);
+  auto hn = co_await (*file)->read_at(0, MutableByteView(header));
+  if (!hn.ok()) co_return hn.status();
+  header.resize(*hn);
+  auto size = parse_container_header(header, where);
+  if (!size.ok()) co_return size.status();
+  if (*size != rec->share_bytes()) {
+    co_return corruption("read: share " + where + " container says " + std::to_string(*size) +
+                         " bytes, its record " + std::to_string(rec->share_bytes()));
+  }
+  if (offset >= *size) co_return Bytes{};
+  Bytes out(std::min<std::uint64_t>(length, *size - offset));
+  auto n = co_await (*file)->read_at(kContainerHeaderBytes + offset, MutableByteView(out));
+  if (!n.ok()) co_return n.status();
+  if (*n != out.size()) {
+    co_return corruption("read: share " + where + " is shorter than its header says");
+  }
+  co_return out;
+}
+
+Task<Result<std::uint32_t>> StorageServer::add_lease(StorageIndex si, LeaseSecretBytes renew,
+                                                     LeaseSecretBytes cancel) {
+  auto permit = co_await mutate_.acquire();
+  auto held = co_await get_buckets(si);
+  if (!held.ok()) co_return held.status();
+  std::vector<std::uint32_t> shnums;
+  for (const ShareInfo& h : *held) shnums.push_back(h.share_number);
+  co_return co_await add_lease_locked(si, shnums, renew, cancel);
+}
+
+Task<Result<std::uint32_t>> StorageServer::add_lease_locked(StorageIndex si,
+                                                            std::vector<std::uint32_t> shnums,
+                                                            LeaseSecretBytes renew,
+                                                            LeaseSecretBytes cancel) {
+  KvStore& kv = env_->kv();
+  const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
+  const std::string id = lease_id(renew);
+  WriteBatch batch;
+  for (std::uint32_t shnum : shnums) {
+    const std::string key = lease_key(si, shnum, id);
+    auto existing = co_await kv.get(key);
+    if (!existing.ok()) co_return existing.status();
+    pb::LeaseRecord lease;
+    if (existing->has_value()) {
+      auto old = parse_record<pb::LeaseRecord>(**existing, "lease", key_hex(key));
+      if (!old.ok()) co_return old.status();
+      if (!secrets_equal(old->renew_secret(), renew)) {
+        co_return permission_denied("add_lease: a different lease with this id exists on share " +
+                                    si_hex(si) + "/" + std::to_string(shnum));
+      }
+      batch.del(expiry_key(old->expires_unix_ns(), si, shnum, id));
+      lease = *old;
+    } else {
+      const std::string prefix = lease_share_prefix(si, shnum);
+      auto count = co_await kv.scan(prefix, prefix_end(prefix), kLeasesPerShareMax);
+      if (!count.ok()) co_return count.status();
+      if (count->size() >= kLeasesPerShareMax) {
+        co_return resource_exhausted("add_lease: share " + si_hex(si) + "/" +
+                                     std::to_string(shnum) + " already has " +
+                                     std::to_string(kLeasesPerShareMax) + " leases");
+      }
+      lease.set_version(kRecordVersion);
+      lease.set_renew_secret(secret_string(renew));
+      lease.set_cancel_secret(secret_string(cancel));
+    }
+    lease.set_granted_unix_ns(now);
+    lease.set_expires_unix_ns(now + options_.lease_duration.count());
+    batch.put(key, lease.SerializeAsString());
+    batch.put(expiry_key(lease.expires_unix_ns(), si, shnum, id), "");
+  }
+  if (!batch.empty()) LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(batch), true));
+  co_return static_cast<std::uint32_t>(shnums.size());
+}
+
+Task<Result<CancelResult>> StorageServer::cancel_lease(StorageIndex si, LeaseSecretBytes cancel) {
+  auto permit = co_await mutate_.acquire();
+  KvStore& kv = env_->kv();
+  const std::string prefix = si_prefix(kLeaseKeyPrefix, si);
+  auto leases =
+      co_await scan_all(kv, prefix, prefix_end(prefix), kShareNumbersMax * kLeasesPerShareMax);
+  if (!leases.ok()) co_return leases.status();
+  WriteBatch batch;
+  std::map<std::uint32_t, std::size_t> remaining;  // share -> leases left
+  CancelResult result;
+  for (const auto& [key, value] : *leases) {
+    auto rec = parse_record<pb::LeaseRecord>(value, "lease", key_hex(key));
+    if (!rec.ok()) co_return rec.status();
+    const auto shnum = static_cast<std::uint8_t>(key[1 + kStorageIndexBytes]);
+    remaining[shnum] += 0;
+    if (secrets_equal(rec->cancel_secret(), cancel)) {
+      batch.del(key);
+      batch.del(
+          expiry_key(rec->expires_unix_ns(), si, shnum, key.substr(key.size() - kLeaseIdBytes)));
+      ++result.leases_cancelled;
+    } else {
+      ++remaining[shnum];
+    }
+  }
+  if (result.leases_cancelled == 0) {
+    co_return permission_denied("cancel_lease: no lease on " + si_hex(si) +
+                                " has that cancel secret; nothing changed");
+  }
+  LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(batch), true));
+  for (const auto& [shnum, left] : remaining) {
+    if (left > 0) continue;
+    LAFS_CO_RETURN_IF_ERROR(co_await delete_share(si, shnum));
+    ++result.shares_deleted;
+  }
+  co_return result;
+}
+
+// Deletes a held share: file first (a record without a file is dropped at start-up), then its
+// records. Caller holds mutate_.
+Task<Status> StorageServer::delete_share(const StorageIndex& si, std::uint32_t shnum) {
+  KvStore& kv = env_->kv();
+  auto rec_bytes = co_await kv.get(share_key(si, shnum));
+  if (!rec_bytes.ok()) co_return rec_bytes.status();
+  if (!rec_bytes->has_value()) co_return Status::ok();
+  auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", si_hex(si));
+  if (!rec.ok()) co_return rec.status();
+  Status s = co_await env_->disk().remove(share_path(si, shnum));
+  if (!s.is_ok() && s.code() != ErrorCode::kNotFound) co_return s;
+  LAFS_CO_RETURN_IF_ERROR(co_await env_->disk().sync_dir(share_dir(si)));
+  WriteBatch batch;
+  batch.del(share_key(si, shnum));
+  for (char kind : {kLeaseKeyPrefix, kCorruptionKeyPrefix}) {
+    std::string prefix = si_prefix(kind, si);
+    prefix.push_back(static_cast<char>(shnum));
+    auto records = co_await scan_all(kv, prefix, prefix_end(prefix), kLeasesPerShareMax + 64);
+    if (!records.ok()) co_return records.status();
+    for (const auto& [key, value] : *records) {
+      batch.del(key);
+      if (kind == kLeaseKeyPrefix) {
+        auto lease = parse_record<pb::LeaseRecord>(value, "lease", key_hex(key));
+        if (lease.ok()) {
+          batch.del(expiry_key(lease->expires_unix_ns(), si, shnum,
+                               key.substr(key.size() - kLeaseIdBytes)));
+        }
+      }
+    }
+  }
+  LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(batch), true));
+  used_bytes_ -= std::min(used_bytes_, rec->share_bytes());
+  --stats_.shares;
+  ++stats_.shares_deleted;
+  co_return Status::ok();
+}
+
+Task<Status> StorageServer::advise_corrupt(StorageIndex si, std::uint32_t shnum,
+                                           std::string reporter, std::string reason) {
+  if (shnum >= kShareNumbersMax) {
+    co_return invalid_argument("advise_corrupt: share number " + std::to_string(shnum) +
+                               " is not below " + std::to_string(kShareNumbersMax));
+  }
+  if (reason.size() > kReasonBytesMax || reporter.size() > kReporterBytesMax) {
+    co_return invalid_argument("advise_corrupt: reason over " + std::to_string(kReasonBytesMax) +
+                               " or reporter over " + std::to_string(kReporterBytesMax) + " bytes");
+  }
+  ++stats_.corruption_reports;
+  env_->logger().log(LogLevel::kWarning, "storage",
+                     "client " + reporter + " reports share " + si_hex(si) + "/" +
+                         std::to_string(shnum) + " corrupt: " + reason);
+  auto permit = co_await mutate_.acquire();
+  std::string prefix = si_prefix(kCorruptionKeyPrefix, si);
+  prefix.push_back(static_cast<char>(shnum));
+  auto existing = co_await env_->kv().scan(prefix, prefix_end(prefix), kCorruptionReportsMax);
+  if (!existing.ok()) co_return existing.status();
+  if (existing->size() >= kCorruptionReportsMax) co_return Status::ok();  // counted, not kept
+  pb::CorruptionRecord rec;
+  rec.set_version(kRecordVersion);
+  rec.set_reported_unix_ns(env_->clock().wall_now().time_since_epoch().count());
+  rec.set_reporter(std::move(reporter));
+  rec.set_reason(std::move(reason));
+  co_return co_await env_->kv().put(
+      corruption_key(si, shnum, static_cast<std::uint32_t>(existing->size())),
+      rec.SerializeAsString(), /*sync=*/true);
+}
+
+Task<Result<SpaceInfo>> StorageServer::space() {
+  auto free = co_await env_->disk().free_space();
+  if (!free.ok()) co_return free.status();
+  SpaceInfo info;
+  const std::uint64_t committed = options_.reserved_bytes + promised_bytes();
+  info.available_bytes = *free > committed ? *free - committed : 0;
+  info.used_bytes = used_bytes_;
+  info.max_share_bytes = options_.max_share_bytes;
+  info.read_only = options_.read_only;
+  co_return info;
+}
+
+}  // namespace lafs::storage

@@ -1,0 +1,186 @@
+// The storage server: keeps other people's encrypted immutable shares on an Env disk, their
+// leases in the Env KV store, and never acknowledges what is not durable. It knows nothing
+// about what the shares contain; clients verify everything they read.
+//
+// Durability of a closed share (docs/specs/storage.md): share data synced -> moved from
+// incoming/ into shares/ -> directory synced -> share and lease records written to the KV store
+// with sync -> acknowledged. At start-up, incomplete uploads are discarded and share files and
+// records are reconciled (a file without a record was never acknowledged and is removed; a
+// record without a file is dropped with its leases and reported).
+//
+// Not thread-safe: one server per Env, driven from the Env's executor. Methods are coroutines
+// that may interleave; every state change that spans an await is guarded (see mutate_).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/env/env.h"
+#include "core/runtime/scope.h"
+#include "core/runtime/semaphore.h"
+#include "core/runtime/status.h"
+#include "core/runtime/task.h"
+#include "core/storage/limits.h"
+
+namespace lafs::storage {
+
+using StorageIndex = std::array<std::uint8_t, kStorageIndexBytes>;
+using LeaseSecretBytes = std::array<std::uint8_t, kLeaseSecretBytes>;
+
+struct StorageOptions {
+  // Directory on the Env disk that holds incoming/ and shares/ (created if missing).
+  std::string root = "storage";
+  // Allocations that would leave less free space than this are refused (kNoSpace).
+  std::uint64_t reserved_bytes = 0;
+  // Refuses allocations (and, later, mutable writes); reads and leases still work.
+  bool read_only = false;
+  std::uint64_t max_share_bytes = kDefaultMaxShareBytes;
+  Duration lease_duration = kDefaultLeaseDuration;
+  // An upload with no write for this long is aborted and its space freed.
+  Duration upload_idle_timeout = minutes(30);
+  std::size_t uploads_max = 10'000;          // open uploads at once, all clients
+  std::size_t uploads_per_peer_max = 1'000;  // open uploads of one client (by node key)
+};
+
+struct Allocation {
+  std::uint32_t share_number = 0;
+  std::uint64_t upload_id = 0;
+};
+
+struct AllocateResult {
+  std::vector<std::uint32_t> already_have;  // ascending
+  std::vector<Allocation> allocated;        // ascending by share number
+};
+
+struct ShareInfo {
+  std::uint32_t share_number = 0;
+  std::uint64_t share_bytes = 0;
+};
+
+struct CancelResult {
+  std::uint32_t leases_cancelled = 0;
+  std::uint32_t shares_deleted = 0;
+};
+
+struct SpaceInfo {
+  std::uint64_t available_bytes = 0;  // free - reserved - promised to open uploads (>= 0)
+  std::uint64_t used_bytes = 0;       // bytes of held shares
+  std::uint64_t max_share_bytes = 0;
+  bool read_only = false;
+};
+
+struct StorageStats {
+  std::uint64_t shares = 0;
+  std::uint64_t allocations = 0;
+  std::uint64_t closes = 0;
+  std::uint64_t aborts = 0;
+  std::uint64_t uploads_expired = 0;
+  std::uint64_t reads = 0;
+  std::uint64_t shares_deleted = 0;
+  std::uint64_t corruption_reports = 0;
+  // Start-up reconciliation.
+  std::uint64_t incomplete_uploads_discarded = 0;
+  std::uint64_t orphan_files_removed = 0;
+  std::uint64_t orphan_records_dropped = 0;
+};
+
+class StorageServer {
+ public:
+  // Creates the directories if needed, discards incomplete uploads and reconciles share files
+  // with records. Errors: the disk or KV store failing, or a record of an unknown newer
+  // version (kFailedPrecondition naming it: this code must not guess at newer formats).
+  static Task<Result<std::unique_ptr<StorageServer>>> open(Env* env, StorageOptions options);
+
+  StorageServer(const StorageServer&) = delete;
+  StorageServer& operator=(const StorageServer&) = delete;
+  ~StorageServer();
+
+  // Shares already held are listed; each other requested share not being uploaded by someone
+  // else gets an upload. `peer` identifies the client for per-client bounds. Errors:
+  // kInvalidArgument (share number >= 256, duplicates, too many, size 0 or over the maximum),
+  // kPermissionDenied (read-only), kNoSpace (over the reservation), kResourceExhausted (too many
+  // open uploads).
+  Task<Result<AllocateResult>> allocate(StorageIndex si, std::vector<std::uint32_t> share_numbers,
+                                        std::uint64_t share_bytes, LeaseSecretBytes renew_secret,
+                                        LeaseSecretBytes cancel_secret, std::string peer);
+
+  // Writes inside the allocation. Rewriting written bytes is allowed only with the same bytes.
+  // Errors: kNotFound (no such upload), kInvalidArgument (past the allocation, overflow),
+  // kFailedPrecondition (different bytes over written ones), kResourceExhausted (too many
+  // separate written ranges), kIoError.
+  Task<Status> write(StorageIndex si, std::uint32_t share_number, std::uint64_t upload_id,
+                     std::uint64_t offset, Bytes data);
+  // Makes a completely written share durable and visible (see the order above). Errors:
+  // kNotFound, kFailedPrecondition (bytes never written, or already closing), kIoError.
+  Task<Status> close(StorageIndex si, std::uint32_t share_number, std::uint64_t upload_id);
+  Task<Status> abort(StorageIndex si, std::uint32_t share_number, std::uint64_t upload_id);
+
+  // Shares held for `si`, ascending (empty if none).
+  Task<Result<std::vector<ShareInfo>>> get_buckets(StorageIndex si);
+  // At most kReadBytesMax bytes from `offset`; short at the end, empty past it. kNotFound when
+  // the share is not held; kCorruption when its container is damaged.
+  Task<Result<Bytes>> read(StorageIndex si, std::uint32_t share_number, std::uint64_t offset,
+                           std::uint64_t length);
+
+  // Renews the lease with this renew secret on every share of `si`, or adds one with both
+  // secrets. Returns how many shares carry it. kPermissionDenied if a lease with the same id
+  // but a different renew secret exists (never happens by chance: ids are 64 bits of secret).
+  Task<Result<std::uint32_t>> add_lease(StorageIndex si, LeaseSecretBytes renew_secret,
+                                        LeaseSecretBytes cancel_secret);
+  // Removes the leases with this cancel secret; shares left without a lease are deleted.
+  // A secret that matches nothing is kPermissionDenied and changes nothing.
+  Task<Result<CancelResult>> cancel_lease(StorageIndex si, LeaseSecretBytes cancel_secret);
+
+  // Records a client's report that a share is corrupt (bounded: kCorruptionReportsMax per share).
+  Task<Status> advise_corrupt(StorageIndex si, std::uint32_t share_number, std::string reporter,
+                              std::string reason);
+
+  Task<Result<SpaceInfo>> space();
+
+  // Aborts uploads idle for longer than the timeout; returns how many. run_maintenance calls it.
+  Task<std::size_t> expire_idle_uploads();
+  // Runs the periodic chores until the server is destroyed.
+  Task<void> run_maintenance();
+
+  const StorageStats& stats() const { return stats_; }
+  const StorageOptions& options() const { return options_; }
+  std::size_t open_uploads() const { return uploads_.size(); }
+
+ private:
+  struct Upload;
+  using UploadKey = std::pair<StorageIndex, std::uint32_t>;
+
+  StorageServer(Env* env, StorageOptions options);
+  Task<Status> start();
+  Task<Status> discard_incoming();
+  Task<Status> reconcile();
+  Task<Status> remove_upload(const UploadKey& key, bool count_abort);
+  Task<Result<std::uint32_t>> add_lease_locked(StorageIndex si, std::vector<std::uint32_t> shnums,
+                                               LeaseSecretBytes renew, LeaseSecretBytes cancel);
+  Task<Status> delete_share(const StorageIndex& si, std::uint32_t share_number);
+  Task<Status> ensure_dir(const std::string& path);
+  Upload* find_upload(const StorageIndex& si, std::uint32_t share_number, std::uint64_t upload_id);
+  std::uint64_t promised_bytes() const;
+
+  std::string share_dir(const StorageIndex& si) const;
+  std::string share_path(const StorageIndex& si, std::uint32_t share_number) const;
+  std::string incoming_dir(const StorageIndex& si) const;
+  std::string incoming_path(const StorageIndex& si, std::uint32_t share_number) const;
+
+  Env* env_;
+  StorageOptions options_;
+  std::map<UploadKey, std::shared_ptr<Upload>> uploads_;
+  std::map<std::string, std::size_t> uploads_per_peer_;
+  std::uint64_t used_bytes_ = 0;
+  // Serialises changes to share and lease records (read-modify-write of the KV store) and the
+  // moves into shares/. Short critical sections; data writes to incoming files do not take it.
+  Semaphore mutate_;
+  StorageStats stats_;
+};
+
+}  // namespace lafs::storage
