@@ -35,6 +35,7 @@ constexpr char kShareKeyPrefix = 's';
 constexpr char kLeaseKeyPrefix = 'l';
 constexpr char kExpiryKeyPrefix = 'e';
 constexpr char kCorruptionKeyPrefix = 'c';
+constexpr std::string_view kGcProgressKey = "g";
 constexpr std::size_t kLeaseIdBytes = 8;
 constexpr std::size_t kLeasesPerShareMax = 1000;
 constexpr std::string_view kContainerMagic = "lafsimm\n";  // 8 bytes
@@ -417,6 +418,16 @@ Task<Result<AllocateResult>> StorageServer::allocate(
     const std::uint64_t need = to_allocate.size() * (share_bytes + kContainerHeaderBytes);
     const std::uint64_t committed = options_.reserved_bytes + promised_bytes();
     if (*free < committed || *free - committed < need) {
+      // Expired shares go first ("delete expired data on demand").
+      const std::uint64_t short_by = committed + need - std::min(*free, committed + need);
+      auto freed = co_await reclaim_expired(short_by);
+      if (!freed.ok()) co_return freed.status();
+      if (*freed > 0) {
+        free = co_await env_->disk().free_space();
+        if (!free.ok()) co_return free.status();
+      }
+    }
+    if (*free < committed || *free - committed < need) {
       if (mine == 0) uploads_per_peer_.erase(peer);
       co_return no_space("allocate: " + std::to_string(need) + " bytes asked, " +
                          std::to_string(*free) + " free, " +
@@ -639,11 +650,162 @@ Task<std::size_t> StorageServer::expire_idle_uploads() {
 }
 
 Task<void> StorageServer::run_maintenance() {
+  Scope chores(env_->executor());
+  if (options_.gc.mode != GcOptions::Mode::kOff) chores.spawn(run_gc());
   const Duration period = std::max<Duration>(options_.upload_idle_timeout / 4, seconds(1));
   for (;;) {
     co_await sleep_for(env_->executor(), period);
     (void)co_await expire_idle_uploads();
   }
+}
+
+bool StorageServer::lease_expired(std::int64_t granted_ns, std::int64_t expires_ns,
+                                  std::int64_t now_ns) const {
+  const GcOptions& gc = options_.gc;
+  switch (gc.mode) {
+    case GcOptions::Mode::kOff:
+      return false;
+    case GcOptions::Mode::kAge:
+      return expires_ns < now_ns - gc.skew_margin.count();
+    case GcOptions::Mode::kCutoffDate:
+      return granted_ns < gc.cutoff.time_since_epoch().count() &&
+             gc.cutoff.time_since_epoch().count() < now_ns - gc.skew_margin.count();
+  }
+  return false;
+}
+
+Task<void> StorageServer::run_gc() {
+  for (;;) {
+    auto done = co_await gc_slice();
+    if (!done.ok()) {
+      env_->logger().log(LogLevel::kError, "storage",
+                         "garbage collector: " + done.status().to_string());
+      co_await sleep_for(env_->executor(), options_.gc.cycle_interval);
+      continue;
+    }
+    co_await sleep_for(env_->executor(),
+                       *done ? options_.gc.cycle_interval : options_.gc.slice_pause);
+  }
+}
+
+Task<Result<bool>> StorageServer::gc_slice() {
+  auto permit = co_await mutate_.acquire();
+  KvStore& kv = env_->kv();
+  pb::GcProgress progress;
+  auto stored = co_await kv.get(std::string(kGcProgressKey));
+  if (!stored.ok()) co_return stored.status();
+  if (stored->has_value()) {
+    auto p = parse_record<pb::GcProgress>(**stored, "garbage collector progress", "g");
+    if (!p.ok()) co_return p.status();
+    progress = *p;
+  }
+  progress.set_version(kRecordVersion);
+  const std::string lease_begin(1, kLeaseKeyPrefix);
+  std::string begin = progress.next_key().empty() ? lease_begin : progress.next_key();
+  const std::size_t limit =
+      std::max<std::size_t>(1, std::min(options_.gc.slice_records, kKvScanLimitMax));
+  auto page = co_await kv.scan(begin, prefix_end(lease_begin), limit);
+  if (!page.ok()) co_return page.status();
+  ++gc_stats_.slices;
+  const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
+  WriteBatch batch;
+  std::set<std::pair<StorageIndex, std::uint32_t>> touched;
+  for (const auto& [key, value] : *page) {
+    ++gc_stats_.leases_examined;
+    if (key.size() != 1 + kStorageIndexBytes + 1 + kLeaseIdBytes) {
+      co_return corruption("malformed lease record key " + key_hex(key));
+    }
+    auto rec = parse_record<pb::LeaseRecord>(value, "lease", key_hex(key));
+    if (!rec.ok()) co_return rec.status();
+    if (!lease_expired(rec->granted_unix_ns(), rec->expires_unix_ns(), now)) continue;
+    StorageIndex si;
+    std::copy(key.begin() + 1, key.begin() + 1 + kStorageIndexBytes, si.begin());
+    const auto shnum = static_cast<std::uint8_t>(key[1 + kStorageIndexBytes]);
+    batch.del(key);
+    batch.del(
+        expiry_key(rec->expires_unix_ns(), si, shnum, key.substr(key.size() - kLeaseIdBytes)));
+    touched.insert({si, shnum});
+    ++gc_stats_.leases_expired;
+  }
+  const bool cycle_done = page->size() < limit;
+  if (cycle_done) {
+    progress.clear_next_key();
+    progress.set_cycles(progress.cycles() + 1);
+    ++gc_stats_.cycles;
+  } else {
+    progress.set_next_key(page->back().first + '\0');
+  }
+  batch.put(std::string(kGcProgressKey), progress.SerializeAsString());
+  LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(batch), /*sync=*/true));
+  for (const auto& [si, shnum] : touched) {
+    const std::string prefix = lease_share_prefix(si, shnum);
+    auto left = co_await kv.scan(prefix, prefix_end(prefix), 1);
+    if (!left.ok()) co_return left.status();
+    if (!left->empty()) continue;
+    auto rec_bytes = co_await kv.get(share_key(si, shnum));
+    if (!rec_bytes.ok()) co_return rec_bytes.status();
+    std::uint64_t size = 0;
+    if (rec_bytes->has_value()) {
+      auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", si_hex(si));
+      if (rec.ok()) size = rec->share_bytes();
+    }
+    LAFS_CO_RETURN_IF_ERROR(co_await delete_share(si, shnum));
+    ++gc_stats_.shares_deleted;
+    gc_stats_.bytes_freed += size;
+  }
+  co_return cycle_done;
+}
+
+Task<Result<std::uint64_t>> StorageServer::reclaim_expired(std::uint64_t want) {
+  if (options_.gc.mode == GcOptions::Mode::kOff) co_return std::uint64_t{0};
+  KvStore& kv = env_->kv();
+  const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
+  std::uint64_t freed = 0;
+  const std::string begin(1, kExpiryKeyPrefix);
+  // Expiry keys up to (now - margin): in age mode exactly the expired leases.
+  std::string end = begin;
+  append_be(
+      &end,
+      static_cast<std::uint64_t>(now - options_.gc.skew_margin.count()) ^ (std::uint64_t{1} << 63),
+      8);
+  std::string from = begin;
+  while (freed < want) {
+    auto page = co_await kv.scan(from, end, 256);
+    if (!page.ok()) co_return page.status();
+    if (page->empty()) break;
+    for (const auto& [key, value] : *page) {
+      if (freed >= want) break;
+      if (key.size() != 1 + 8 + kStorageIndexBytes + 1 + kLeaseIdBytes) {
+        co_return corruption("malformed expiry key " + key_hex(key));
+      }
+      StorageIndex si;
+      std::copy(key.begin() + 9, key.begin() + 9 + kStorageIndexBytes, si.begin());
+      const auto shnum = static_cast<std::uint8_t>(key[9 + kStorageIndexBytes]);
+      // Deletable only if every lease of the share has expired.
+      const std::string prefix = lease_share_prefix(si, shnum);
+      auto leases = co_await scan_all(kv, prefix, prefix_end(prefix), kLeasesPerShareMax);
+      if (!leases.ok()) co_return leases.status();
+      bool all_expired = true;
+      for (const auto& [lk, lv] : *leases) {
+        auto rec = parse_record<pb::LeaseRecord>(lv, "lease", key_hex(lk));
+        if (!rec.ok()) co_return rec.status();
+        if (!lease_expired(rec->granted_unix_ns(), rec->expires_unix_ns(), now))
+          all_expired = false;
+      }
+      if (!all_expired) continue;
+      auto rec_bytes = co_await kv.get(share_key(si, shnum));
+      if (!rec_bytes.ok()) co_return rec_bytes.status();
+      if (!rec_bytes->has_value()) continue;
+      auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", si_hex(si));
+      if (!rec.ok()) co_return rec.status();
+      LAFS_CO_RETURN_IF_ERROR(co_await delete_share(si, shnum));
+      freed += rec->share_bytes() + kContainerHeaderBytes;
+      ++gc_stats_.reclaimed_on_demand;
+      gc_stats_.bytes_freed += rec->share_bytes();
+    }
+    from = page->back().first + '\0';
+  }
+  co_return freed;
 }
 
 Task<Result<std::vector<ShareInfo>>> StorageServer::get_buckets(StorageIndex si) {

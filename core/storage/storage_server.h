@@ -32,6 +32,31 @@ namespace lafs::storage {
 using StorageIndex = std::array<std::uint8_t, kStorageIndexBytes>;
 using LeaseSecretBytes = std::array<std::uint8_t, kLeaseSecretBytes>;
 
+// The garbage collector: a crawler over every lease record, a slice at a time, that removes
+// expired leases and deletes shares left with none. Modes as Tahoe's expirer: `age` (a lease
+// expires at its own expiry time) and `cutoff_date` (leases granted or renewed before `cutoff`
+// expire). A lease is spared until `skew_margin` after it expires, so a wall clock that runs a
+// little ahead, or jumps backwards, never deletes a share early.
+struct GcOptions {
+  enum class Mode { kOff, kAge, kCutoffDate };
+  Mode mode = Mode::kAge;
+  WallTime cutoff{};  // kCutoffDate only
+  Duration skew_margin = hours(24);
+  std::size_t slice_records = 500;           // lease records examined per slice
+  Duration slice_pause = milliseconds(100);  // between slices: service comes first
+  Duration cycle_interval = hours(1);        // between the end of a cycle and the next
+};
+
+struct GcStats {
+  std::uint64_t cycles = 0;  // completed passes over all leases
+  std::uint64_t slices = 0;
+  std::uint64_t leases_examined = 0;
+  std::uint64_t leases_expired = 0;
+  std::uint64_t shares_deleted = 0;
+  std::uint64_t bytes_freed = 0;
+  std::uint64_t reclaimed_on_demand = 0;  // shares deleted to make room for an allocation
+};
+
 struct StorageOptions {
   // Directory on the Env disk that holds incoming/ and shares/ (created if missing).
   std::string root = "storage";
@@ -45,6 +70,7 @@ struct StorageOptions {
   Duration upload_idle_timeout = minutes(30);
   std::size_t uploads_max = 10'000;          // open uploads at once, all clients
   std::size_t uploads_per_peer_max = 1'000;  // open uploads of one client (by node key)
+  GcOptions gc;
 };
 
 struct Allocation {
@@ -144,8 +170,13 @@ class StorageServer {
 
   // Aborts uploads idle for longer than the timeout; returns how many. run_maintenance calls it.
   Task<std::size_t> expire_idle_uploads();
-  // Runs the periodic chores until the server is destroyed.
+  // Runs the periodic chores until the server is destroyed: idle uploads, and the garbage
+  // collector's slices and cycles (unless gc.mode is kOff).
   Task<void> run_maintenance();
+  // One slice of the collector from where the last one stopped (the position is kept in the KV
+  // store, so a restart resumes mid-cycle). True when the slice finished a cycle.
+  Task<Result<bool>> gc_slice();
+  const GcStats& gc_stats() const { return gc_stats_; }
 
   const StorageStats& stats() const { return stats_; }
   const StorageOptions& options() const { return options_; }
@@ -163,6 +194,11 @@ class StorageServer {
   Task<Result<std::uint32_t>> add_lease_locked(StorageIndex si, std::vector<std::uint32_t> shnums,
                                                LeaseSecretBytes renew, LeaseSecretBytes cancel);
   Task<Status> delete_share(const StorageIndex& si, std::uint32_t share_number);
+  // Deletes shares whose leases have all expired (by the expiry index, soonest first) until
+  // `want` bytes are freed or none is left. Caller holds mutate_.
+  Task<Result<std::uint64_t>> reclaim_expired(std::uint64_t want);
+  bool lease_expired(std::int64_t granted_ns, std::int64_t expires_ns, std::int64_t now_ns) const;
+  Task<void> run_gc();
   Task<Status> ensure_dir(const std::string& path);
   Upload* find_upload(const StorageIndex& si, std::uint32_t share_number, std::uint64_t upload_id);
   std::uint64_t promised_bytes() const;
@@ -181,6 +217,7 @@ class StorageServer {
   // moves into shares/. Short critical sections; data writes to incoming files do not take it.
   Semaphore mutate_;
   StorageStats stats_;
+  GcStats gc_stats_;
 };
 
 }  // namespace lafs::storage

@@ -427,6 +427,143 @@ TEST(Storage, NewerRecordVersionIsRefusedAtStartup) {
   EXPECT_NE(s.status().message().find("version 2"), std::string::npos) << s.status().message();
 }
 
+// ---- garbage collection ----
+
+constexpr Duration kDay = hours(24);
+
+StorageOptions gc_options(GcOptions::Mode mode = GcOptions::Mode::kAge) {
+  StorageOptions o;
+  o.lease_duration = kDay * 31;
+  o.gc.mode = mode;
+  o.gc.skew_margin = kDay;
+  o.gc.slice_records = 10;
+  return o;
+}
+
+// Runs slices until a cycle completes; returns how many slices it took.
+int run_gc_cycle(Rig& r) {
+  for (int i = 1; i < 10'000; ++i) {
+    auto done = r.run(r.server->gc_slice());
+    EXPECT_TRUE(done.ok()) << done.status().to_string();
+    if (!done.ok() || *done) return i;
+  }
+  return -1;
+}
+
+TEST(StorageGc, AgeModeDeletesSharesWhoseLeasesAllExpired) {
+  Rig r(gc_options());
+  ASSERT_TRUE(r.upload(si_of(1), 0, pattern(100, 1), 1).is_ok());
+  ASSERT_TRUE(r.upload(si_of(2), 0, pattern(100, 2), 1).is_ok());
+  r.node->sim_clock().jump(kDay * 20);
+  // Share 2 gets a second client's lease twenty days in: it outlives the first by twenty days.
+  ASSERT_EQ(r.run(r.server->add_lease(si_of(2), secret_of(7), secret_of(107))).value_or(0), 1u);
+  r.node->sim_clock().jump(kDay * 11 + hours(12));  // day 31.5: expired, within the margin
+  run_gc_cycle(r);
+  EXPECT_EQ(r.server->gc_stats().shares_deleted, 0u);
+  r.node->sim_clock().jump(kDay);  // day 32.5: past the margin
+  run_gc_cycle(r);
+  EXPECT_EQ(r.server->gc_stats().shares_deleted, 1u);
+  EXPECT_EQ(r.server->gc_stats().leases_expired, 2u);  // share 1's, and client 1's on share 2
+  EXPECT_CODE(r.read(si_of(1), 0, 0, 10), kNotFound);
+  EXPECT_TRUE(r.read(si_of(2), 0, 0, 10).ok());
+  EXPECT_EQ(r.run(r.server->space())->used_bytes, 100u);
+  r.node->sim_clock().jump(kDay * 21);
+  run_gc_cycle(r);
+  EXPECT_CODE(r.read(si_of(2), 0, 0, 10), kNotFound);
+  EXPECT_EQ(r.server->stats().shares, 0u);
+}
+
+TEST(StorageGc, AWallClockJumpingBackwardsNeverDeletesALeasedShare) {
+  Rig r(gc_options());
+  ASSERT_TRUE(r.upload(si_of(1), 0, pattern(100, 1)).is_ok());
+  r.node->sim_clock().jump(-kDay * 400);
+  run_gc_cycle(r);
+  r.node->sim_clock().jump(kDay * 400 + kDay * 30);
+  run_gc_cycle(r);
+  EXPECT_EQ(r.server->gc_stats().shares_deleted, 0u);
+  EXPECT_TRUE(r.read(si_of(1), 0, 0, 10).ok());
+}
+
+TEST(StorageGc, CutoffDateModeExpiresLeasesGrantedBeforeTheCutoff) {
+  Rig probe;
+  const WallTime start = probe.node->clock().wall_now();
+  StorageOptions o = gc_options(GcOptions::Mode::kCutoffDate);
+  o.gc.cutoff = start + kDay * 5;
+  Rig r(o);
+  ASSERT_TRUE(r.upload(si_of(1), 0, pattern(100, 1), 1).is_ok());  // granted at day 0
+  r.node->sim_clock().jump(kDay * 10);
+  ASSERT_TRUE(r.upload(si_of(2), 0, pattern(100, 2), 1).is_ok());  // granted at day 10
+  run_gc_cycle(r);
+  EXPECT_CODE(r.read(si_of(1), 0, 0, 10), kNotFound);
+  EXPECT_TRUE(r.read(si_of(2), 0, 0, 10).ok());
+}
+
+TEST(StorageGc, ProgressSurvivesARestart) {
+  Rig r(gc_options());
+  for (std::uint8_t i = 0; i < 25; ++i) ASSERT_TRUE(r.upload(si_of(i), 0, pattern(10, i)).is_ok());
+  EXPECT_EQ(r.run(r.server->gc_slice()).value_or(true), false);  // leases 0..9
+  r.crash_and_restart();
+  // Resumes at lease 10: two more slices finish the cycle (from the start it would take three).
+  EXPECT_EQ(r.run(r.server->gc_slice()).value_or(true), false);
+  EXPECT_EQ(r.run(r.server->gc_slice()).value_or(false), true);
+  EXPECT_EQ(r.server->gc_stats().leases_examined, 15u);
+}
+
+TEST(StorageGc, ExpiredSharesAreReclaimedWhenAnAllocationWouldNotFit) {
+  SimulationOptions so = drop_unsynced();
+  so.disk.capacity_bytes = 10'000;
+  Rig r(gc_options(), so);
+  for (std::uint8_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(r.upload(si_of(i), 0, pattern(2000, i)).is_ok());
+  }
+  EXPECT_CODE(r.allocate(si_of(9), {0}, 4000), kNoSpace);  // nothing has expired yet
+  r.node->sim_clock().jump(kDay * 33);
+  auto a = r.allocate(si_of(9), {0}, 4000);
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_EQ(a->allocated.size(), 1u);
+  EXPECT_EQ(r.server->gc_stats().reclaimed_on_demand,
+            2u);  // soonest-expiring first, only as needed
+  EXPECT_EQ(r.server->stats().shares, 2u);
+}
+
+// The collector works in slices and reads do not wait for it: with a slow disk and thousands of
+// expired shares to delete, a read issued mid-crawl is answered long before the crawl ends.
+TEST(StorageGc, ReadsAreServedWhileTheCollectorDeletes) {
+  SimulationOptions so = drop_unsynced();
+  so.disk.metadata_latency = microseconds(100);
+  so.disk.sync_latency = milliseconds(2);
+  so.disk.read_latency = microseconds(200);
+  StorageOptions o = gc_options();
+  o.gc.slice_records = 50;
+  o.gc.slice_pause = milliseconds(20);
+  Rig r(o, so);
+  constexpr int kShares = 1000;
+  for (int i = 0; i < kShares; ++i) {
+    StorageIndex si = si_of(0);
+    si[0] = static_cast<std::uint8_t>(i >> 8);
+    si[1] = static_cast<std::uint8_t>(i);
+    si[2] = 0xee;
+    ASSERT_TRUE(r.upload(si, 0, pattern(64, 1)).is_ok());
+  }
+  r.node->sim_clock().jump(kDay * 40);
+  ASSERT_TRUE(r.upload(si_of(0xaa), 0, pattern(64, 2)).is_ok());  // fresh: must stay
+  r.node->scope().spawn(r.server->run_maintenance());
+  Duration worst{0};
+  int reads = 0;
+  while (r.server->gc_stats().cycles == 0) {
+    const MonoTime t0 = r.sim.loop().now();
+    auto data = r.read(si_of(0xaa), 0, 0, 64);
+    ASSERT_TRUE(data.ok()) << data.status().to_string();
+    worst = std::max(worst, r.sim.loop().now() - t0);
+    ++reads;
+    r.sim.loop().run_until(r.sim.loop().now() + milliseconds(50));
+  }
+  EXPECT_EQ(r.server->gc_stats().shares_deleted, static_cast<std::uint64_t>(kShares));
+  EXPECT_GT(reads, 20);                                // the crawl took many slices...
+  EXPECT_LT(worst, milliseconds(5)) << worst.count();  // ...and no read waited for one
+  EXPECT_TRUE(r.read(si_of(0xaa), 0, 0, 64).ok());
+}
+
 // ---- over RPC ----
 
 std::array<std::uint8_t, 32> seed_of(std::uint8_t b) {
