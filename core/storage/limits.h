@@ -30,6 +30,11 @@ inline constexpr std::size_t kWrittenRangesMax = 1024;
 inline constexpr std::uint64_t kDefaultMaxShareBytes = std::uint64_t{64} << 30;
 inline constexpr Duration kDefaultLeaseDuration = hours(24 * 31);
 
+// Test or write vectors per share in one slot request, and read vectors per slot read.
+inline constexpr std::size_t kVectorsMax = 64;
+// A mutable share is rewritten whole (copy-on-write) on every write: this bounds it.
+inline constexpr std::uint64_t kMutableShareBytesMax = std::uint64_t{64} << 20;
+
 // Bytes before a share's data in its container file.
 inline constexpr std::size_t kContainerHeaderBytes = 32;
 
@@ -43,5 +48,7 @@ inline constexpr std::string_view kMethodRead = "storage.read";
 inline constexpr std::string_view kMethodAddLease = "storage.add_lease";
 inline constexpr std::string_view kMethodCancelLease = "storage.cancel_lease";
 inline constexpr std::string_view kMethodAdviseCorrupt = "storage.advise_corrupt";
+inline constexpr std::string_view kMethodSlotRead = "storage.slot_read";
+inline constexpr std::string_view kMethodSlotWrite = "storage.slot_write";
 
 }  // namespace lafs::storage

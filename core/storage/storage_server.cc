@@ -38,8 +38,9 @@ constexpr char kCorruptionKeyPrefix = 'c';
 constexpr std::string_view kGcProgressKey = "g";
 constexpr std::size_t kLeaseIdBytes = 8;
 constexpr std::size_t kLeasesPerShareMax = 1000;
-constexpr std::string_view kContainerMagic = "lafsimm\n";  // 8 bytes
-static_assert(kContainerMagic.size() == 8);
+constexpr std::string_view kContainerMagic = "lafsimm\n";  // 8 bytes: immutable share
+constexpr std::string_view kSlotMagic = "lafsmut\n";       // 8 bytes: mutable share
+static_assert(kContainerMagic.size() == 8 && kSlotMagic.size() == 8);
 
 std::string si_hex(const StorageIndex& si) {
   return crypto::to_hex(ByteView(si.data(), si.size()));
@@ -114,18 +115,18 @@ std::string key_hex(const std::string& key) {
   return crypto::to_hex(ByteView(reinterpret_cast<const std::uint8_t*>(key.data()), key.size()));
 }
 
-Bytes container_header(std::uint64_t share_bytes) {
+Bytes container_header(std::uint64_t share_bytes, std::string_view magic = kContainerMagic) {
   Bytes h(kContainerHeaderBytes, 0);
-  std::copy(kContainerMagic.begin(), kContainerMagic.end(), h.begin());
+  std::copy(magic.begin(), magic.end(), h.begin());
   for (int i = 0; i < 4; ++i)
     h[8 + i] = static_cast<std::uint8_t>(kContainerVersion >> (24 - 8 * i));
   for (int i = 0; i < 8; ++i) h[16 + i] = static_cast<std::uint8_t>(share_bytes >> (56 - 8 * i));
   return h;
 }
 
-Result<std::uint64_t> parse_container_header(ByteView h, const std::string& where) {
-  if (h.size() < kContainerHeaderBytes ||
-      !std::equal(kContainerMagic.begin(), kContainerMagic.end(), h.begin())) {
+Result<std::uint64_t> parse_container_header(ByteView h, const std::string& where,
+                                             std::string_view magic = kContainerMagic) {
+  if (h.size() < kContainerHeaderBytes || !std::equal(magic.begin(), magic.end(), h.begin())) {
     return corruption("share container " + where + " has no valid header");
   }
   std::uint32_t version = 0;
@@ -169,6 +170,24 @@ Result<StorageIndex> si_from_hex(const std::string& hex) {
   return si;
 }
 
+std::optional<std::uint32_t> parse_shnum(const std::string& name);
+
+// "<shnum>" (immutable) or "<shnum>.<generation>" (mutable, generation >= 1).
+std::optional<std::pair<std::uint32_t, std::uint64_t>> parse_share_file(const std::string& name) {
+  const auto dot = name.find('.');
+  auto shnum = parse_shnum(name.substr(0, dot));
+  if (!shnum) return std::nullopt;
+  if (dot == std::string::npos) return std::pair{*shnum, std::uint64_t{0}};
+  const std::string g = name.substr(dot + 1);
+  if (g.empty() || g.size() > 19 || g[0] == '0') return std::nullopt;
+  std::uint64_t gen = 0;
+  for (char c : g) {
+    if (c < '0' || c > '9') return std::nullopt;
+    gen = gen * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return std::pair{*shnum, gen};
+}
+
 std::optional<std::uint32_t> parse_shnum(const std::string& name) {
   if (name.empty() || name.size() > 3) return std::nullopt;
   std::uint32_t v = 0;
@@ -204,6 +223,10 @@ std::string StorageServer::share_dir(const StorageIndex& si) const {
 }
 std::string StorageServer::share_path(const StorageIndex& si, std::uint32_t shnum) const {
   return share_dir(si) + "/" + std::to_string(shnum);
+}
+std::string StorageServer::slot_path(const StorageIndex& si, std::uint32_t shnum,
+                                     std::uint64_t generation) const {
+  return share_path(si, shnum) + "." + std::to_string(generation);
 }
 std::string StorageServer::incoming_dir(const StorageIndex& si) const {
   return options_.root + "/incoming/" + si_hex(si);
@@ -267,12 +290,18 @@ Task<Status> StorageServer::reconcile() {
       auto files = co_await disk.list(dir);
       if (!files.ok()) co_return files.status();
       for (const std::string& f : *files) {
-        auto shnum = parse_shnum(f);
+        auto parsed = parse_share_file(f);
         bool keep = false;
-        if (si.ok() && shnum) {
-          auto rec = co_await kv.get(share_key(*si, *shnum));
-          if (!rec.ok()) co_return rec.status();
-          keep = rec->has_value();
+        if (si.ok() && parsed) {
+          auto rec_bytes = co_await kv.get(share_key(*si, parsed->first));
+          if (!rec_bytes.ok()) co_return rec_bytes.status();
+          if (rec_bytes->has_value()) {
+            auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", dir + "/" + f);
+            if (!rec.ok()) co_return rec.status();
+            // A mutable share's current file is the recorded generation; others are left over
+            // from a write that did not commit, or from one that did (the old generation).
+            keep = rec->is_mutable() ? parsed->second == rec->generation() : parsed->second == 0;
+          }
         }
         if (!keep) {
           env_->logger().log(LogLevel::kWarning, "storage",
@@ -301,7 +330,9 @@ Task<Status> StorageServer::reconcile() {
       StorageIndex si;
       std::copy(key.begin() + 1, key.begin() + 1 + kStorageIndexBytes, si.begin());
       const auto shnum = static_cast<std::uint8_t>(key.back());
-      auto info = co_await disk.stat(share_path(si, shnum));
+      std::string path = share_path(si, shnum);
+      if (rec->is_mutable()) path = slot_path(si, shnum, rec->generation());
+      auto info = co_await disk.stat(path);
       if (info.ok() && info->size_bytes == kContainerHeaderBytes + rec->share_bytes()) {
         present.insert(key.substr(1));
         used_bytes_ += rec->share_bytes();
@@ -313,7 +344,7 @@ Task<Status> StorageServer::reconcile() {
                          "share " + si_hex(si) + "/" + std::to_string(shnum) +
                              " is recorded but its file is " +
                              (info.ok() ? "the wrong size" : "missing") + "; dropping the record");
-      if (info.ok()) LAFS_CO_RETURN_IF_ERROR(co_await disk.remove(share_path(si, shnum)));
+      if (info.ok()) LAFS_CO_RETURN_IF_ERROR(co_await disk.remove(path));
       drop.del(key);
       ++stats_.orphan_records_dropped;
     }
@@ -390,7 +421,13 @@ Task<Result<AllocateResult>> StorageServer::allocate(
   auto held = co_await get_buckets(si);
   if (!held.ok()) co_return held.status();
   std::set<std::uint32_t> have;
-  for (const ShareInfo& h : *held) have.insert(h.share_number);
+  for (const ShareInfo& h : *held) {
+    if (h.is_mutable) {
+      co_return failed_precondition("allocate: storage index " + si_hex(si) +
+                                    " holds mutable shares");
+    }
+    have.insert(h.share_number);
+  }
   AllocateResult result;
   std::vector<std::uint32_t> to_allocate;
   for (std::uint32_t n : share_numbers) {
@@ -816,7 +853,8 @@ Task<Result<std::vector<ShareInfo>>> StorageServer::get_buckets(StorageIndex si)
   for (const auto& [key, value] : *records) {
     auto rec = parse_record<pb::ShareRecord>(value, "share", key_hex(key));
     if (!rec.ok()) co_return rec.status();
-    out.push_back(ShareInfo{static_cast<std::uint8_t>(key.back()), rec->share_bytes()});
+    out.push_back(
+        ShareInfo{static_cast<std::uint8_t>(key.back()), rec->share_bytes(), rec->is_mutable()});
   }
   co_return out;
 }
@@ -837,6 +875,9 @@ Task<Result<Bytes>> StorageServer::read(StorageIndex si, std::uint32_t shnum, st
   if (!rec_bytes->has_value()) co_return not_found("read: no share " + where + " here");
   auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", where);
   if (!rec.ok()) co_return rec.status();
+  if (rec->is_mutable()) {
+    co_return failed_precondition("read: share " + where + " is mutable; use slot_read");
+  }
   ++stats_.reads;
   auto file = co_await env_->disk().open(share_path(si, shnum), OpenOptions{.read_only = true});
   if (!file.ok()) {
@@ -964,7 +1005,10 @@ Task<Status> StorageServer::delete_share(const StorageIndex& si, std::uint32_t s
   if (!rec_bytes->has_value()) co_return Status::ok();
   auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", si_hex(si));
   if (!rec.ok()) co_return rec.status();
-  Status s = co_await env_->disk().remove(share_path(si, shnum));
+  // The path is a named local: g++ 12 mis-destroys ?: temporaries around co_await.
+  std::string path = share_path(si, shnum);
+  if (rec->is_mutable()) path = slot_path(si, shnum, rec->generation());
+  Status s = co_await env_->disk().remove(path);
   if (!s.is_ok() && s.code() != ErrorCode::kNotFound) co_return s;
   LAFS_CO_RETURN_IF_ERROR(co_await env_->disk().sync_dir(share_dir(si)));
   WriteBatch batch;
@@ -1032,6 +1076,305 @@ Task<Result<SpaceInfo>> StorageServer::space() {
   info.max_share_bytes = options_.max_share_bytes;
   info.read_only = options_.read_only;
   co_return info;
+}
+
+// ---- mutable slots ----
+
+Task<Result<Bytes>> StorageServer::load_slot(const StorageIndex& si, std::uint32_t shnum,
+                                             std::uint64_t generation, std::uint64_t size) {
+  const std::string where = si_hex(si) + "/" + std::to_string(shnum);
+  auto file =
+      co_await env_->disk().open(slot_path(si, shnum, generation), OpenOptions{.read_only = true});
+  if (!file.ok()) {
+    co_return file.status().code() == ErrorCode::kNotFound
+        ? corruption("mutable share " + where + " is recorded but its file is missing")
+        : file.status();
+  }
+  Bytes all(kContainerHeaderBytes + size);
+  auto n = co_await (*file)->read_at(0, MutableByteView(all));
+  if (!n.ok()) co_return n.status();
+  if (*n != all.size()) co_return corruption("mutable share " + where + " is truncated");
+  auto header_size = parse_container_header(all, where, kSlotMagic);
+  if (!header_size.ok()) co_return header_size.status();
+  if (*header_size != size) {
+    co_return corruption("mutable share " + where + " container says " +
+                         std::to_string(*header_size) + " bytes, its record " +
+                         std::to_string(size));
+  }
+  all.erase(all.begin(), all.begin() + kContainerHeaderBytes);
+  co_return all;
+}
+
+namespace {
+
+Bytes slice_of(const Bytes& data, std::uint64_t offset, std::uint64_t length) {
+  if (offset >= data.size()) return {};
+  const std::uint64_t n = std::min<std::uint64_t>(length, data.size() - offset);
+  return Bytes(data.begin() + static_cast<std::ptrdiff_t>(offset),
+               data.begin() + static_cast<std::ptrdiff_t>(offset + n));
+}
+
+bool fits(std::uint64_t offset, std::uint64_t length, std::uint64_t max) {
+  return offset <= max && length <= max - offset;
+}
+
+}  // namespace
+
+Task<Result<SlotWriteResult>> StorageServer::slot_write(StorageIndex si,
+                                                        WriteEnablerBytes write_enabler,
+                                                        LeaseSecretBytes renew_secret,
+                                                        LeaseSecretBytes cancel_secret,
+                                                        std::vector<SlotShareWrite> shares) {
+  const std::uint64_t max_bytes = std::min(options_.max_share_bytes, kMutableShareBytesMax);
+  if (shares.empty() || shares.size() > kShareNumbersMax) {
+    co_return invalid_argument("slot_write: between 1 and " + std::to_string(kShareNumbersMax) +
+                               " shares, not " + std::to_string(shares.size()));
+  }
+  std::set<std::uint32_t> seen;
+  for (const SlotShareWrite& w : shares) {
+    const std::string name = "slot_write: share " + std::to_string(w.share_number);
+    if (w.share_number >= kShareNumbersMax) {
+      co_return invalid_argument(name + " is not below " + std::to_string(kShareNumbersMax));
+    }
+    if (!seen.insert(w.share_number).second) co_return invalid_argument(name + " given twice");
+    if (w.tests.size() > kVectorsMax || w.writes.size() > kVectorsMax) {
+      co_return invalid_argument(name + ": more than " + std::to_string(kVectorsMax) +
+                                 " test or write vectors");
+    }
+    for (const TestVector& t : w.tests) {
+      if (!fits(t.offset, t.expected.size(), max_bytes)) {
+        co_return invalid_argument(name + ": test vector outside " + std::to_string(max_bytes) +
+                                   " bytes");
+      }
+    }
+    for (const WriteVector& v : w.writes) {
+      if (!fits(v.offset, v.data.size(), max_bytes)) {
+        co_return invalid_argument(name + ": write past the maximum mutable share size of " +
+                                   std::to_string(max_bytes) + " bytes");
+      }
+    }
+    if (w.new_length && *w.new_length > max_bytes) {
+      co_return invalid_argument(name + ": new length over " + std::to_string(max_bytes));
+    }
+  }
+  if (options_.read_only) co_return permission_denied("slot_write: this server is read-only");
+
+  auto permit = co_await mutate_.acquire();
+  KvStore& kv = env_->kv();
+  auto held = co_await get_buckets(si);
+  if (!held.ok()) co_return held.status();
+  std::map<std::uint32_t, pb::ShareRecord> records;
+  for (const ShareInfo& h : *held) {
+    if (!h.is_mutable) {
+      co_return failed_precondition("slot_write: storage index " + si_hex(si) +
+                                    " holds immutable shares");
+    }
+    auto rec_bytes = co_await kv.get(share_key(si, h.share_number));
+    if (!rec_bytes.ok()) co_return rec_bytes.status();
+    if (!rec_bytes->has_value()) continue;
+    auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", si_hex(si));
+    if (!rec.ok()) co_return rec.status();
+    records[h.share_number] = *rec;
+  }
+  if (!records.empty()) {
+    const std::string& stored = records.begin()->second.write_enabler();
+    if (stored.size() != write_enabler.size() ||
+        sodium_memcmp(stored.data(), write_enabler.data(), write_enabler.size()) != 0) {
+      co_return permission_denied("slot_write: wrong write enabler for storage index " +
+                                  si_hex(si) + " (the cap does not match what was written here)");
+    }
+  }
+  // Current bytes of every share the request names; missing shares read as empty.
+  std::map<std::uint32_t, Bytes> current;
+  for (const SlotShareWrite& w : shares) {
+    auto it = records.find(w.share_number);
+    if (it == records.end()) {
+      current[w.share_number] = Bytes{};
+      continue;
+    }
+    auto data =
+        co_await load_slot(si, w.share_number, it->second.generation(), it->second.share_bytes());
+    if (!data.ok()) co_return data.status();
+    current[w.share_number] = std::move(*data);
+  }
+  SlotWriteResult result;
+  bool pass = true;
+  for (const SlotShareWrite& w : shares) {
+    for (const TestVector& t : w.tests) {
+      if (slice_of(current[w.share_number], t.offset, t.expected.size()) != t.expected)
+        pass = false;
+    }
+  }
+  if (!pass) {
+    for (const SlotShareWrite& w : shares) {
+      if (w.tests.empty()) continue;
+      auto& out = result.current[w.share_number];
+      for (const TestVector& t : w.tests) {
+        out.push_back(slice_of(current[w.share_number], t.offset, t.expected.size()));
+      }
+    }
+    co_return result;
+  }
+  // New contents.
+  std::uint64_t grow = 0;
+  for (const SlotShareWrite& w : shares) {
+    Bytes& data = current[w.share_number];
+    const std::uint64_t before = data.size();
+    for (const WriteVector& v : w.writes) {
+      if (data.size() < v.offset + v.data.size()) data.resize(v.offset + v.data.size(), 0);
+      std::copy(v.data.begin(), v.data.end(), data.begin() + static_cast<std::ptrdiff_t>(v.offset));
+    }
+    if (w.new_length) data.resize(*w.new_length, 0);
+    if (data.size() > before) grow += data.size() - before;
+  }
+  if (grow > 0) {
+    auto free = co_await env_->disk().free_space();
+    if (!free.ok()) co_return free.status();
+    const std::uint64_t committed = options_.reserved_bytes + promised_bytes();
+    // Copy-on-write: the new generation exists beside the old until the switch.
+    std::uint64_t need = 0;
+    for (const auto& [n, d] : current) need += d.size() + kContainerHeaderBytes;
+    if (*free < committed || *free - committed < need) {
+      co_return no_space("slot_write: " + std::to_string(need) + " bytes needed, " +
+                         std::to_string(*free) + " free, " + std::to_string(committed) +
+                         " reserved or promised");
+    }
+  }
+  // Write each new generation beside the old one, durably.
+  Disk& disk = env_->disk();
+  const std::string dir = share_dir(si);
+  LAFS_CO_RETURN_IF_ERROR(co_await ensure_dir(parent_dir(dir)));
+  LAFS_CO_RETURN_IF_ERROR(co_await ensure_dir(dir));
+  const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
+  WriteBatch batch;
+  std::vector<std::string> old_files, new_files;
+  std::int64_t used_delta = 0;
+  for (const SlotShareWrite& w : shares) {
+    const std::uint32_t n = w.share_number;
+    const Bytes& data = current[n];
+    auto it = records.find(n);
+    const bool existed = it != records.end();
+    if (existed) {
+      old_files.push_back(slot_path(si, n, it->second.generation()));
+      used_delta -= static_cast<std::int64_t>(it->second.share_bytes());
+    }
+    if (data.empty()) {  // new length 0: the share goes
+      if (existed) {
+        batch.del(share_key(si, n));
+        const std::string prefix = lease_share_prefix(si, n);
+        auto leases = co_await scan_all(kv, prefix, prefix_end(prefix), kLeasesPerShareMax);
+        if (!leases.ok()) co_return leases.status();
+        for (const auto& [lk, lv] : *leases) {
+          batch.del(lk);
+          auto lease = parse_record<pb::LeaseRecord>(lv, "lease", key_hex(lk));
+          if (lease.ok()) {
+            batch.del(
+                expiry_key(lease->expires_unix_ns(), si, n, lk.substr(lk.size() - kLeaseIdBytes)));
+          }
+        }
+      }
+      continue;
+    }
+    const std::uint64_t generation = existed ? it->second.generation() + 1 : 1;
+    const std::string path = slot_path(si, n, generation);
+    auto file = co_await disk.open(path, OpenOptions{.create = true, .truncate = true});
+    if (!file.ok()) co_return file.status();
+    Bytes contents = container_header(data.size(), kSlotMagic);
+    contents.insert(contents.end(), data.begin(), data.end());
+    LAFS_CO_RETURN_IF_ERROR(co_await (*file)->write_at(0, contents));
+    LAFS_CO_RETURN_IF_ERROR(co_await (*file)->sync());
+    new_files.push_back(path);
+    pb::ShareRecord rec;
+    rec.set_version(kRecordVersion);
+    rec.set_share_bytes(data.size());
+    rec.set_created_unix_ns(existed ? it->second.created_unix_ns() : now);
+    rec.set_is_mutable(true);
+    rec.set_write_enabler(std::string(write_enabler.begin(), write_enabler.end()));
+    rec.set_generation(generation);
+    batch.put(share_key(si, n), rec.SerializeAsString());
+    used_delta += static_cast<std::int64_t>(data.size());
+  }
+  LAFS_CO_RETURN_IF_ERROR(co_await disk.sync_dir(dir));
+  // The switch: one synced batch. Before it lands the old generations are current (start-up
+  // removes the new files); after it, the new ones (start-up removes the old files).
+  Status committed = co_await kv.write(std::move(batch), /*sync=*/true);
+  if (!committed.is_ok()) {
+    for (const std::string& f : new_files) (void)co_await disk.remove(f);
+    co_return committed;
+  }
+  for (const std::string& f : old_files) (void)co_await disk.remove(f);
+  (void)co_await disk.sync_dir(dir);
+  std::int64_t shares_delta = 0;
+  for (const SlotShareWrite& w : shares) {
+    const bool existed = records.contains(w.share_number);
+    const bool exists = !current[w.share_number].empty();
+    shares_delta += (exists ? 1 : 0) - (existed ? 1 : 0);
+  }
+  stats_.shares =
+      static_cast<std::uint64_t>(static_cast<std::int64_t>(stats_.shares) + shares_delta);
+  used_bytes_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(used_bytes_) + used_delta);
+  // Written shares get (or renew) the writer's lease.
+  std::vector<std::uint32_t> leased;
+  for (const SlotShareWrite& w : shares) {
+    if (!current[w.share_number].empty()) leased.push_back(w.share_number);
+  }
+  if (!leased.empty()) {
+    auto l = co_await add_lease_locked(si, leased, renew_secret, cancel_secret);
+    if (!l.ok()) co_return l.status();
+  }
+  result.success = true;
+  co_return result;
+}
+
+Task<Result<std::map<std::uint32_t, std::vector<Bytes>>>> StorageServer::slot_read(
+    StorageIndex si, std::vector<std::uint32_t> share_numbers, std::vector<ReadVector> vectors) {
+  if (vectors.size() > kVectorsMax || share_numbers.size() > kShareNumbersMax) {
+    co_return invalid_argument("slot_read: at most " + std::to_string(kVectorsMax) +
+                               " read vectors and " + std::to_string(kShareNumbersMax) +
+                               " share numbers");
+  }
+  for (std::uint32_t n : share_numbers) {
+    if (n >= kShareNumbersMax) {
+      co_return invalid_argument("slot_read: share number " + std::to_string(n) + " is not below " +
+                                 std::to_string(kShareNumbersMax));
+    }
+  }
+  // Under the record lock, so a concurrent write cannot switch generations mid-read.
+  auto permit = co_await mutate_.acquire();
+  auto held = co_await get_buckets(si);
+  if (!held.ok()) co_return held.status();
+  std::set<std::uint32_t> wanted(share_numbers.begin(), share_numbers.end());
+  std::uint64_t total = 0;
+  std::vector<std::uint32_t> reading;
+  for (const ShareInfo& h : *held) {
+    if (!wanted.empty() && !wanted.contains(h.share_number)) continue;
+    if (!h.is_mutable) {
+      co_return failed_precondition("slot_read: storage index " + si_hex(si) +
+                                    " holds immutable shares; use read");
+    }
+    reading.push_back(h.share_number);
+    for (const ReadVector& v : vectors) {
+      total += std::min<std::uint64_t>(v.length, kReadBytesMax + 1);
+      if (total > kReadBytesMax) {
+        co_return invalid_argument("slot_read: more than " + std::to_string(kReadBytesMax) +
+                                   " bytes asked in one call");
+      }
+    }
+  }
+  std::map<std::uint32_t, std::vector<Bytes>> out;
+  for (std::uint32_t n : reading) {
+    auto rec_bytes = co_await env_->kv().get(share_key(si, n));
+    if (!rec_bytes.ok()) co_return rec_bytes.status();
+    if (!rec_bytes->has_value()) continue;  // deleted meanwhile
+    auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", si_hex(si));
+    if (!rec.ok()) co_return rec.status();
+    auto data = co_await load_slot(si, n, rec->generation(), rec->share_bytes());
+    if (!data.ok()) co_return data.status();
+    auto& slices = out[n];
+    for (const ReadVector& v : vectors) slices.push_back(slice_of(*data, v.offset, v.length));
+  }
+  ++stats_.reads;
+  co_return out;
 }
 
 }  // namespace lafs::storage

@@ -31,6 +31,32 @@ namespace lafs::storage {
 
 using StorageIndex = std::array<std::uint8_t, kStorageIndexBytes>;
 using LeaseSecretBytes = std::array<std::uint8_t, kLeaseSecretBytes>;
+using WriteEnablerBytes = std::array<std::uint8_t, 32>;
+
+// Mutable slots (test-and-set writes).
+struct TestVector {
+  std::uint64_t offset = 0;
+  Bytes expected;  // the share's bytes at offset must equal these
+};
+struct WriteVector {
+  std::uint64_t offset = 0;
+  Bytes data;
+};
+struct ReadVector {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+struct SlotShareWrite {
+  std::uint32_t share_number = 0;
+  std::vector<TestVector> tests;
+  std::vector<WriteVector> writes;
+  std::optional<std::uint64_t> new_length;  // after the writes; 0 deletes the share
+};
+struct SlotWriteResult {
+  bool success = false;
+  // When a test failed: each tested share's current bytes at each of its test vectors.
+  std::map<std::uint32_t, std::vector<Bytes>> current;
+};
 
 // The garbage collector: a crawler over every lease record, a slice at a time, that removes
 // expired leases and deletes shares left with none. Modes as Tahoe's expirer: `age` (a lease
@@ -86,6 +112,7 @@ struct AllocateResult {
 struct ShareInfo {
   std::uint32_t share_number = 0;
   std::uint64_t share_bytes = 0;
+  bool is_mutable = false;
 };
 
 struct CancelResult {
@@ -153,6 +180,22 @@ class StorageServer {
   Task<Result<Bytes>> read(StorageIndex si, std::uint32_t share_number, std::uint64_t offset,
                            std::uint64_t length);
 
+  // Test-and-set on the mutable shares of `si`: all test vectors of all shares are checked
+  // (a missing share reads as empty); only if every one matches are all writes applied, and
+  // atomically (copy-on-write files switched by one synced KV batch). The first write to `si`
+  // stores `write_enabler`; later writes must present it (kPermissionDenied otherwise). Each
+  // written share gets or renews the lease. Errors: kInvalidArgument (share numbers, vector
+  // counts, sizes over kMutableShareBytesMax or the server's maximum), kFailedPrecondition (`si`
+  // holds immutable shares), kPermissionDenied (read-only or wrong enabler), kNoSpace.
+  Task<Result<SlotWriteResult>> slot_write(StorageIndex si, WriteEnablerBytes write_enabler,
+                                           LeaseSecretBytes renew_secret,
+                                           LeaseSecretBytes cancel_secret,
+                                           std::vector<SlotShareWrite> shares);
+  // Ranges of mutable shares (all held ones when `share_numbers` is empty); shares not held are
+  // left out. Total length at most kReadBytesMax.
+  Task<Result<std::map<std::uint32_t, std::vector<Bytes>>>> slot_read(
+      StorageIndex si, std::vector<std::uint32_t> share_numbers, std::vector<ReadVector> vectors);
+
   // Renews the lease with this renew secret on every share of `si`, or adds one with both
   // secrets. Returns how many shares carry it. kPermissionDenied if a lease with the same id
   // but a different renew secret exists (never happens by chance: ids are 64 bits of secret).
@@ -205,6 +248,10 @@ class StorageServer {
 
   std::string share_dir(const StorageIndex& si) const;
   std::string share_path(const StorageIndex& si, std::uint32_t share_number) const;
+  std::string slot_path(const StorageIndex& si, std::uint32_t share_number,
+                        std::uint64_t generation) const;
+  Task<Result<Bytes>> load_slot(const StorageIndex& si, std::uint32_t share_number,
+                                std::uint64_t generation, std::uint64_t size);
   std::string incoming_dir(const StorageIndex& si) const;
   std::string incoming_path(const StorageIndex& si, std::uint32_t share_number) const;
 

@@ -215,6 +215,75 @@ Task<Result<Bytes>> do_advise_corrupt(StorageServer* server, Bytes payload, std:
   co_return Bytes{};
 }
 
+Bytes to_bytes_of(const std::string& s) {
+  return Bytes(s.begin(), s.end());
+}
+
+Task<Result<Bytes>> do_slot_write(StorageServer* server, Bytes payload) {
+  constexpr std::string_view m = kMethodSlotWrite;
+  LAFS_TRY_ASSIGN(req, parse<pb::SlotWriteRequest>(payload, m));
+  LAFS_TRY_ASSIGN(si, to_si(req.storage_index(), m));
+  LAFS_TRY_ASSIGN(enabler, to_secret(req.write_enabler(), m, "write enabler"));
+  LAFS_TRY_ASSIGN(renew, to_secret(req.renew_secret(), m, "renew secret"));
+  LAFS_TRY_ASSIGN(cancel, to_secret(req.cancel_secret(), m, "cancel secret"));
+  if (req.shares_size() > static_cast<int>(kShareNumbersMax)) {
+    co_return invalid_argument(std::string(m) + ": more than " + std::to_string(kShareNumbersMax) +
+                               " shares");
+  }
+  std::vector<SlotShareWrite> shares;
+  for (const pb::SlotShareWrite& w : req.shares()) {
+    if (w.tests_size() > static_cast<int>(kVectorsMax) ||
+        w.writes_size() > static_cast<int>(kVectorsMax)) {
+      co_return invalid_argument(std::string(m) + ": more than " + std::to_string(kVectorsMax) +
+                                 " test or write vectors for a share");
+    }
+    SlotShareWrite out;
+    out.share_number = w.share_number();
+    for (const pb::TestVector& t : w.tests())
+      out.tests.push_back({t.offset(), to_bytes_of(t.expected())});
+    for (const pb::WriteVector& v : w.writes())
+      out.writes.push_back({v.offset(), to_bytes_of(v.data())});
+    if (w.set_length()) out.new_length = w.new_length();
+    shares.push_back(std::move(out));
+  }
+  WriteEnablerBytes we;
+  std::copy(enabler.begin(), enabler.end(), we.begin());
+  auto result = co_await server->slot_write(si, we, renew, cancel, std::move(shares));
+  if (!result.ok()) co_return result.status();
+  pb::SlotWriteResponse r;
+  r.set_success(result->success);
+  for (const auto& [n, slices] : result->current) {
+    auto* c = r.add_current();
+    c->set_share_number(n);
+    for (const Bytes& b : slices) c->add_data(std::string(b.begin(), b.end()));
+  }
+  co_return to_payload(r.SerializeAsString());
+}
+
+Task<Result<Bytes>> do_slot_read(StorageServer* server, Bytes payload) {
+  constexpr std::string_view m = kMethodSlotRead;
+  LAFS_TRY_ASSIGN(req, parse<pb::SlotReadRequest>(payload, m));
+  LAFS_TRY_ASSIGN(si, to_si(req.storage_index(), m));
+  if (req.share_numbers_size() > static_cast<int>(kShareNumbersMax) ||
+      req.read_vectors_size() > static_cast<int>(kVectorsMax)) {
+    co_return invalid_argument(std::string(m) + ": more than " + std::to_string(kShareNumbersMax) +
+                               " share numbers or " + std::to_string(kVectorsMax) +
+                               " read vectors");
+  }
+  std::vector<std::uint32_t> shnums(req.share_numbers().begin(), req.share_numbers().end());
+  std::vector<ReadVector> vectors;
+  for (const pb::ReadVector& v : req.read_vectors()) vectors.push_back({v.offset(), v.length()});
+  auto result = co_await server->slot_read(si, std::move(shnums), std::move(vectors));
+  if (!result.ok()) co_return result.status();
+  pb::SlotReadResponse r;
+  for (const auto& [n, slices] : *result) {
+    auto* sh = r.add_shares();
+    sh->set_share_number(n);
+    for (const Bytes& b : slices) sh->add_data(std::string(b.begin(), b.end()));
+  }
+  co_return to_payload(r.SerializeAsString());
+}
+
 }  // namespace
 
 void register_storage_methods(rpc::RpcServer& rpc, StorageServer* server) {
@@ -244,6 +313,12 @@ void register_storage_methods(rpc::RpcServer& rpc, StorageServer* server) {
   });
   rpc.add_method(std::string(kMethodAdviseCorrupt), [server](Bytes p, rpc::CallContext c) {
     return do_advise_corrupt(server, std::move(p), c.peer_key_hex);
+  });
+  rpc.add_method(std::string(kMethodSlotWrite), [server](Bytes p, rpc::CallContext) {
+    return do_slot_write(server, std::move(p));
+  });
+  rpc.add_method(std::string(kMethodSlotRead), [server](Bytes p, rpc::CallContext) {
+    return do_slot_read(server, std::move(p));
   });
 }
 
@@ -411,6 +486,88 @@ Task<Status> StorageClient::advise_corrupt(const StorageIndex& si, std::uint32_t
   req.set_reason(std::move(reason));
   auto reply = co_await call(kMethodAdviseCorrupt, req.SerializeAsString());
   co_return reply.status();
+}
+
+Task<Result<SlotWriteResult>> StorageClient::slot_write(const StorageIndex& si,
+                                                        const WriteEnablerBytes& write_enabler,
+                                                        const LeaseSecretBytes& renew,
+                                                        const LeaseSecretBytes& cancel,
+                                                        const std::vector<SlotShareWrite>& shares) {
+  pb::SlotWriteRequest req;
+  req.set_storage_index(si_bytes(si));
+  req.set_write_enabler(std::string(write_enabler.begin(), write_enabler.end()));
+  req.set_renew_secret(secret_bytes(renew));
+  req.set_cancel_secret(secret_bytes(cancel));
+  for (const SlotShareWrite& w : shares) {
+    auto* out = req.add_shares();
+    out->set_share_number(w.share_number);
+    for (const TestVector& t : w.tests) {
+      auto* tv = out->add_tests();
+      tv->set_offset(t.offset);
+      tv->set_expected(std::string(t.expected.begin(), t.expected.end()));
+    }
+    for (const WriteVector& v : w.writes) {
+      auto* wv = out->add_writes();
+      wv->set_offset(v.offset);
+      wv->set_data(std::string(v.data.begin(), v.data.end()));
+    }
+    if (w.new_length) {
+      out->set_set_length(true);
+      out->set_new_length(*w.new_length);
+    }
+  }
+  auto reply = co_await call(kMethodSlotWrite, req.SerializeAsString());
+  if (!reply.ok()) co_return reply.status();
+  pb::SlotWriteResponse r;
+  if (!r.ParseFromArray(reply->data(), static_cast<int>(reply->size())) ||
+      r.current_size() > static_cast<int>(kShareNumbersMax)) {
+    co_return protocol_error("storage.slot_write: malformed reply");
+  }
+  SlotWriteResult out;
+  out.success = r.success();
+  for (const auto& c : r.current()) {
+    if (c.data_size() > static_cast<int>(kVectorsMax)) {
+      co_return protocol_error("storage.slot_write: malformed reply");
+    }
+    auto& slices = out.current[c.share_number()];
+    for (const std::string& d : c.data()) slices.emplace_back(d.begin(), d.end());
+  }
+  co_return out;
+}
+
+Task<Result<std::map<std::uint32_t, std::vector<Bytes>>>> StorageClient::slot_read(
+    const StorageIndex& si, const std::vector<std::uint32_t>& share_numbers,
+    const std::vector<ReadVector>& vectors) {
+  pb::SlotReadRequest req;
+  req.set_storage_index(si_bytes(si));
+  for (std::uint32_t n : share_numbers) req.add_share_numbers(n);
+  for (const ReadVector& v : vectors) {
+    auto* rv = req.add_read_vectors();
+    rv->set_offset(v.offset);
+    rv->set_length(v.length);
+  }
+  auto reply = co_await call(kMethodSlotRead, req.SerializeAsString());
+  if (!reply.ok()) co_return reply.status();
+  pb::SlotReadResponse r;
+  if (!r.ParseFromArray(reply->data(), static_cast<int>(reply->size())) ||
+      r.shares_size() > static_cast<int>(kShareNumbersMax)) {
+    co_return protocol_error("storage.slot_read: malformed reply");
+  }
+  std::map<std::uint32_t, std::vector<Bytes>> out;
+  for (const auto& sh : r.shares()) {
+    if (sh.data_size() != static_cast<int>(vectors.size())) {
+      co_return protocol_error("storage.slot_read: reply has the wrong number of ranges");
+    }
+    auto& slices = out[sh.share_number()];
+    for (std::size_t i = 0; i < vectors.size(); ++i) {
+      const std::string& d = sh.data(static_cast<int>(i));
+      if (d.size() > vectors[i].length) {
+        co_return protocol_error("storage.slot_read: more bytes than asked");
+      }
+      slices.emplace_back(d.begin(), d.end());
+    }
+  }
+  co_return out;
 }
 
 }  // namespace lafs::storage

@@ -4,6 +4,7 @@
 // core/storage/limits.h before the server acts on it.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,14 @@ class StorageClient {
   Task<Result<CancelResult>> cancel_lease(const StorageIndex& si, const LeaseSecretBytes& cancel);
   Task<Status> advise_corrupt(const StorageIndex& si, std::uint32_t share_number,
                               std::string reason);
+  Task<Result<SlotWriteResult>> slot_write(const StorageIndex& si,
+                                           const WriteEnablerBytes& write_enabler,
+                                           const LeaseSecretBytes& renew,
+                                           const LeaseSecretBytes& cancel,
+                                           const std::vector<SlotShareWrite>& shares);
+  Task<Result<std::map<std::uint32_t, std::vector<Bytes>>>> slot_read(
+      const StorageIndex& si, const std::vector<std::uint32_t>& share_numbers,
+      const std::vector<ReadVector>& vectors);
 
  private:
   Task<Result<Bytes>> call(std::string_view method, std::string request);
