@@ -56,29 +56,72 @@ ByteView view(const auto& a) {
 
 }  // namespace
 
+namespace {
+
+// See chacha20_cipher() in core/crypto/cipher.cc: a fetched, immutable handle, not node state.
+const EVP_CIPHER* chacha20_poly1305() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+  LAFS_ASSERT_MSG(cipher != nullptr, "libcrypto has no ChaCha20-Poly1305");
+  return cipher;
+}
+
+void check(int rc) {
+  LAFS_ASSERT_MSG(rc == 1, "libcrypto AEAD call failed");
+}
+
+}  // namespace
+
+FrameCipher::FrameCipher(const SessionKey& key) : key_(key), ctx_(EVP_CIPHER_CTX_new()) {
+  LAFS_ASSERT(ctx_ != nullptr);
+}
+
+FrameCipher::~FrameCipher() {
+  sodium_memzero(key_.data(), key_.size());
+  EVP_CIPHER_CTX_free(ctx_);  // clears the key copy it holds
+}
+
+// Frames are far below 2^31 bytes (the transport's limit is 16 MiB), so int lengths are safe.
 Bytes FrameCipher::seal(ByteView plaintext) {
+  LAFS_ASSERT_MSG(ctx_ != nullptr, "use of a moved-from FrameCipher");
   LAFS_ASSERT(counter_ < UINT64_MAX);
+  LAFS_ASSERT(plaintext.size() < (std::size_t{1} << 31));
   std::array<std::uint8_t, crypto_aead_chacha20poly1305_ietf_NPUBBYTES> nonce{};
   std::memcpy(nonce.data() + 4, &counter_, 8);
   ++counter_;
   Bytes out(plaintext.size() + kFrameTagBytes);
-  unsigned long long out_len = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(),
-                                            plaintext.size(), nullptr, 0, nullptr, nonce.data(),
-                                            key_.data());
-  LAFS_ASSERT(out_len == out.size());
+  check(EVP_EncryptInit_ex2(ctx_, chacha20_poly1305(), key_.data(), nonce.data(), nullptr));
+  int len = 0;
+  if (!plaintext.empty()) {
+    check(EVP_EncryptUpdate(ctx_, out.data(), &len, plaintext.data(),
+                            static_cast<int>(plaintext.size())));
+    LAFS_ASSERT(static_cast<std::size_t>(len) == plaintext.size());
+  }
+  int tail = 0;
+  check(EVP_EncryptFinal_ex(ctx_, out.data() + len, &tail));
+  LAFS_ASSERT(tail == 0);
+  check(EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kFrameTagBytes),
+                            out.data() + plaintext.size()));
   return out;
 }
 
 Result<Bytes> FrameCipher::open(ByteView sealed) {
+  LAFS_ASSERT_MSG(ctx_ != nullptr, "use of a moved-from FrameCipher");
   if (sealed.size() < kFrameTagBytes) return corruption("sealed frame shorter than its tag");
+  LAFS_ASSERT(sealed.size() < (std::size_t{1} << 31));
   std::array<std::uint8_t, crypto_aead_chacha20poly1305_ietf_NPUBBYTES> nonce{};
   std::memcpy(nonce.data() + 4, &counter_, 8);
-  Bytes out(sealed.size() - kFrameTagBytes);
-  unsigned long long out_len = 0;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, sealed.data(),
-                                                sealed.size(), nullptr, 0, nonce.data(),
-                                                key_.data()) != 0) {
+  const std::size_t n = sealed.size() - kFrameTagBytes;
+  Bytes out(n);
+  check(EVP_DecryptInit_ex2(ctx_, chacha20_poly1305(), key_.data(), nonce.data(), nullptr));
+  check(EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kFrameTagBytes),
+                            const_cast<std::uint8_t*>(sealed.data() + n)));
+  int len = 0;
+  if (n > 0) {
+    check(EVP_DecryptUpdate(ctx_, out.data(), &len, sealed.data(), static_cast<int>(n)));
+    LAFS_ASSERT(static_cast<std::size_t>(len) == n);
+  }
+  int tail = 0;
+  if (EVP_DecryptFinal_ex(ctx_, out.data() + len, &tail) != 1) {
     return corruption("frame " + std::to_string(counter_) +
                       " failed authentication (altered, replayed, reordered or one was dropped)");
   }
