@@ -442,9 +442,11 @@ Task<Result<AllocateResult>> StorageServer::allocate(
                                  " uploads are open; the bound is " +
                                  std::to_string(options_.uploads_max));
   }
-  std::size_t& mine = uploads_per_peer_[peer];
+  // A count, not a reference into the map: other coroutines may erase the entry while this one
+  // waits below.
+  const auto mine_it = uploads_per_peer_.find(peer);
+  const std::size_t mine = mine_it == uploads_per_peer_.end() ? 0 : mine_it->second;
   if (mine + to_allocate.size() > options_.uploads_per_peer_max) {
-    if (mine == 0) uploads_per_peer_.erase(peer);
     co_return resource_exhausted("allocate: this client has " + std::to_string(mine) +
                                  " open uploads; the bound is " +
                                  std::to_string(options_.uploads_per_peer_max));
@@ -465,7 +467,6 @@ Task<Result<AllocateResult>> StorageServer::allocate(
       }
     }
     if (*free < committed || *free - committed < need) {
-      if (mine == 0) uploads_per_peer_.erase(peer);
       co_return no_space("allocate: " + std::to_string(need) + " bytes asked, " +
                          std::to_string(*free) + " free, " +
                          std::to_string(options_.reserved_bytes) + " reserved, " +
@@ -496,10 +497,9 @@ Task<Result<AllocateResult>> StorageServer::allocate(
     u->last_activity = env_->executor().now();
     result.allocated.push_back(Allocation{n, u->id});
     uploads_[{si, n}] = std::move(u);
-    ++mine;
+    ++uploads_per_peer_[peer];
     ++stats_.allocations;
   }
-  if (mine == 0) uploads_per_peer_.erase(peer);
   co_return result;
 }
 

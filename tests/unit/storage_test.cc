@@ -275,6 +275,42 @@ TEST(Storage, OpenUploadsAreBoundedPerClientAndInTotal) {
   EXPECT_EQ(r.server->open_uploads(), 5u);
 }
 
+Task<void> allocate_into(StorageServer* server, std::optional<Result<AllocateResult>>* out) {
+  // Named locals: g++ 12 rejects a braced list as a coroutine argument inside a coroutine.
+  const StorageIndex si = si_of(2);
+  const LeaseSecretBytes renew = secret_of(1), cancel = secret_of(101);
+  std::vector<std::uint32_t> shares{0};
+  auto result = co_await server->allocate(si, std::move(shares), 10, renew, cancel, "client1");
+  out->emplace(std::move(result));
+}
+Task<void> abort_into(StorageServer* server, std::uint64_t id, std::optional<Status>* out) {
+  const StorageIndex si = si_of(1);
+  Status s = co_await server->abort(si, 0, id);
+  out->emplace(std::move(s));
+}
+
+// The fault sequence behind a fixed bug: allocate kept a reference into the per-client upload
+// counts across its disk waits, and an abort by the same client erased that entry meanwhile.
+TEST(Storage, AbortDuringAnAllocationOfTheSameClientKeepsCountsRight) {
+  SimulationOptions so = drop_unsynced();
+  so.disk.metadata_latency = milliseconds(1);
+  so.disk.write_latency = milliseconds(1);
+  StorageOptions o;
+  o.uploads_per_peer_max = 2;
+  Rig r(o, so);
+  auto first = r.allocate(si_of(1), {0}, 10);
+  ASSERT_TRUE(first.ok());
+  std::optional<Result<AllocateResult>> second;
+  std::optional<Status> aborted;
+  r.node->scope().spawn(allocate_into(r.server.get(), &second));
+  r.node->scope().spawn(abort_into(r.server.get(), first->allocated[0].upload_id, &aborted));
+  r.sim.loop().run_until(r.sim.loop().now() + seconds(1));
+  ASSERT_TRUE(second && second->ok() && aborted && aborted->is_ok());
+  EXPECT_EQ(r.server->open_uploads(), 1u);
+  EXPECT_TRUE(r.allocate(si_of(3), {0}, 10).ok());                 // the client's second
+  EXPECT_CODE(r.allocate(si_of(4), {0}, 10), kResourceExhausted);  // and no third
+}
+
 TEST(Storage, IdleUploadsExpire) {
   StorageOptions o;
   o.upload_idle_timeout = minutes(10);
