@@ -531,11 +531,13 @@ TEST(RealRpcFuzz, RawAttacksAreRefusedPromptlyWithoutAllocatingWhatTheyAnnounce)
       EXPECT_LT(r.seconds, std::chrono::duration<double>(e.within).count());
     }
   }
-  // 24 connections announced frames of 4 GiB or 16 MiB + 1: had the server allocated them, the
-  // peak resident set would show it.
+  // 24 connections announced frames of 4 GiB or 16 MiB + 1, at once: had the server allocated
+  // them, the peak resident set would grow by gigabytes, or by ~200 MiB for the 16 MiB ones. The
+  // bound leaves room for ASan's quarantine and shadow memory (66 MiB of growth seen under ASan
+  // with nothing allocated for the announced frames).
   const std::size_t rss_after_kib = peak_rss_kib();
   if (rss_before_kib > 0) {
-    EXPECT_LT(rss_after_kib - rss_before_kib, 64u * 1024);
+    EXPECT_LT(rss_after_kib - rss_before_kib, 160u * 1024);
   }
   good.stop = true;
   rig.ex().run_until([&] { return clients.size() == 0; }, seconds(15));
