@@ -1,9 +1,10 @@
 // State-machine property test of the storage server (rapidcheck rc::state) against a simple
 // model, on a simulated node whose crashes lose everything unsynced. Commands: complete
-// uploads, uploads left open, reads, lease adds and cancels, wall-clock jumps both ways,
-// garbage-collection cycles, and crash/restart. Checked after every command: nothing
-// acknowledged is ever lost, nothing unacknowledged ever appears, leases expire exactly when the
-// model says, and a wall clock jumping backwards never deletes a leased share.
+// uploads, uploads left open, reads, test-and-set slot writes (passing, failing, erasing), lease
+// adds and cancels, wall-clock jumps both ways, garbage-collection cycles, and crash/restart.
+// Checked after every command: nothing acknowledged is ever lost, nothing unacknowledged ever
+// appears, leases expire exactly when the model says, and a wall clock jumping backwards never
+// deletes a leased share.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -20,7 +21,8 @@ namespace lafs::storage {
 namespace {
 
 constexpr Duration kDay = hours(24);
-constexpr int kSis = 3;
+constexpr int kSis = 3;      // storage indexes 0..2 hold immutable shares
+constexpr int kSlotSis = 2;  // storage indexes 3..4 hold mutable slots
 constexpr int kShares = 3;
 constexpr int kClients = 2;
 
@@ -53,6 +55,8 @@ struct Model {
     Bytes data;  // what the upload will be given
   };
   std::map<ShareId, Open> open;
+  // Mutable slots: current bytes and leases, per (si, shnum), si in kSis..kSis+kSlotSis-1.
+  std::map<ShareId, Held> slots;
   Duration now{0};  // wall clock offset from the start
 };
 
@@ -191,6 +195,57 @@ struct FinishUpload : Cmd {
   void show(std::ostream& os) const override { os << "FinishUpload(" << pick << ")"; }
 };
 
+// A test-and-set write to one slot share: the test expects either the model's current bytes
+// (passes) or something else (fails and changes nothing). Writing empty data with length 0
+// deletes the share.
+struct SlotWrite : Cmd {
+  int si = kSis + *rc::gen::inRange(0, kSlotSis);
+  int shnum = *rc::gen::inRange(0, kShares);
+  int client = *rc::gen::inRange(0, kClients);
+  bool test_matches = *rc::gen::weightedElement<bool>({{4, true}, {1, false}});
+  bool erase = *rc::gen::weightedElement<bool>({{1, true}, {6, false}});
+  Bytes data =
+      *rc::gen::container<Bytes>(*rc::gen::inRange(1, 40), rc::gen::arbitrary<std::uint8_t>());
+
+  Bytes expected(const Model& m) const {
+    auto it = m.slots.find({si, shnum});
+    Bytes cur = it == m.slots.end() ? Bytes{} : it->second.data;
+    if (!test_matches) cur.push_back(0x77);  // never what is stored
+    return cur;
+  }
+  void apply(Model& m) const override {
+    if (!test_matches) return;
+    const ShareId id{si, shnum};
+    if (erase) {
+      m.slots.erase(id);
+      return;
+    }
+    auto& h = m.slots[id];
+    h.data = data;
+    h.lease_expiry[client] = m.now + kDay * 31;
+  }
+  void run(const Model& m, Sut& s) const override {
+    SlotShareWrite w;
+    w.share_number = static_cast<std::uint32_t>(shnum);
+    w.tests.push_back({0, expected(m)});
+    if (erase) {
+      w.new_length = 0;
+    } else {
+      w.writes.push_back({0, data});
+      w.new_length = data.size();
+    }
+    WriteEnablerBytes we{};
+    we.fill(0x42);
+    auto r = s.run(s.server->slot_write(si_of(si), we, renew_of(client), cancel_of(client), {w}));
+    RC_ASSERT(r.ok());
+    RC_ASSERT(r->success == test_matches);
+  }
+  void show(std::ostream& os) const override {
+    os << "SlotWrite(si " << si << ", sh " << shnum << ", client " << client
+       << (test_matches ? "" : ", failing test") << (erase ? ", erase" : "") << ")";
+  }
+};
+
 // Reads every share the model knows of and some it does not: exactly the held ones are there,
 // with their bytes.
 struct ReadAll : Cmd {
@@ -217,17 +272,43 @@ struct ReadAll : Cmd {
   void show(std::ostream& os) const override { os << "ReadAll"; }
 };
 
+struct ReadSlots : Cmd {
+  void run(const Model& m, Sut& s) const override {
+    for (int si = kSis; si < kSis + kSlotSis; ++si) {
+      auto got = s.run(s.server->slot_read(si_of(si), {}, {{0, 100}}));
+      RC_ASSERT(got.ok());
+      std::size_t expect = 0;
+      for (int sh = 0; sh < kShares; ++sh) {
+        auto it = m.slots.find({si, sh});
+        if (it == m.slots.end()) {
+          RC_ASSERT(!got->contains(sh));
+          continue;
+        }
+        ++expect;
+        RC_ASSERT(got->contains(sh));
+        RC_ASSERT(got->at(sh).at(0) == it->second.data);
+      }
+      RC_ASSERT(got->size() == expect);
+    }
+  }
+  void show(std::ostream& os) const override { os << "ReadSlots"; }
+};
+
 struct AddLease : Cmd {
-  int si = *rc::gen::inRange(0, kSis);
+  int si = *rc::gen::inRange(0, kSis + kSlotSis);
   int client = *rc::gen::inRange(0, kClients);
   void apply(Model& m) const override {
-    for (auto& [id, h] : m.held) {
-      if (id.first == si) h.lease_expiry[client] = m.now + kDay * 31;
+    for (auto* shares : {&m.held, &m.slots}) {
+      for (auto& [id, h] : *shares) {
+        if (id.first == si) h.lease_expiry[client] = m.now + kDay * 31;
+      }
     }
   }
   void run(const Model& m, Sut& s) const override {
     std::uint32_t expect = 0;
-    for (const auto& [id, h] : m.held) expect += id.first == si ? 1 : 0;
+    for (const auto* shares : {&m.held, &m.slots}) {
+      for (const auto& [id, h] : *shares) expect += id.first == si ? 1 : 0;
+    }
     auto n = s.run(s.server->add_lease(si_of(si), renew_of(client), cancel_of(client)));
     RC_ASSERT(n.ok());
     RC_ASSERT(*n == expect);
@@ -238,21 +319,25 @@ struct AddLease : Cmd {
 };
 
 struct CancelLease : Cmd {
-  int si = *rc::gen::inRange(0, kSis);
+  int si = *rc::gen::inRange(0, kSis + kSlotSis);
   int client = *rc::gen::inRange(0, kClients);
   void apply(Model& m) const override {
-    for (auto it = m.held.begin(); it != m.held.end();) {
-      if (it->first.first == si) it->second.lease_expiry.erase(client);
-      it = (it->first.first == si && it->second.lease_expiry.empty()) ? m.held.erase(it)
-                                                                      : std::next(it);
+    for (auto* shares : {&m.held, &m.slots}) {
+      for (auto it = shares->begin(); it != shares->end();) {
+        if (it->first.first == si) it->second.lease_expiry.erase(client);
+        it = (it->first.first == si && it->second.lease_expiry.empty()) ? shares->erase(it)
+                                                                        : std::next(it);
+      }
     }
   }
   void run(const Model& m, Sut& s) const override {
     std::uint32_t leases = 0, deleted = 0;
-    for (const auto& [id, h] : m.held) {
-      if (id.first != si || !h.lease_expiry.contains(client)) continue;
-      ++leases;
-      deleted += h.lease_expiry.size() == 1 ? 1 : 0;
+    for (const auto* shares : {&m.held, &m.slots}) {
+      for (const auto& [id, h] : *shares) {
+        if (id.first != si || !h.lease_expiry.contains(client)) continue;
+        ++leases;
+        deleted += h.lease_expiry.size() == 1 ? 1 : 0;
+      }
     }
     auto r = s.run(s.server->cancel_lease(si_of(si), cancel_of(client)));
     if (leases == 0) {
@@ -278,10 +363,12 @@ struct JumpClock : Cmd {
 // A full collector cycle: exactly the shares whose every lease ended more than a day ago go.
 struct GcCycle : Cmd {
   void apply(Model& m) const override {
-    for (auto it = m.held.begin(); it != m.held.end();) {
-      auto& leases = it->second.lease_expiry;
-      std::erase_if(leases, [&](const auto& l) { return l.second + kDay < m.now; });
-      it = leases.empty() ? m.held.erase(it) : std::next(it);
+    for (auto* shares : {&m.held, &m.slots}) {
+      for (auto it = shares->begin(); it != shares->end();) {
+        auto& leases = it->second.lease_expiry;
+        std::erase_if(leases, [&](const auto& l) { return l.second + kDay < m.now; });
+        it = leases.empty() ? shares->erase(it) : std::next(it);
+      }
     }
   }
   void run(const Model&, Sut& s) const override {
