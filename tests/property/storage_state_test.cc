@@ -401,7 +401,8 @@ RC_GTEST_PROP(StorageStateMachine, ServerMatchesModelThroughCrashesClockJumpsAnd
   rc::state::check(
       model, sut,
       rc::state::gen::execOneOfWithArgs<Upload, Upload, StartUpload, FinishUpload, ReadAll,
-                                        AddLease, CancelLease, JumpClock, GcCycle, CrashRestart>());
+                                        SlotWrite, SlotWrite, ReadSlots, AddLease, CancelLease,
+                                        JumpClock, GcCycle, CrashRestart>());
 }
 
 }  // namespace
