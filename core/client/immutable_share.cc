@@ -1,0 +1,453 @@
+// Encoding and verified decoding of immutable files (docs/specs/immutable.md).
+#include "core/client/immutable_share.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <utility>
+
+#include "core/codec/codec.h"
+#include "core/crypto/cipher.h"
+#include "core/hashtree/hash_tree.h"
+#include "core/hashtree/verifier.h"
+#include "core/proto/immutable.pb.h"
+#include "core/runtime/assert.h"
+
+namespace lafs::client {
+namespace {
+
+using crypto::Digest;
+using crypto::HashTag;
+
+constexpr std::string_view kShareMagic = "lafschk\n";  // 8 bytes
+static_assert(kShareMagic.size() == 8);
+constexpr std::string_view kCodecName = "rs";
+
+void put_u32(Bytes& out, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[at + i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+}
+std::uint32_t get_u32(ByteView in, std::size_t at) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | in[at + i];
+  return v;
+}
+
+ByteView digest_view(const Digest& d) {
+  return ByteView(d.data(), d.size());
+}
+
+Digest digest_from(ByteView b) {
+  Digest d{};
+  std::copy_n(b.begin(), d.size(), d.begin());
+  return d;
+}
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
+  return a / b + (a % b != 0 ? 1 : 0);
+}
+
+std::uint64_t tree_nodes(std::uint64_t leaves) {
+  auto shape = hashtree::TreeShape::make(leaves);
+  LAFS_ASSERT(shape.ok());
+  return shape->node_count();
+}
+
+std::uint64_t segment_length(const ExtensionInfo& info, std::uint64_t segment) {
+  if (segment + 1 < info.segment_count) return info.segment_size;
+  return info.file_size - segment * info.segment_size;
+}
+
+Status validate_params(const EncodingParams& p, std::uint64_t file_size) {
+  if (p.needed < 1 || p.needed > p.total || p.total > codec::kSharesMax) {
+    return invalid_argument("encoding: need 1 <= k <= n <= " + std::to_string(codec::kSharesMax) +
+                            ", got k=" + std::to_string(p.needed) +
+                            " n=" + std::to_string(p.total));
+  }
+  if (p.happy < 1 || p.happy > p.total) {
+    return invalid_argument("encoding: need 1 <= happy <= n, got happy=" + std::to_string(p.happy) +
+                            " n=" + std::to_string(p.total));
+  }
+  if (p.segment_size < 1 || p.segment_size > kSegmentSizeMax) {
+    return invalid_argument("encoding: segment size " + std::to_string(p.segment_size) +
+                            " outside 1.." + std::to_string(kSegmentSizeMax));
+  }
+  if (file_size > crypto::kMaxFileBytes) {
+    return invalid_argument("file of " + std::to_string(file_size) + " bytes exceeds the maximum " +
+                            std::to_string(crypto::kMaxFileBytes));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+cap::ChkVerifyCap verify_cap_of(const cap::ChkReadCap& cap) {
+  return cap::ChkVerifyCap{crypto::immutable_storage_index(cap.key), cap.extension_hash,
+                           cap.params};
+}
+
+Result<ShareLayout> ShareLayout::make(const ExtensionInfo& info, std::uint32_t share_number,
+                                      std::uint64_t extension_bytes) {
+  if (info.needed < 1 || info.needed > info.total || info.total > codec::kSharesMax ||
+      share_number >= info.total || info.segment_size < 1 || info.segment_size > kSegmentSizeMax ||
+      info.file_size > crypto::kMaxFileBytes ||
+      info.segment_count !=
+          std::max<std::uint64_t>(1, ceil_div(info.file_size, info.segment_size))) {
+    return corruption("extension block: inconsistent encoding parameters");
+  }
+  ShareLayout l;
+  l.extension_bytes = extension_bytes;
+  l.segment_count = info.segment_count;
+  l.block_size = ceil_div(info.segment_size, info.needed);
+  l.tail_block_size = ceil_div(segment_length(info, info.segment_count - 1), info.needed);
+  l.blocks_offset = kShareHeaderBytes + extension_bytes;
+  l.block_tree_offset = l.blocks_offset + (l.segment_count - 1) * l.block_size + l.tail_block_size;
+  l.block_tree_nodes = tree_nodes(l.segment_count);
+  l.ciphertext_tree_offset = l.block_tree_offset + l.block_tree_nodes * crypto::kDigestBytes;
+  l.ciphertext_tree_nodes = l.block_tree_nodes;
+  l.chain_offset = l.ciphertext_tree_offset + l.ciphertext_tree_nodes * crypto::kDigestBytes;
+  auto share_shape = hashtree::TreeShape::make(info.total);
+  if (!share_shape.ok()) return share_shape.status();
+  const std::uint64_t leaf = share_number;
+  l.chain_nodes = hashtree::proof_nodes(*share_shape, {&leaf, 1});
+  l.share_bytes = l.chain_offset + l.chain_nodes.size() * crypto::kDigestBytes;
+  return l;
+}
+
+std::uint64_t ShareLayout::block_offset(std::uint64_t segment) const {
+  return blocks_offset + segment * block_size;
+}
+std::uint64_t ShareLayout::block_length(std::uint64_t segment) const {
+  return segment + 1 < segment_count ? block_size : tail_block_size;
+}
+
+Result<EncodedFile> encode_immutable(ByteView plaintext, const crypto::FileKey& key,
+                                     const EncodingParams& params) {
+  LAFS_RETURN_IF_ERROR(validate_params(params, plaintext.size()));
+  auto codec =
+      codec::ErasureCodec::create(codec::CodecKind::kReedSolomon, static_cast<int>(params.needed),
+                                  static_cast<int>(params.total));
+  if (!codec.ok()) return codec.status();
+  ExtensionInfo info;
+  info.needed = params.needed;
+  info.total = params.total;
+  info.segment_size = params.segment_size;
+  info.file_size = plaintext.size();
+  info.segment_count = std::max<std::uint64_t>(1, ceil_div(plaintext.size(), params.segment_size));
+  const std::uint32_t n = params.total;
+
+  std::vector<Bytes> blocks(n);  // each share's blocks, concatenated
+  std::vector<std::vector<Digest>> block_leaves(n);
+  std::vector<Digest> ciphertext_leaves;
+  const crypto::StreamNonce nonce{};
+  crypto::StreamCipher cipher;
+  Bytes segment;
+  std::vector<Bytes> out(n);
+  for (std::uint64_t s = 0; s < info.segment_count; ++s) {
+    const std::uint64_t offset = s * params.segment_size;
+    const std::uint64_t len = segment_length(info, s);
+    segment.assign(plaintext.begin() + static_cast<std::ptrdiff_t>(offset),
+                   plaintext.begin() + static_cast<std::ptrdiff_t>(offset + len));
+    LAFS_RETURN_IF_ERROR(cipher.xor_at(key, nonce, offset, segment));
+    ciphertext_leaves.push_back(crypto::tagged_hash(HashTag::kCiphertextSegment, segment));
+    const std::size_t bs = (*codec)->block_size(segment.size());
+    std::vector<MutableByteView> views;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      out[i].assign(bs, 0);
+      views.emplace_back(out[i]);
+    }
+    LAFS_RETURN_IF_ERROR((*codec)->encode(segment, views));
+    for (std::uint32_t i = 0; i < n; ++i) {
+      block_leaves[i].push_back(crypto::tagged_hash(HashTag::kBlockLeaf, out[i]));
+      blocks[i].insert(blocks[i].end(), out[i].begin(), out[i].end());
+    }
+  }
+  std::vector<hashtree::HashTree> block_trees;
+  std::vector<Digest> block_roots;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    block_trees.push_back(hashtree::HashTree::build(HashTag::kBlockTreeNode, block_leaves[i]));
+    block_roots.push_back(block_trees.back().root());
+  }
+  const auto share_tree = hashtree::HashTree::build(HashTag::kShareTreeNode, block_roots);
+  const auto ciphertext_tree =
+      hashtree::HashTree::build(HashTag::kCiphertextTreeNode, ciphertext_leaves);
+  info.ciphertext_root = ciphertext_tree.root();
+  info.share_root = share_tree.root();
+
+  pb::ExtensionBlock ueb;
+  ueb.set_version(kImmutableFormatVersion);
+  ueb.set_needed_shares(info.needed);
+  ueb.set_total_shares(info.total);
+  ueb.set_segment_size(info.segment_size);
+  ueb.set_file_size(info.file_size);
+  ueb.set_segment_count(info.segment_count);
+  ueb.set_ciphertext_root(std::string(info.ciphertext_root.begin(), info.ciphertext_root.end()));
+  ueb.set_share_root(std::string(info.share_root.begin(), info.share_root.end()));
+  ueb.set_codec(std::string(kCodecName));
+  const std::string ueb_bytes = ueb.SerializeAsString();
+  LAFS_ASSERT(ueb_bytes.size() <= kExtensionBlockBytesMax);
+
+  EncodedFile file;
+  file.cap.key = key;
+  file.cap.extension_hash = crypto::tagged_hash(
+      HashTag::kExtensionBlock,
+      ByteView(reinterpret_cast<const std::uint8_t*>(ueb_bytes.data()), ueb_bytes.size()));
+  file.cap.params = cap::ImmutableParams{params.needed, params.total, plaintext.size()};
+  file.storage_index = crypto::immutable_storage_index(key);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto layout = ShareLayout::make(info, i, ueb_bytes.size());
+    LAFS_ASSERT(layout.ok());
+    Bytes share(layout->share_bytes, 0);
+    std::copy(kShareMagic.begin(), kShareMagic.end(), share.begin());
+    put_u32(share, 8, kImmutableFormatVersion);
+    put_u32(share, 12, i);
+    put_u32(share, 16, static_cast<std::uint32_t>(ueb_bytes.size()));
+    std::copy(ueb_bytes.begin(), ueb_bytes.end(), share.begin() + kShareHeaderBytes);
+    LAFS_ASSERT(blocks[i].size() == layout->block_tree_offset - layout->blocks_offset);
+    std::copy(blocks[i].begin(), blocks[i].end(),
+              share.begin() + static_cast<std::ptrdiff_t>(layout->blocks_offset));
+    for (std::uint64_t j = 0; j < layout->block_tree_nodes; ++j) {
+      const Digest& d = block_trees[i].node(j);
+      std::copy(d.begin(), d.end(),
+                share.begin() + static_cast<std::ptrdiff_t>(layout->block_tree_offset +
+                                                            j * crypto::kDigestBytes));
+    }
+    for (std::uint64_t j = 0; j < layout->ciphertext_tree_nodes; ++j) {
+      const Digest& d = ciphertext_tree.node(j);
+      std::copy(d.begin(), d.end(),
+                share.begin() + static_cast<std::ptrdiff_t>(layout->ciphertext_tree_offset +
+                                                            j * crypto::kDigestBytes));
+    }
+    for (std::size_t j = 0; j < layout->chain_nodes.size(); ++j) {
+      const Digest& d = share_tree.node(layout->chain_nodes[j]);
+      std::copy(d.begin(), d.end(),
+                share.begin() +
+                    static_cast<std::ptrdiff_t>(layout->chain_offset + j * crypto::kDigestBytes));
+    }
+    file.shares.push_back(std::move(share));
+  }
+  return file;
+}
+
+Result<CheckedPrefix> check_share_prefix(const cap::ChkVerifyCap& cap, std::uint32_t share_number,
+                                         ByteView prefix) {
+  const std::string which = "share " + std::to_string(share_number);
+  if (prefix.size() < kShareHeaderBytes ||
+      !std::equal(kShareMagic.begin(), kShareMagic.end(), prefix.begin())) {
+    return corruption(which + ": not an immutable share (bad magic or too short)");
+  }
+  const std::uint32_t version = get_u32(prefix, 8);
+  if (version != kImmutableFormatVersion) {
+    return corruption(which + ": share format version " + std::to_string(version) +
+                      "; this client reads version " + std::to_string(kImmutableFormatVersion));
+  }
+  if (get_u32(prefix, 12) != share_number) {
+    return corruption(which + ": the share says it is share " +
+                      std::to_string(get_u32(prefix, 12)));
+  }
+  const std::uint32_t ueb_len = get_u32(prefix, 16);
+  if (ueb_len > kExtensionBlockBytesMax || prefix.size() < kShareHeaderBytes + ueb_len) {
+    return corruption(which + ": extension block length " + std::to_string(ueb_len) +
+                      " is over the limit or past the data");
+  }
+  const ByteView ueb_bytes = prefix.subspan(kShareHeaderBytes, ueb_len);
+  if (crypto::tagged_hash(HashTag::kExtensionBlock, ueb_bytes) != cap.extension_hash) {
+    return corruption(which + ": extension block does not match the cap's hash");
+  }
+  // From here on the bytes are the uploader's own: a mismatch means a bad uploader or cap.
+  pb::ExtensionBlock ueb;
+  if (!ueb.ParseFromArray(ueb_bytes.data(), static_cast<int>(ueb_bytes.size())) ||
+      ueb.version() != kImmutableFormatVersion || ueb.codec() != kCodecName ||
+      ueb.ciphertext_root().size() != crypto::kDigestBytes ||
+      ueb.share_root().size() != crypto::kDigestBytes) {
+    return corruption(which + ": the extension block the cap names is malformed");
+  }
+  ExtensionInfo info;
+  info.needed = ueb.needed_shares();
+  info.total = ueb.total_shares();
+  info.segment_size = ueb.segment_size();
+  info.file_size = ueb.file_size();
+  info.segment_count = ueb.segment_count();
+  info.ciphertext_root = digest_from(ByteView(
+      reinterpret_cast<const std::uint8_t*>(ueb.ciphertext_root().data()), crypto::kDigestBytes));
+  info.share_root = digest_from(ByteView(
+      reinterpret_cast<const std::uint8_t*>(ueb.share_root().data()), crypto::kDigestBytes));
+  if (info.needed != cap.params.needed_shares || info.total != cap.params.total_shares ||
+      info.file_size != cap.params.size_bytes) {
+    return corruption(which + ": the extension block's k, n or size disagree with the cap");
+  }
+  auto layout = ShareLayout::make(info, share_number, ueb_len);
+  if (!layout.ok()) return layout.status();
+  return CheckedPrefix{info, std::move(*layout)};
+}
+
+namespace {
+
+// One share being used for decoding: its checked layout and block verifier.
+struct ShareState {
+  std::uint32_t number = 0;
+  const Bytes* bytes = nullptr;
+  ShareLayout layout;
+  std::optional<hashtree::IncrementalVerifier> blocks;
+  bool bad = false;
+};
+
+ByteView slice(const Bytes& b, std::uint64_t offset, std::uint64_t length) {
+  return ByteView(b.data() + offset, length);
+}
+
+Digest stored_node(const Bytes& share, std::uint64_t tree_offset, std::uint64_t node) {
+  return digest_from(slice(share, tree_offset + node * crypto::kDigestBytes, crypto::kDigestBytes));
+}
+
+// Checks the share against the share tree and sets up its block verifier.
+Status open_share(const ExtensionInfo& info, ShareState* s) {
+  const ShareLayout& l = s->layout;
+  if (s->bytes->size() != l.share_bytes) {
+    return corruption("share " + std::to_string(s->number) + " has " +
+                      std::to_string(s->bytes->size()) + " bytes, want " +
+                      std::to_string(l.share_bytes));
+  }
+  const Digest block_root = stored_node(*s->bytes, l.block_tree_offset, 0);
+  auto share_tree =
+      hashtree::IncrementalVerifier::create(HashTag::kShareTreeNode, info.share_root, info.total);
+  if (!share_tree.ok()) return share_tree.status();
+  std::vector<hashtree::NodeHash> chain;
+  for (std::size_t j = 0; j < l.chain_nodes.size(); ++j) {
+    chain.push_back(
+        {l.chain_nodes[j], digest_from(slice(*s->bytes, l.chain_offset + j * crypto::kDigestBytes,
+                                             crypto::kDigestBytes))});
+  }
+  const hashtree::LeafHash leaf{s->number, block_root};
+  Status st = share_tree->add(chain, {&leaf, 1});
+  if (!st.is_ok() || !share_tree->is_leaf_verified(s->number)) {
+    return corruption("share " + std::to_string(s->number) +
+                      ": its block tree root is not in the share tree");
+  }
+  auto v =
+      hashtree::IncrementalVerifier::create(HashTag::kBlockTreeNode, block_root, l.segment_count);
+  if (!v.ok()) return v.status();
+  s->blocks.emplace(std::move(*v));
+  return Status::ok();
+}
+
+// Checks block `segment` of the share against its block tree.
+Status check_block(ShareState* s, std::uint64_t segment) {
+  const ShareLayout& l = s->layout;
+  const ByteView block = slice(*s->bytes, l.block_offset(segment), l.block_length(segment));
+  std::vector<hashtree::NodeHash> proof;
+  const std::uint64_t leaf_node = segment;
+  auto shape = s->blocks->shape();
+  for (std::uint64_t node : hashtree::proof_nodes(shape, {&leaf_node, 1})) {
+    proof.push_back({node, stored_node(*s->bytes, l.block_tree_offset, node)});
+  }
+  const hashtree::LeafHash leaf{segment, crypto::tagged_hash(HashTag::kBlockLeaf, block)};
+  Status st = s->blocks->add(proof, {&leaf, 1});
+  if (!st.is_ok() || !s->blocks->is_leaf_verified(segment)) {
+    return corruption("share " + std::to_string(s->number) + ": block " + std::to_string(segment) +
+                      " does not match its hash tree");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Bytes> decode_immutable(const cap::ChkReadCap& cap,
+                               const std::map<std::uint32_t, Bytes>& shares, DecodeReport* report) {
+  DecodeReport local;
+  DecodeReport& rep = report ? *report : local;
+  const cap::ChkVerifyCap vcap = verify_cap_of(cap);
+  const std::uint32_t k = cap.params.needed_shares;
+  // Check every offered share's prefix; the first good one gives the extension block (all
+  // good ones give the same: its hash is pinned).
+  std::vector<ShareState> states;
+  std::optional<ExtensionInfo> info;
+  for (const auto& [number, bytes] : shares) {
+    auto checked = check_share_prefix(
+        vcap, number, ByteView(bytes.data(), std::min(bytes.size(), kSharePrefixBytes)));
+    if (!checked.ok()) {
+      rep.bad_shares[number] = checked.status().message();
+      continue;
+    }
+    if (!info) info = checked->info;
+    ShareState s;
+    s.number = number;
+    s.bytes = &bytes;
+    s.layout = std::move(checked->layout);
+    Status opened = open_share(*info, &s);
+    if (!opened.is_ok()) {
+      rep.bad_shares[number] = opened.message();
+      continue;
+    }
+    states.push_back(std::move(s));
+  }
+  auto not_enough = [&](std::string_view when) {
+    std::string msg = "cannot rebuild the file " + std::string(when) + ": " + std::to_string(k) +
+                      " good shares needed, " + std::to_string(shares.size()) + " offered";
+    for (const auto& [n, why] : rep.bad_shares) msg += "; " + why;
+    return corruption(msg);
+  };
+  if (!info || states.size() < k) return not_enough("(too few good shares)");
+
+  auto codec = codec::ErasureCodec::create(codec::CodecKind::kReedSolomon, static_cast<int>(k),
+                                           static_cast<int>(info->total));
+  if (!codec.ok()) return codec.status();
+  // The ciphertext tree comes from the shares too; the root from the extension block.
+  auto ct = hashtree::IncrementalVerifier::create(HashTag::kCiphertextTreeNode,
+                                                  info->ciphertext_root, info->segment_count);
+  if (!ct.ok()) return ct.status();
+
+  Bytes plaintext;
+  plaintext.reserve(info->file_size);
+  const crypto::StreamNonce nonce{};
+  crypto::StreamCipher cipher;
+  std::set<std::uint32_t> used;
+  Bytes segment;
+  for (std::uint64_t seg = 0; seg < info->segment_count; ++seg) {
+    const std::uint64_t len = segment_length(*info, seg);
+    // k shares whose block for this segment checks out.
+    std::vector<codec::ShareBlock> blocks;
+    for (ShareState& s : states) {
+      if (blocks.size() == k) break;
+      if (s.bad) continue;
+      Status st = check_block(&s, seg);
+      if (!st.is_ok()) {
+        s.bad = true;
+        rep.bad_shares[s.number] = st.message();
+        continue;
+      }
+      blocks.emplace_back(static_cast<int>(s.number),
+                          slice(*s.bytes, s.layout.block_offset(seg), s.layout.block_length(seg)));
+      used.insert(s.number);
+    }
+    if (blocks.size() < k) return not_enough("at segment " + std::to_string(seg));
+    segment.assign(len, 0);
+    LAFS_RETURN_IF_ERROR((*codec)->decode(blocks, len, segment));
+    // The decoded ciphertext must be what the uploader hashed.
+    const hashtree::LeafHash leaf{seg, crypto::tagged_hash(HashTag::kCiphertextSegment, segment)};
+    bool verified = false;
+    for (ShareState& s : states) {
+      if (s.bad) continue;
+      std::vector<hashtree::NodeHash> proof;
+      for (std::uint64_t node : ct->needed_hashes(std::span<const std::uint64_t>(&seg, 1))) {
+        proof.push_back({node, stored_node(*s.bytes, s.layout.ciphertext_tree_offset, node)});
+      }
+      if (ct->add(proof, {&leaf, 1}).is_ok() && ct->is_leaf_verified(seg)) {
+        verified = true;
+        break;
+      }
+      // Either this share's ciphertext tree nodes lie, or the decoded segment is wrong; try the
+      // next share's nodes before deciding.
+    }
+    if (!verified) {
+      return corruption("segment " + std::to_string(seg) +
+                        " decodes to ciphertext that does not match the file's ciphertext tree "
+                        "(shares were made inconsistently by the uploader, or too many lie)");
+    }
+    LAFS_RETURN_IF_ERROR(cipher.xor_at(cap.key, nonce, seg * info->segment_size, segment));
+    plaintext.insert(plaintext.end(), segment.begin(), segment.end());
+  }
+  rep.used.assign(used.begin(), used.end());
+  return plaintext;
+}
+
+}  // namespace lafs::client

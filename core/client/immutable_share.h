@@ -1,0 +1,107 @@
+// The immutable file format: how a plaintext becomes n self-verifying shares, and how any k
+// good shares become the plaintext again — or a clear error, never different bytes.
+// Spec: docs/specs/immutable.md. Pure: no I/O. The network upload and download build on it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cap/cap.h"
+#include "core/crypto/derive.h"
+#include "core/crypto/hash.h"
+#include "core/env/bytes.h"
+#include "core/runtime/status.h"
+
+namespace lafs::client {
+
+struct EncodingParams {
+  std::uint32_t needed = 3;                 // k
+  std::uint32_t happy = 7;                  // servers-of-happiness an upload must reach
+  std::uint32_t total = 10;                 // n
+  std::uint64_t segment_size = 128 * 1024;  // plaintext bytes per segment
+};
+
+inline constexpr std::uint32_t kImmutableFormatVersion = 1;
+inline constexpr std::size_t kShareHeaderBytes = 20;  // magic, version, share number, UEB length
+inline constexpr std::size_t kExtensionBlockBytesMax = 512;  // what a reader accepts
+inline constexpr std::uint64_t kSegmentSizeMax = std::uint64_t{64} << 20;
+// Bytes a reader fetches first from each share: the header and, within them, the extension block.
+inline constexpr std::size_t kSharePrefixBytes = kShareHeaderBytes + kExtensionBlockBytesMax;
+
+// What the extension block says, once its bytes matched the cap's hash.
+struct ExtensionInfo {
+  std::uint32_t needed = 0;
+  std::uint32_t total = 0;
+  std::uint64_t segment_size = 0;
+  std::uint64_t file_size = 0;
+  std::uint64_t segment_count = 0;
+  crypto::Digest ciphertext_root{};
+  crypto::Digest share_root{};
+};
+
+// Where everything is in one share, computed from the extension block (never read from the
+// share, so a lying server cannot move anything).
+struct ShareLayout {
+  std::uint64_t extension_offset = kShareHeaderBytes;
+  std::uint64_t extension_bytes = 0;
+  std::uint64_t blocks_offset = 0;
+  std::uint64_t block_size = 0;       // blocks of full segments
+  std::uint64_t tail_block_size = 0;  // the last segment's block
+  std::uint64_t segment_count = 0;
+  std::uint64_t block_tree_offset = 0;
+  std::uint64_t block_tree_nodes = 0;
+  std::uint64_t ciphertext_tree_offset = 0;
+  std::uint64_t ciphertext_tree_nodes = 0;
+  std::uint64_t chain_offset = 0;  // this share's uncle chain in the share tree
+  std::vector<std::uint64_t> chain_nodes;
+  std::uint64_t share_bytes = 0;  // total
+
+  static Result<ShareLayout> make(const ExtensionInfo& info, std::uint32_t share_number,
+                                  std::uint64_t extension_bytes);
+  std::uint64_t block_offset(std::uint64_t segment) const;
+  std::uint64_t block_length(std::uint64_t segment) const;
+};
+
+struct EncodedFile {
+  cap::ChkReadCap cap;
+  crypto::StorageIndex storage_index{};
+  std::vector<Bytes> shares;  // n shares, index = share number
+};
+
+// Encrypts with `key` (convergent or random: the caller's choice), splits into segments,
+// erasure-codes and builds the block, share and ciphertext trees and the extension block.
+// InvalidArgument for bad parameters (1 <= k <= n <= 256, 1 <= happy <= n, segment size in
+// 1..kSegmentSizeMax) or a file over crypto::kMaxFileBytes.
+Result<EncodedFile> encode_immutable(ByteView plaintext, const crypto::FileKey& key,
+                                     const EncodingParams& params);
+
+// Checks one share's prefix (header and extension block) against the cap: the right magic,
+// version, share number and an extension block whose hash is the cap's and whose parameters
+// match it. Returns the parsed block and the share's layout.
+struct CheckedPrefix {
+  ExtensionInfo info;
+  ShareLayout layout;
+};
+Result<CheckedPrefix> check_share_prefix(const cap::ChkVerifyCap& cap, std::uint32_t share_number,
+                                         ByteView prefix);
+
+// What decoding saw: which shares were refused and why.
+struct DecodeReport {
+  std::map<std::uint32_t, std::string> bad_shares;  // share number -> what was wrong
+  std::vector<std::uint32_t> used;                  // shares whose blocks were decoded
+};
+
+// Rebuilds the plaintext from whole shares (share number -> bytes as a server returned them).
+// Every block is checked against its block tree, every block tree root against the share tree,
+// every segment against the ciphertext tree; bad shares are set aside (and named in `report`)
+// and others used instead. Corruption when fewer than k good shares remain, naming them.
+Result<Bytes> decode_immutable(const cap::ChkReadCap& cap,
+                               const std::map<std::uint32_t, Bytes>& shares,
+                               DecodeReport* report = nullptr);
+
+cap::ChkVerifyCap verify_cap_of(const cap::ChkReadCap& cap);
+
+}  // namespace lafs::client
