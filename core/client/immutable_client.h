@@ -1,0 +1,68 @@
+// Uploading and downloading immutable files through storage servers (first version: whole
+// files in memory; the streaming pipeline with bounded memory replaces the inner loops next).
+// Runs on any Env: the simulator's or the real one. Spec: docs/specs/immutable.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/cap/cap.h"
+#include "core/client/immutable_share.h"
+#include "core/env/env.h"
+#include "core/rpc/rpc_pool.h"
+
+namespace lafs::client {
+
+// A storage server as the client knows it (from the introducer): its node key, which is also
+// its server id for placement and lease secrets, and where to reach it.
+struct ServerRef {
+  net::PublicKey key{};
+  std::string address;
+};
+
+struct ClientSecrets {
+  crypto::ConvergenceSecret convergence;  // per client by default (docs/specs/crypto.md)
+  crypto::LeaseSecret lease;
+};
+
+struct ImmutableClientOptions {
+  Duration call_timeout = seconds(30);
+  std::size_t write_chunk_bytes = 1 << 20;  // per storage.write call
+  std::size_t read_chunk_bytes = 1 << 20;   // per storage.read call
+};
+
+struct UploadResult {
+  cap::Cap cap;  // literal for tiny files, else chk
+  std::size_t servers_used = 0;
+  std::size_t shares_placed = 0;    // written by us or already present and checked
+  std::size_t shares_existing = 0;  // of those, already present
+};
+
+class ImmutableClient {
+ public:
+  ImmutableClient(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
+                  ImmutableClientOptions options = {})
+      : env_(env), pool_(pool), secrets_(secrets), options_(options) {}
+
+  // Convergent (with the client's secret) unless `convergent` is false (a random key). Tiny
+  // files become literal caps. Fails with Unavailable naming how many servers were reachable
+  // and how many `happy` needs when it cannot place shares on enough distinct servers.
+  Task<Result<UploadResult>> upload(Bytes plaintext, std::vector<ServerRef> servers,
+                                    EncodingParams params, bool convergent = true);
+
+  // The exact plaintext, or an error: asks servers in permuted order, checks every share,
+  // advises servers of corrupt shares, and fetches more shares while the ones it has fail.
+  Task<Result<Bytes>> download(cap::Cap cap, std::vector<ServerRef> servers);
+
+ private:
+  Env* env_;
+  rpc::RpcPool* pool_;
+  const ClientSecrets* secrets_;
+  ImmutableClientOptions options_;
+};
+
+// Servers in the permuted-ring order for a storage index (docs/specs/placement.md).
+std::vector<ServerRef> permuted_servers(const crypto::StorageIndex& si,
+                                        std::vector<ServerRef> servers);
+
+}  // namespace lafs::client
