@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "core/client/placement.h"
 #include "core/runtime/when.h"
 #include "core/storage/storage_service.h"
 
@@ -129,6 +130,42 @@ Task<Result<Bytes>> fetch_share(rpc::RpcPool* pool, ImmutableClientOptions optio
   co_return data;
 }
 
+// What one server says about a storage index before an upload: its space and read-only flag,
+// and which of the file's shares it already holds *and* that check against the cap.
+struct Survey {
+  bool reachable = false;
+  bool read_only = false;
+  std::uint64_t available_bytes = 0;
+  std::vector<std::uint32_t> verified_existing;
+  bool holds_garbage = false;  // shares under this storage index that fail the cap's checks
+};
+
+Task<Survey> survey_server(rpc::RpcPool* pool, ImmutableClientOptions options, ServerRef server,
+                           cap::ChkVerifyCap vcap) {
+  Survey out;
+  storage::StorageClient sc(pool, rpc::Peer{server.address, server.key}, options.call_timeout);
+  auto version = co_await sc.version();
+  if (!version.ok()) co_return out;
+  out.reachable = true;
+  out.read_only = version->read_only;
+  out.available_bytes = version->available_bytes;
+  const std::vector<storage::StorageIndex> wanted{to_storage_si(vcap.storage_index)};
+  auto held = co_await sc.get_buckets(wanted);
+  if (!held.ok() || held->size() != 1) co_return out;
+  for (const storage::ShareInfo& info : (*held)[0]) {
+    if (info.share_number >= vcap.params.total_shares) continue;
+    const storage::StorageIndex si = wanted[0];
+    auto prefix = co_await sc.read(si, info.share_number, 0, kSharePrefixBytes);
+    // Garbage planted under this storage index does not count (and is not relied on).
+    if (prefix.ok() && check_share_prefix(vcap, info.share_number, *prefix).ok()) {
+      out.verified_existing.push_back(info.share_number);
+    } else {
+      out.holds_garbage = true;
+    }
+  }
+  co_return out;
+}
+
 }  // namespace
 
 Task<Result<UploadResult>> ImmutableClient::upload(Bytes plaintext, std::vector<ServerRef> servers,
@@ -156,30 +193,93 @@ Task<Result<UploadResult>> ImmutableClient::upload(Bytes plaintext, std::vector<
                           " storage servers known; happy=" + std::to_string(params.happy) +
                           " needs at least that many distinct servers");
   }
-  // Share i goes to ring[i mod servers used]: one share per server while servers last.
-  const std::size_t used = std::min<std::size_t>(ring.size(), params.total);
-  std::vector<std::vector<std::uint32_t>> plan(used);
-  for (std::uint32_t i = 0; i < params.total; ++i) plan[i % used].push_back(i);
+  // Ask every server about space and existing shares, then plan (docs/specs/placement.md).
+  const cap::ChkVerifyCap vcap = verify_cap_of(encoded->cap);
+  std::vector<Task<Survey>> asks;
+  for (const ServerRef& s : ring) asks.push_back(survey_server(pool_, options_, s, vcap));
+  const std::vector<Survey> surveys = co_await when_all(env_->executor(), std::move(asks));
+  std::uint64_t share_bytes = 0;
+  for (const Bytes& sh : encoded->shares)
+    share_bytes = std::max<std::uint64_t>(share_bytes, sh.size());
+  std::vector<ServerState> states;
+  std::vector<std::size_t> ring_index;  // states[i] is ring[ring_index[i]]
+  for (std::size_t i = 0; i < ring.size(); ++i) {
+    if (!surveys[i].reachable) continue;
+    ServerState st;
+    st.id = ring[i].key;
+    // A server holding garbage under this storage index cannot take those share numbers (shares
+    // are immutable): plan around it rather than guess which numbers are blocked.
+    st.read_only = surveys[i].read_only || surveys[i].holds_garbage;
+    st.available_space_bytes = surveys[i].available_bytes;
+    st.existing_shares = surveys[i].verified_existing;
+    states.push_back(std::move(st));
+    ring_index.push_back(i);
+  }
+  PlacementParams pp;
+  pp.k = params.needed;
+  pp.happy = params.happy;
+  pp.n = params.total;
+  pp.share_size_bytes = share_bytes;
+  pp.new_shares_per_server_max = default_new_shares_per_server_max(params.total, params.happy);
+  auto plan = plan_placement(pp, states);
+  if (!plan.ok()) {
+    co_return Status(plan.status().code(), "upload: " + plan.status().message() + " (" +
+                                               std::to_string(ring.size()) + " servers known, " +
+                                               std::to_string(states.size()) + " reachable)");
+  }
+  // New shares per server; servers whose existing shares the plan relies on get our lease too
+  // (allocate renews leases on shares a server already holds).
+  std::map<std::size_t, std::vector<std::uint32_t>> per_server;
+  for (const SharePlacement& u : plan->uploads) per_server[u.server_index].push_back(u.share);
+  for (const SharePlacement& m : plan->matching) {
+    auto& list = per_server[m.server_index];
+    if (std::find(list.begin(), list.end(), m.share) == list.end()) list.push_back(m.share);
+  }
   std::vector<Task<ServerOutcome>> puts;
-  for (std::size_t s = 0; s < used; ++s) {
-    puts.push_back(put_on_server(env_, pool_, secrets_, options_, ring[s], &*encoded, plan[s]));
+  std::vector<std::size_t> put_states;
+  for (auto& [idx, shares] : per_server) {
+    puts.push_back(
+        put_on_server(env_, pool_, secrets_, options_, ring[ring_index[idx]], &*encoded, shares));
+    put_states.push_back(idx);
   }
   auto outcomes = co_await when_all(env_->executor(), std::move(puts));
-  std::size_t happy_servers = 0;
+  // Happiness of what is really there now: verified existing shares plus what we wrote.
+  std::vector<ServerShares> holdings;
   std::string errors;
-  for (std::size_t s = 0; s < outcomes.size(); ++s) {
-    const ServerOutcome& o = outcomes[s];
-    if (!o.placed.empty()) ++happy_servers;
-    result.shares_placed += o.placed.size();
-    result.shares_existing += o.existing;
-    if (!o.status.is_ok() && errors.size() < 1000) errors += "; " + o.status.to_string();
+  std::size_t placed = 0, existing = 0;
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    ServerShares h;
+    h.server = states[i].id;
+    h.shares = states[i].existing_shares;
+    holdings.push_back(std::move(h));
   }
-  result.servers_used = happy_servers;
-  if (happy_servers < params.happy) {
-    co_return unavailable("upload: shares placed on " + std::to_string(happy_servers) +
-                          " distinct servers, happy=" + std::to_string(params.happy) + " needed (" +
-                          std::to_string(ring.size()) + " servers known)" + errors);
+  for (std::size_t j = 0; j < outcomes.size(); ++j) {
+    auto& h = holdings[put_states[j]].shares;
+    for (std::uint32_t n : outcomes[j].placed) {
+      if (std::find(h.begin(), h.end(), n) == h.end()) h.push_back(n);
+    }
+    if (!outcomes[j].status.is_ok() && errors.size() < 1000) {
+      errors += "; " + outcomes[j].status.to_string();
+    }
   }
+  std::set<std::uint32_t> distinct;
+  std::size_t servers_with_shares = 0;
+  for (const ServerShares& h : holdings) {
+    if (!h.shares.empty()) ++servers_with_shares;
+    for (std::uint32_t n : h.shares) distinct.insert(n);
+    placed += h.shares.size();
+  }
+  for (const ServerState& st : states) existing += st.existing_shares.size();
+  const std::uint32_t happiness = servers_of_happiness(holdings);
+  result.servers_used = servers_with_shares;
+  result.shares_placed = distinct.size();
+  result.shares_existing = existing;
+  if (happiness < params.happy) {
+    co_return unavailable("upload: happiness " + std::to_string(happiness) + " after writing, " +
+                          std::to_string(params.happy) + " needed (" + std::to_string(ring.size()) +
+                          " servers known)" + errors);
+  }
+  (void)placed;
   result.cap.file = encoded->cap;
   co_return result;
 }

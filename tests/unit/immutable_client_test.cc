@@ -190,6 +190,40 @@ TEST(ImmutableClient, DownloadSurvivesDownServersAndCorruptSharesAndAdvisesThem)
   EXPECT_EQ(failed.status().code(), ErrorCode::kCorruption) << failed.status().to_string();
 }
 
+// Someone who knows a file's storage index (convergence makes it predictable) plants garbage
+// shares under it on several servers before the owner uploads. The garbage is not counted,
+// not relied on, and does not make the file unrecoverable.
+TEST(ImmutableClient, GarbagePlantedUnderTheStorageIndexDoesNotBreakAConvergentUpload) {
+  Grid g(16);
+  const Bytes plain = pattern(150'000, 8);
+  EncodingParams p;
+  const crypto::FileKey key = crypto::convergent_key(
+      g.secrets.convergence, crypto::ConvergenceParams{p.needed, p.total, p.segment_size}, plain);
+  const crypto::StorageIndex si = crypto::immutable_storage_index(key);
+  storage::StorageIndex ssi;
+  std::copy(si.begin(), si.end(), ssi.begin());
+  const auto ring = permuted_servers(si, g.refs);
+  for (std::size_t r = 0; r < 6; ++r) {  // the first six servers of the ring: all of share 0..9
+    storage::StorageClient sc(g.pool.get(), rpc::Peer{ring[r].address, ring[r].key}, seconds(10));
+    std::vector<std::uint32_t> all;
+    for (std::uint32_t i = 0; i < 10; ++i) all.push_back(i);
+    storage::LeaseSecretBytes secret{};
+    auto a = g.run(sc.allocate(ssi, all, 600, secret, secret));
+    ASSERT_TRUE(a.ok()) << a.status().to_string();
+    for (const auto& al : a->allocated) {
+      const Bytes junk = pattern(600, al.share_number);
+      ASSERT_TRUE(g.run(sc.write(ssi, al.share_number, al.upload_id, 0, junk)).is_ok());
+      ASSERT_TRUE(g.run(sc.close(ssi, al.share_number, al.upload_id)).is_ok());
+    }
+  }
+  auto up = g.run(g.client->upload(plain, g.refs, p));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  EXPECT_EQ(up->shares_existing, 0u);  // garbage is not counted
+  auto down = g.run(g.client->download(up->cap, g.refs));
+  ASSERT_TRUE(down.ok()) << down.status().to_string();
+  EXPECT_EQ(*down, plain);
+}
+
 TEST(ImmutableClient, TooFewServersForHappinessIsAClearError) {
   Grid g(5);
   auto up = g.run(g.client->upload(pattern(10'000, 5), g.refs, EncodingParams{}));
