@@ -85,8 +85,7 @@ cap::ChkVerifyCap verify_cap_of(const cap::ChkReadCap& cap) {
                            cap.params};
 }
 
-Result<ShareLayout> ShareLayout::make(const ExtensionInfo& info, std::uint32_t share_number,
-                                      std::uint64_t extension_bytes) {
+Result<ShareLayout> ShareLayout::make(const ExtensionInfo& info, std::uint32_t share_number) {
   if (info.needed < 1 || info.needed > info.total || info.total > codec::kSharesMax ||
       share_number >= info.total || info.segment_size < 1 || info.segment_size > kSegmentSizeMax ||
       info.file_size > crypto::kMaxFileBytes ||
@@ -95,11 +94,9 @@ Result<ShareLayout> ShareLayout::make(const ExtensionInfo& info, std::uint32_t s
     return corruption("extension block: inconsistent encoding parameters");
   }
   ShareLayout l;
-  l.extension_bytes = extension_bytes;
   l.segment_count = info.segment_count;
   l.block_size = ceil_div(info.segment_size, info.needed);
   l.tail_block_size = ceil_div(segment_length(info, info.segment_count - 1), info.needed);
-  l.blocks_offset = kShareHeaderBytes + extension_bytes;
   l.block_tree_offset = l.blocks_offset + (l.segment_count - 1) * l.block_size + l.tail_block_size;
   l.block_tree_nodes = tree_nodes(l.segment_count);
   l.ciphertext_tree_offset = l.block_tree_offset + l.block_tree_nodes * crypto::kDigestBytes;
@@ -120,110 +117,171 @@ std::uint64_t ShareLayout::block_length(std::uint64_t segment) const {
   return segment + 1 < segment_count ? block_size : tail_block_size;
 }
 
-Result<EncodedFile> encode_immutable(ByteView plaintext, const crypto::FileKey& key,
-                                     const EncodingParams& params) {
-  LAFS_RETURN_IF_ERROR(validate_params(params, plaintext.size()));
+struct ImmutableEncoder::Impl {
+  std::unique_ptr<codec::ErasureCodec> codec;
+  crypto::StreamCipher cipher;
+  std::uint64_t next = 0;  // the segment expected next
+  Bytes segment;
+  std::vector<Bytes> blocks;
+  std::vector<std::vector<Digest>> block_leaves;  // per share
+  std::vector<Digest> ciphertext_leaves;
+};
+
+ImmutableEncoder::~ImmutableEncoder() = default;
+
+Result<std::unique_ptr<ImmutableEncoder>> ImmutableEncoder::create(const crypto::FileKey& key,
+                                                                   const EncodingParams& params,
+                                                                   std::uint64_t file_size) {
+  LAFS_RETURN_IF_ERROR(validate_params(params, file_size));
+  std::unique_ptr<ImmutableEncoder> e(new ImmutableEncoder());
+  e->key_ = key;
+  e->params_ = params;
+  e->info_.needed = params.needed;
+  e->info_.total = params.total;
+  e->info_.segment_size = params.segment_size;
+  e->info_.file_size = file_size;
+  e->info_.segment_count = std::max<std::uint64_t>(1, ceil_div(file_size, params.segment_size));
+  for (std::uint32_t i = 0; i < params.total; ++i) {
+    auto l = ShareLayout::make(e->info_, i);
+    if (!l.ok()) return l.status();
+    e->layouts_.push_back(std::move(*l));
+  }
+  e->impl_ = std::make_unique<Impl>();
   auto codec =
       codec::ErasureCodec::create(codec::CodecKind::kReedSolomon, static_cast<int>(params.needed),
                                   static_cast<int>(params.total));
   if (!codec.ok()) return codec.status();
-  ExtensionInfo info;
-  info.needed = params.needed;
-  info.total = params.total;
-  info.segment_size = params.segment_size;
-  info.file_size = plaintext.size();
-  info.segment_count = std::max<std::uint64_t>(1, ceil_div(plaintext.size(), params.segment_size));
-  const std::uint32_t n = params.total;
+  e->impl_->codec = std::move(*codec);
+  e->impl_->blocks.resize(params.total);
+  e->impl_->block_leaves.resize(params.total);
+  return e;
+}
 
-  std::vector<Bytes> blocks(n);  // each share's blocks, concatenated
-  std::vector<std::vector<Digest>> block_leaves(n);
-  std::vector<Digest> ciphertext_leaves;
-  const crypto::StreamNonce nonce{};
-  crypto::StreamCipher cipher;
-  Bytes segment;
-  std::vector<Bytes> out(n);
-  for (std::uint64_t s = 0; s < info.segment_count; ++s) {
-    const std::uint64_t offset = s * params.segment_size;
-    const std::uint64_t len = segment_length(info, s);
-    segment.assign(plaintext.begin() + static_cast<std::ptrdiff_t>(offset),
-                   plaintext.begin() + static_cast<std::ptrdiff_t>(offset + len));
-    LAFS_RETURN_IF_ERROR(cipher.xor_at(key, nonce, offset, segment));
-    ciphertext_leaves.push_back(crypto::tagged_hash(HashTag::kCiphertextSegment, segment));
-    const std::size_t bs = (*codec)->block_size(segment.size());
-    std::vector<MutableByteView> views;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      out[i].assign(bs, 0);
-      views.emplace_back(out[i]);
-    }
-    LAFS_RETURN_IF_ERROR((*codec)->encode(segment, views));
-    for (std::uint32_t i = 0; i < n; ++i) {
-      block_leaves[i].push_back(crypto::tagged_hash(HashTag::kBlockLeaf, out[i]));
-      blocks[i].insert(blocks[i].end(), out[i].begin(), out[i].end());
-    }
+std::uint64_t ImmutableEncoder::segment_length(std::uint64_t s) const {
+  return client::segment_length(info_, s);
+}
+
+crypto::StorageIndex ImmutableEncoder::storage_index() const {
+  return crypto::immutable_storage_index(key_);
+}
+
+Result<const std::vector<Bytes>*> ImmutableEncoder::encode_segment(ByteView plaintext) {
+  Impl& m = *impl_;
+  if (m.next >= info_.segment_count) {
+    return failed_precondition("encoder: all " + std::to_string(info_.segment_count) +
+                               " segments were already encoded");
   }
+  const std::uint64_t len = segment_length(m.next);
+  if (plaintext.size() != len) {
+    return failed_precondition("encoder: segment " + std::to_string(m.next) + " must have " +
+                               std::to_string(len) + " bytes, got " +
+                               std::to_string(plaintext.size()));
+  }
+  m.segment.assign(plaintext.begin(), plaintext.end());
+  const crypto::StreamNonce nonce{};
+  LAFS_RETURN_IF_ERROR(m.cipher.xor_at(key_, nonce, m.next * info_.segment_size, m.segment));
+  m.ciphertext_leaves.push_back(crypto::tagged_hash(HashTag::kCiphertextSegment, m.segment));
+  const std::size_t bs = m.codec->block_size(m.segment.size());
+  std::vector<MutableByteView> views;
+  for (Bytes& b : m.blocks) {
+    b.assign(bs, 0);
+    views.emplace_back(b);
+  }
+  LAFS_RETURN_IF_ERROR(m.codec->encode(m.segment, views));
+  for (std::uint32_t i = 0; i < info_.total; ++i) {
+    m.block_leaves[i].push_back(crypto::tagged_hash(HashTag::kBlockLeaf, m.blocks[i]));
+  }
+  ++m.next;
+  return &m.blocks;
+}
+
+Result<ImmutableEncoder::Finished> ImmutableEncoder::finish() {
+  Impl& m = *impl_;
+  if (m.next != info_.segment_count) {
+    return failed_precondition("encoder: finish after " + std::to_string(m.next) + " of " +
+                               std::to_string(info_.segment_count) + " segments");
+  }
+  const std::uint32_t n = info_.total;
   std::vector<hashtree::HashTree> block_trees;
   std::vector<Digest> block_roots;
   for (std::uint32_t i = 0; i < n; ++i) {
-    block_trees.push_back(hashtree::HashTree::build(HashTag::kBlockTreeNode, block_leaves[i]));
+    block_trees.push_back(hashtree::HashTree::build(HashTag::kBlockTreeNode, m.block_leaves[i]));
     block_roots.push_back(block_trees.back().root());
   }
   const auto share_tree = hashtree::HashTree::build(HashTag::kShareTreeNode, block_roots);
   const auto ciphertext_tree =
-      hashtree::HashTree::build(HashTag::kCiphertextTreeNode, ciphertext_leaves);
-  info.ciphertext_root = ciphertext_tree.root();
-  info.share_root = share_tree.root();
+      hashtree::HashTree::build(HashTag::kCiphertextTreeNode, m.ciphertext_leaves);
+  info_.ciphertext_root = ciphertext_tree.root();
+  info_.share_root = share_tree.root();
 
   pb::ExtensionBlock ueb;
   ueb.set_version(kImmutableFormatVersion);
-  ueb.set_needed_shares(info.needed);
-  ueb.set_total_shares(info.total);
-  ueb.set_segment_size(info.segment_size);
-  ueb.set_file_size(info.file_size);
-  ueb.set_segment_count(info.segment_count);
-  ueb.set_ciphertext_root(std::string(info.ciphertext_root.begin(), info.ciphertext_root.end()));
-  ueb.set_share_root(std::string(info.share_root.begin(), info.share_root.end()));
+  ueb.set_needed_shares(info_.needed);
+  ueb.set_total_shares(info_.total);
+  ueb.set_segment_size(info_.segment_size);
+  ueb.set_file_size(info_.file_size);
+  ueb.set_segment_count(info_.segment_count);
+  ueb.set_ciphertext_root(std::string(info_.ciphertext_root.begin(), info_.ciphertext_root.end()));
+  ueb.set_share_root(std::string(info_.share_root.begin(), info_.share_root.end()));
   ueb.set_codec(std::string(kCodecName));
   const std::string ueb_bytes = ueb.SerializeAsString();
   LAFS_ASSERT(ueb_bytes.size() <= kExtensionBlockBytesMax);
 
-  EncodedFile file;
-  file.cap.key = key;
-  file.cap.extension_hash = crypto::tagged_hash(
+  Finished out;
+  out.cap.key = key_;
+  out.cap.extension_hash = crypto::tagged_hash(
       HashTag::kExtensionBlock,
       ByteView(reinterpret_cast<const std::uint8_t*>(ueb_bytes.data()), ueb_bytes.size()));
-  file.cap.params = cap::ImmutableParams{params.needed, params.total, plaintext.size()};
-  file.storage_index = crypto::immutable_storage_index(key);
+  out.cap.params = cap::ImmutableParams{info_.needed, info_.total, info_.file_size};
   for (std::uint32_t i = 0; i < n; ++i) {
-    auto layout = ShareLayout::make(info, i, ueb_bytes.size());
-    LAFS_ASSERT(layout.ok());
-    Bytes share(layout->share_bytes, 0);
-    std::copy(kShareMagic.begin(), kShareMagic.end(), share.begin());
-    put_u32(share, 8, kImmutableFormatVersion);
-    put_u32(share, 12, i);
-    put_u32(share, 16, static_cast<std::uint32_t>(ueb_bytes.size()));
-    std::copy(ueb_bytes.begin(), ueb_bytes.end(), share.begin() + kShareHeaderBytes);
-    LAFS_ASSERT(blocks[i].size() == layout->block_tree_offset - layout->blocks_offset);
-    std::copy(blocks[i].begin(), blocks[i].end(),
-              share.begin() + static_cast<std::ptrdiff_t>(layout->blocks_offset));
-    for (std::uint64_t j = 0; j < layout->block_tree_nodes; ++j) {
-      const Digest& d = block_trees[i].node(j);
-      std::copy(d.begin(), d.end(),
-                share.begin() + static_cast<std::ptrdiff_t>(layout->block_tree_offset +
-                                                            j * crypto::kDigestBytes));
+    const ShareLayout& l = layouts_[i];
+    Bytes prefix(kSharePrefixBytes, 0);
+    std::copy(kShareMagic.begin(), kShareMagic.end(), prefix.begin());
+    put_u32(prefix, 8, kImmutableFormatVersion);
+    put_u32(prefix, 12, i);
+    put_u32(prefix, 16, static_cast<std::uint32_t>(ueb_bytes.size()));
+    std::copy(ueb_bytes.begin(), ueb_bytes.end(), prefix.begin() + kShareHeaderBytes);
+    out.prefixes.push_back(std::move(prefix));
+    Bytes trailer;
+    trailer.reserve(l.share_bytes - l.block_tree_offset);
+    auto append = [&trailer](const Digest& d) {
+      trailer.insert(trailer.end(), d.begin(), d.end());
+    };
+    for (std::uint64_t j = 0; j < l.block_tree_nodes; ++j) append(block_trees[i].node(j));
+    for (std::uint64_t j = 0; j < l.ciphertext_tree_nodes; ++j) append(ciphertext_tree.node(j));
+    for (std::uint64_t node : l.chain_nodes) append(share_tree.node(node));
+    LAFS_ASSERT(trailer.size() == l.share_bytes - l.block_tree_offset);
+    out.trailers.push_back(std::move(trailer));
+  }
+  return out;
+}
+
+Result<EncodedFile> encode_immutable(ByteView plaintext, const crypto::FileKey& key,
+                                     const EncodingParams& params) {
+  auto enc = ImmutableEncoder::create(key, params, plaintext.size());
+  if (!enc.ok()) return enc.status();
+  ImmutableEncoder& e = **enc;
+  const std::uint32_t n = params.total;
+  EncodedFile file;
+  file.storage_index = e.storage_index();
+  for (std::uint32_t i = 0; i < n; ++i) file.shares.emplace_back(e.layout(i).share_bytes, 0);
+  for (std::uint64_t s = 0; s < e.segment_count(); ++s) {
+    const std::uint64_t offset = s * params.segment_size;
+    auto blocks = e.encode_segment(plaintext.subspan(offset, e.segment_length(s)));
+    if (!blocks.ok()) return blocks.status();
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const Bytes& b = (**blocks)[i];
+      std::copy(b.begin(), b.end(),
+                file.shares[i].begin() + static_cast<std::ptrdiff_t>(e.layout(i).block_offset(s)));
     }
-    for (std::uint64_t j = 0; j < layout->ciphertext_tree_nodes; ++j) {
-      const Digest& d = ciphertext_tree.node(j);
-      std::copy(d.begin(), d.end(),
-                share.begin() + static_cast<std::ptrdiff_t>(layout->ciphertext_tree_offset +
-                                                            j * crypto::kDigestBytes));
-    }
-    for (std::size_t j = 0; j < layout->chain_nodes.size(); ++j) {
-      const Digest& d = share_tree.node(layout->chain_nodes[j]);
-      std::copy(d.begin(), d.end(),
-                share.begin() +
-                    static_cast<std::ptrdiff_t>(layout->chain_offset + j * crypto::kDigestBytes));
-    }
-    file.shares.push_back(std::move(share));
+  }
+  auto done = e.finish();
+  if (!done.ok()) return done.status();
+  file.cap = done->cap;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::copy(done->prefixes[i].begin(), done->prefixes[i].end(), file.shares[i].begin());
+    std::copy(done->trailers[i].begin(), done->trailers[i].end(),
+              file.shares[i].begin() + static_cast<std::ptrdiff_t>(e.layout(i).block_tree_offset));
   }
   return file;
 }
@@ -245,7 +303,7 @@ Result<CheckedPrefix> check_share_prefix(const cap::ChkVerifyCap& cap, std::uint
                       std::to_string(get_u32(prefix, 12)));
   }
   const std::uint32_t ueb_len = get_u32(prefix, 16);
-  if (ueb_len > kExtensionBlockBytesMax || prefix.size() < kShareHeaderBytes + ueb_len) {
+  if (ueb_len > kExtensionBlockBytesMax || prefix.size() < kSharePrefixBytes) {
     return corruption(which + ": extension block length " + std::to_string(ueb_len) +
                       " is over the limit or past the data");
   }
@@ -275,7 +333,7 @@ Result<CheckedPrefix> check_share_prefix(const cap::ChkVerifyCap& cap, std::uint
       info.file_size != cap.params.size_bytes) {
     return corruption(which + ": the extension block's k, n or size disagree with the cap");
   }
-  auto layout = ShareLayout::make(info, share_number, ueb_len);
+  auto layout = ShareLayout::make(info, share_number);
   if (!layout.ok()) return layout.status();
   return CheckedPrefix{info, std::move(*layout)};
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,9 +27,10 @@ struct EncodingParams {
 
 inline constexpr std::uint32_t kImmutableFormatVersion = 1;
 inline constexpr std::size_t kShareHeaderBytes = 20;  // magic, version, share number, UEB length
-inline constexpr std::size_t kExtensionBlockBytesMax = 512;  // what a reader accepts
+inline constexpr std::size_t kExtensionBlockBytesMax = 512;  // the region reserved for it
 inline constexpr std::uint64_t kSegmentSizeMax = std::uint64_t{64} << 20;
-// Bytes a reader fetches first from each share: the header and, within them, the extension block.
+// The header and the extension block region: a reader's first fetch from each share, and where
+// the blocks start (fixed, so an uploader can stream blocks before the trees are known).
 inline constexpr std::size_t kSharePrefixBytes = kShareHeaderBytes + kExtensionBlockBytesMax;
 
 // What the extension block says, once its bytes matched the cap's hash.
@@ -45,9 +47,7 @@ struct ExtensionInfo {
 // Where everything is in one share, computed from the extension block (never read from the
 // share, so a lying server cannot move anything).
 struct ShareLayout {
-  std::uint64_t extension_offset = kShareHeaderBytes;
-  std::uint64_t extension_bytes = 0;
-  std::uint64_t blocks_offset = 0;
+  std::uint64_t blocks_offset = kSharePrefixBytes;
   std::uint64_t block_size = 0;       // blocks of full segments
   std::uint64_t tail_block_size = 0;  // the last segment's block
   std::uint64_t segment_count = 0;
@@ -59,8 +59,7 @@ struct ShareLayout {
   std::vector<std::uint64_t> chain_nodes;
   std::uint64_t share_bytes = 0;  // total
 
-  static Result<ShareLayout> make(const ExtensionInfo& info, std::uint32_t share_number,
-                                  std::uint64_t extension_bytes);
+  static Result<ShareLayout> make(const ExtensionInfo& info, std::uint32_t share_number);
   std::uint64_t block_offset(std::uint64_t segment) const;
   std::uint64_t block_length(std::uint64_t segment) const;
 };
@@ -69,6 +68,46 @@ struct EncodedFile {
   cap::ChkReadCap cap;
   crypto::StorageIndex storage_index{};
   std::vector<Bytes> shares;  // n shares, index = share number
+};
+
+// The streaming encoder: segments in, blocks out, one segment at a time; the trees and the
+// extension block at the end. Memory: one segment's blocks plus 32 bytes per block. A share is
+// prefix (kSharePrefixBytes, from finish()) + blocks (in segment order, at
+// layout(i).block_offset(s)) + trailer (from finish(), at layout(i).block_tree_offset).
+class ImmutableEncoder {
+ public:
+  // InvalidArgument for bad parameters or a file over crypto::kMaxFileBytes.
+  static Result<std::unique_ptr<ImmutableEncoder>> create(const crypto::FileKey& key,
+                                                          const EncodingParams& params,
+                                                          std::uint64_t file_size);
+  ~ImmutableEncoder();
+
+  std::uint64_t segment_count() const { return info_.segment_count; }
+  // Plaintext bytes segment `s` must have.
+  std::uint64_t segment_length(std::uint64_t s) const;
+  const ShareLayout& layout(std::uint32_t share) const { return layouts_[share]; }
+  crypto::StorageIndex storage_index() const;
+
+  // Encrypts and encodes the next segment; the n blocks (index = share number) stay valid until
+  // the next call. FailedPrecondition when called out of turn or with the wrong length.
+  Result<const std::vector<Bytes>*> encode_segment(ByteView plaintext);
+
+  struct Finished {
+    cap::ChkReadCap cap;
+    std::vector<Bytes> prefixes;  // per share: header and extension block region
+    std::vector<Bytes> trailers;  // per share: block tree, ciphertext tree, uncle chain
+  };
+  // After the last segment.
+  Result<Finished> finish();
+
+ private:
+  ImmutableEncoder() = default;
+  struct Impl;
+  crypto::FileKey key_;
+  EncodingParams params_;
+  ExtensionInfo info_;
+  std::vector<ShareLayout> layouts_;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Encrypts with `key` (convergent or random: the caller's choice), splits into segments,

@@ -118,9 +118,8 @@ TEST(ImmutableShare, TooFewGoodSharesIsAClearError) {
       << r.status().message();
   // Three offered, one of them damaged in a late block: the error names the segment.
   std::map<std::uint32_t, Bytes> three{{1, f->shares[1]}, {2, f->shares[2]}, {3, f->shares[3]}};
-  auto layout = ShareLayout::make(
-      check_share_prefix(verify_cap_of(f->cap), 3, f->shares[3])->info, 3,
-      check_share_prefix(verify_cap_of(f->cap), 3, f->shares[3])->layout.extension_bytes);
+  auto layout =
+      ShareLayout::make(check_share_prefix(verify_cap_of(f->cap), 3, f->shares[3])->info, 3);
   ASSERT_TRUE(layout.ok());
   three[3][layout->block_offset(4)] ^= 0xff;
   auto r2 = decode_immutable(f->cap, three);
@@ -140,6 +139,66 @@ TEST(ImmutableShare, AWrongCapNeverYieldsBytes) {
   cap::ChkReadCap wrong_size = f->cap;
   wrong_size.params.size_bytes += 1;
   EXPECT_EQ(decode_immutable(wrong_size, all_shares(*f)).status().code(), ErrorCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace lafs::client
+
+namespace lafs::client {
+namespace {
+
+TEST(ImmutableEncoder, StreamingEqualsWholeAndRefusesOutOfTurn) {
+  EncodingParams p;
+  p.segment_size = 1000;
+  const Bytes plain = pattern(2500, 11);
+  auto whole = encode_immutable(plain, key_of(7), p);
+  ASSERT_TRUE(whole.ok());
+  auto enc = ImmutableEncoder::create(key_of(7), p, plain.size());
+  ASSERT_TRUE(enc.ok());
+  ImmutableEncoder& e = **enc;
+  EXPECT_EQ(e.segment_count(), 3u);
+  EXPECT_EQ(e.finish().status().code(), ErrorCode::kFailedPrecondition);  // too early
+  EXPECT_EQ(e.encode_segment(ByteView(plain).first(999)).status().code(),
+            ErrorCode::kFailedPrecondition);  // wrong length
+  std::vector<Bytes> shares(10);
+  for (std::uint32_t i = 0; i < 10; ++i) shares[i].assign(e.layout(i).share_bytes, 0);
+  for (std::uint64_t s = 0; s < 3; ++s) {
+    auto blocks = e.encode_segment(ByteView(plain).subspan(s * 1000, e.segment_length(s)));
+    ASSERT_TRUE(blocks.ok());
+    for (std::uint32_t i = 0; i < 10; ++i) {
+      std::copy((**blocks)[i].begin(), (**blocks)[i].end(),
+                shares[i].begin() + static_cast<std::ptrdiff_t>(e.layout(i).block_offset(s)));
+    }
+  }
+  EXPECT_EQ(e.encode_segment(ByteView(plain).first(1)).status().code(),
+            ErrorCode::kFailedPrecondition);  // one too many
+  auto done = e.finish();
+  ASSERT_TRUE(done.ok());
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    std::copy(done->prefixes[i].begin(), done->prefixes[i].end(), shares[i].begin());
+    std::copy(done->trailers[i].begin(), done->trailers[i].end(),
+              shares[i].begin() + static_cast<std::ptrdiff_t>(e.layout(i).block_tree_offset));
+  }
+  EXPECT_EQ(shares, whole->shares);
+  EXPECT_EQ(done->cap, whole->cap);
+}
+
+// Pins the format: a refactor that changes any byte of any share changes this cap.
+TEST(ImmutableShare, KnownAnswerCap) {
+  Bytes plain;
+  for (int i = 0; i < 1000; ++i) plain.insert(plain.end(), {'l', 'a', 'f', 's'});
+  crypto::FileKey key;
+  auto v = key.mutable_view();
+  std::fill(v.begin(), v.end(), 0x11);
+  auto f = encode_immutable(plain, key, EncodingParams{3, 7, 10, 1024});
+  ASSERT_TRUE(f.ok());
+  cap::Cap c;
+  c.file = f->cap;
+  EXPECT_EQ(cap::format_cap(c),
+            "lafs1:chk:ceirceirceirceirceirceirceirceirceirceirceirceirceiq:"
+            "47o2xsuq2d53akeugavg4qqhuw64situfdkkcdrloqalvggxcgvq:3:10:4000");
+  EXPECT_EQ(crypto::to_hex(crypto::tagged_hash(crypto::HashTag::kBlockLeaf, f->shares[9])),
+            "a9ce27c5420becfefeba8f2f731f6e566a751ec413484fac7c7061d1b7f27746");
 }
 
 }  // namespace
