@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -29,13 +30,6 @@ crypto::ServerIdView server_id(const ServerRef& s) {
   return crypto::ServerIdView(s.key.data(), s.key.size());
 }
 
-// What one server ended up holding for an upload.
-struct ServerOutcome {
-  std::vector<std::uint32_t> placed;
-  std::uint32_t existing = 0;
-  Status status;
-};
-
 }  // namespace
 
 std::vector<ServerRef> permuted_servers(const crypto::StorageIndex& si,
@@ -54,58 +48,6 @@ std::vector<ServerRef> permuted_servers(const crypto::StorageIndex& si,
 }
 
 namespace {
-
-// Puts `shares` (numbers into `file`) on one server: allocate, write in chunks, close. Shares the
-// server already holds count only if their prefix checks against the cap.
-Task<ServerOutcome> put_on_server(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
-                                  ImmutableClientOptions options, ServerRef server,
-                                  const EncodedFile* file, std::vector<std::uint32_t> shares) {
-  ServerOutcome out;
-  storage::StorageClient sc(pool, rpc::Peer{server.address, server.key}, options.call_timeout);
-  const storage::StorageIndex si = to_storage_si(file->storage_index);
-  const auto renew = to_bytes32(
-      crypto::lease_renew_secret(secrets->lease, file->storage_index, server_id(server)));
-  const auto cancel = to_bytes32(
-      crypto::lease_cancel_secret(secrets->lease, file->storage_index, server_id(server)));
-  // Shares differ in size (the uncle chain is shorter next to padding), and one allocation
-  // names one size: one allocate per distinct size.
-  std::map<std::uint64_t, std::vector<std::uint32_t>> by_size;
-  for (std::uint32_t n : shares) by_size[file->shares[n].size()].push_back(n);
-  const cap::ChkVerifyCap vcap = verify_cap_of(file->cap);
-  for (const auto& [share_bytes, numbers] : by_size) {
-    auto alloc = co_await sc.allocate(si, numbers, share_bytes, renew, cancel);
-    if (!alloc.ok()) {
-      out.status = alloc.status();
-      continue;
-    }
-    for (std::uint32_t n : alloc->already_have) {
-      auto prefix = co_await sc.read(si, n, 0, kSharePrefixBytes);
-      if (prefix.ok() && check_share_prefix(vcap, n, *prefix).ok()) {
-        out.placed.push_back(n);
-        ++out.existing;
-      }
-    }
-    for (const storage::Allocation& a : alloc->allocated) {
-      if (a.share_number >= file->shares.size()) continue;
-      const Bytes& data = file->shares[a.share_number];
-      Status s;
-      for (std::size_t off = 0; off < data.size() && s.is_ok(); off += options.write_chunk_bytes) {
-        const std::size_t len = std::min(options.write_chunk_bytes, data.size() - off);
-        s = co_await sc.write(si, a.share_number, a.upload_id, off,
-                              ByteView(data.data() + off, len));
-      }
-      if (s.is_ok()) s = co_await sc.close(si, a.share_number, a.upload_id);
-      if (s.is_ok()) {
-        out.placed.push_back(a.share_number);
-      } else {
-        (void)co_await sc.abort(si, a.share_number, a.upload_id);
-        out.status = s;
-      }
-    }
-  }
-  (void)env;
-  co_return out;
-}
 
 // Fetches one whole share: the prefix first (checked against the cap), then the rest.
 Task<Result<Bytes>> fetch_share(rpc::RpcPool* pool, ImmutableClientOptions options,
@@ -131,17 +73,19 @@ Task<Result<Bytes>> fetch_share(rpc::RpcPool* pool, ImmutableClientOptions optio
 }
 
 // What one server says about a storage index before an upload: its space and read-only flag,
-// and which of the file's shares it already holds *and* that check against the cap.
+// and the shares it already holds that look like this file's (header and parameters match; the
+// extension block hash is compared once ours is known).
 struct Survey {
   bool reachable = false;
   bool read_only = false;
   std::uint64_t available_bytes = 0;
-  std::vector<std::uint32_t> verified_existing;
-  bool holds_garbage = false;  // shares under this storage index that fail the cap's checks
+  std::map<std::uint32_t, crypto::Digest> existing;  // share -> its extension block hash
+  bool holds_garbage = false;  // shares under this storage index that cannot be this file's
 };
 
 Task<Survey> survey_server(rpc::RpcPool* pool, ImmutableClientOptions options, ServerRef server,
-                           cap::ChkVerifyCap vcap) {
+                           crypto::StorageIndex si, ExtensionInfo mine,
+                           std::optional<crypto::Digest> known_hash) {
   Survey out;
   storage::StorageClient sc(pool, rpc::Peer{server.address, server.key}, options.call_timeout);
   auto version = co_await sc.version();
@@ -149,69 +93,124 @@ Task<Survey> survey_server(rpc::RpcPool* pool, ImmutableClientOptions options, S
   out.reachable = true;
   out.read_only = version->read_only;
   out.available_bytes = version->available_bytes;
-  const std::vector<storage::StorageIndex> wanted{to_storage_si(vcap.storage_index)};
+  const std::vector<storage::StorageIndex> wanted{to_storage_si(si)};
   auto held = co_await sc.get_buckets(wanted);
   if (!held.ok() || held->size() != 1) co_return out;
   for (const storage::ShareInfo& info : (*held)[0]) {
-    if (info.share_number >= vcap.params.total_shares) continue;
-    const storage::StorageIndex si = wanted[0];
-    auto prefix = co_await sc.read(si, info.share_number, 0, kSharePrefixBytes);
-    // Garbage planted under this storage index does not count (and is not relied on).
-    if (prefix.ok() && check_share_prefix(vcap, info.share_number, *prefix).ok()) {
-      out.verified_existing.push_back(info.share_number);
-    } else {
+    if (info.share_number >= mine.total) {
       out.holds_garbage = true;
+      continue;
     }
+    const storage::StorageIndex ssi = wanted[0];
+    auto prefix = co_await sc.read(ssi, info.share_number, 0, kSharePrefixBytes);
+    bool plausible = false;
+    if (prefix.ok()) {
+      auto peeked = peek_share_prefix(info.share_number, *prefix);
+      plausible = peeked.ok() && peeked->info.needed == mine.needed &&
+                  peeked->info.total == mine.total &&
+                  peeked->info.segment_size == mine.segment_size &&
+                  peeked->info.file_size == mine.file_size &&
+                  (!known_hash || peeked->extension_hash == *known_hash);
+      if (plausible) out.existing[info.share_number] = peeked->extension_hash;
+    }
+    // Garbage planted under this storage index does not count and is not relied on.
+    if (!plausible) out.holds_garbage = true;
   }
   co_return out;
 }
 
+// One share being written to one server.
+struct OpenShare {
+  std::size_t server = 0;  // index into the ring
+  std::uint32_t share = 0;
+  std::uint64_t upload_id = 0;
+  Bytes pending;                 // blocks not yet sent
+  std::uint64_t pending_at = 0;  // share offset of pending[0]
+  Status status;                 // first failure; the share is then abandoned
+};
+
+Task<Status> write_pending(storage::StorageClient* sc, crypto::StorageIndex si, OpenShare* o) {
+  if (!o->status.is_ok() || o->pending.empty()) co_return o->status;
+  const storage::StorageIndex ssi = to_storage_si(si);
+  Status s = co_await sc->write(ssi, o->share, o->upload_id, o->pending_at, o->pending);
+  o->pending_at += o->pending.size();
+  o->pending.clear();
+  if (!s.is_ok()) o->status = s;
+  co_return s;
+}
+
+// Writes `bytes` at `offset` in chunks, then (if `close`) closes the share.
+Task<Status> write_rest(storage::StorageClient* sc, crypto::StorageIndex si, OpenShare* o,
+                        Bytes trailer, std::uint64_t trailer_at, Bytes prefix, std::size_t chunk) {
+  if (!o->status.is_ok()) co_return o->status;
+  const storage::StorageIndex ssi = to_storage_si(si);
+  for (std::size_t off = 0; off < trailer.size(); off += chunk) {
+    const std::size_t len = std::min(chunk, trailer.size() - off);
+    Status s = co_await sc->write(ssi, o->share, o->upload_id, trailer_at + off,
+                                  ByteView(trailer.data() + off, len));
+    if (!s.is_ok()) {
+      o->status = s;
+      co_return s;
+    }
+  }
+  Status s = co_await sc->write(ssi, o->share, o->upload_id, 0, prefix);
+  if (s.is_ok()) s = co_await sc->close(ssi, o->share, o->upload_id);
+  if (!s.is_ok()) o->status = s;
+  co_return s;
+}
+
 }  // namespace
 
-Task<Result<UploadResult>> ImmutableClient::upload(Bytes plaintext, std::vector<ServerRef> servers,
-                                                   EncodingParams params, bool convergent) {
+// One pass of the streaming upload. With `known_hash` (a second pass, after garbage was found
+// under the storage index), existing shares are checked fully before they are relied on.
+struct ImmutableClient::Pass {
+  Status status;
   UploadResult result;
-  if (plaintext.size() <= cap::kMaxLiteralBytes) {
-    result.cap.file = cap::LiteralCap{std::move(plaintext)};
-    co_return result;
+  bool garbage_found = false;
+  crypto::Digest extension_hash{};
+};
+
+Task<ImmutableClient::Pass> ImmutableClient::upload_pass(const Bytes* plaintext,
+                                                         crypto::FileKey key,
+                                                         const std::vector<ServerRef>* ring_in,
+                                                         EncodingParams params,
+                                                         std::optional<crypto::Digest> known_hash) {
+  Pass pass;
+  const std::vector<ServerRef>& ring = *ring_in;
+  auto encoder_r = ImmutableEncoder::create(key, params, plaintext->size());
+  if (!encoder_r.ok()) {
+    pass.status = encoder_r.status();
+    co_return pass;
   }
-  if (params.needed < 1 || params.needed > params.total || params.total > 256 ||
-      params.segment_size < 1) {
-    co_return invalid_argument("upload: bad encoding parameters");
-  }
-  crypto::FileKey key =
-      convergent ? crypto::convergent_key(
-                       secrets_->convergence,
-                       crypto::ConvergenceParams{params.needed, params.total, params.segment_size},
-                       plaintext)
-                 : crypto::random_file_key(env_->random());
-  auto encoded = encode_immutable(plaintext, key, params);
-  if (!encoded.ok()) co_return encoded.status();
-  const std::vector<ServerRef> ring = permuted_servers(encoded->storage_index, std::move(servers));
-  if (ring.size() < params.happy) {
-    co_return unavailable("upload: " + std::to_string(ring.size()) +
-                          " storage servers known; happy=" + std::to_string(params.happy) +
-                          " needs at least that many distinct servers");
-  }
-  // Ask every server about space and existing shares, then plan (docs/specs/placement.md).
-  const cap::ChkVerifyCap vcap = verify_cap_of(encoded->cap);
+  ImmutableEncoder& enc = **encoder_r;
+  const crypto::StorageIndex si = enc.storage_index();
+  ExtensionInfo mine;
+  mine.needed = params.needed;
+  mine.total = params.total;
+  mine.segment_size = params.segment_size;
+  mine.file_size = plaintext->size();
+
+  // 1. Ask every server about space and existing shares; plan.
   std::vector<Task<Survey>> asks;
-  for (const ServerRef& s : ring) asks.push_back(survey_server(pool_, options_, s, vcap));
+  for (const ServerRef& s : ring) {
+    asks.push_back(survey_server(pool_, options_, s, si, mine, known_hash));
+  }
   const std::vector<Survey> surveys = co_await when_all(env_->executor(), std::move(asks));
   std::uint64_t share_bytes = 0;
-  for (const Bytes& sh : encoded->shares)
-    share_bytes = std::max<std::uint64_t>(share_bytes, sh.size());
+  for (std::uint32_t i = 0; i < params.total; ++i) {
+    share_bytes = std::max(share_bytes, enc.layout(i).share_bytes);
+  }
   std::vector<ServerState> states;
   std::vector<std::size_t> ring_index;  // states[i] is ring[ring_index[i]]
   for (std::size_t i = 0; i < ring.size(); ++i) {
     if (!surveys[i].reachable) continue;
     ServerState st;
     st.id = ring[i].key;
-    // A server holding garbage under this storage index cannot take those share numbers (shares
-    // are immutable): plan around it rather than guess which numbers are blocked.
+    // A server holding garbage under this storage index cannot take those share numbers
+    // (shares are immutable): plan around it rather than guess which numbers are blocked.
     st.read_only = surveys[i].read_only || surveys[i].holds_garbage;
     st.available_space_bytes = surveys[i].available_bytes;
-    st.existing_shares = surveys[i].verified_existing;
+    for (const auto& [n, h] : surveys[i].existing) st.existing_shares.push_back(n);
     states.push_back(std::move(st));
     ring_index.push_back(i);
   }
@@ -223,65 +222,182 @@ Task<Result<UploadResult>> ImmutableClient::upload(Bytes plaintext, std::vector<
   pp.new_shares_per_server_max = default_new_shares_per_server_max(params.total, params.happy);
   auto plan = plan_placement(pp, states);
   if (!plan.ok()) {
-    co_return Status(plan.status().code(), "upload: " + plan.status().message() + " (" +
-                                               std::to_string(ring.size()) + " servers known, " +
-                                               std::to_string(states.size()) + " reachable)");
+    pass.status = Status(plan.status().code(),
+                         "upload: " + plan.status().message() + " (" + std::to_string(ring.size()) +
+                             " servers known, " + std::to_string(states.size()) + " reachable)");
+    co_return pass;
   }
-  // New shares per server; servers whose existing shares the plan relies on get our lease too
-  // (allocate renews leases on shares a server already holds).
-  std::map<std::size_t, std::vector<std::uint32_t>> per_server;
-  for (const SharePlacement& u : plan->uploads) per_server[u.server_index].push_back(u.share);
-  for (const SharePlacement& m : plan->matching) {
-    auto& list = per_server[m.server_index];
-    if (std::find(list.begin(), list.end(), m.share) == list.end()) list.push_back(m.share);
+
+  // 2. Allocate the new shares, one allocate per server and share size.
+  std::vector<std::unique_ptr<storage::StorageClient>> clients(ring.size());
+  auto client_for = [&](std::size_t r) -> storage::StorageClient* {
+    if (!clients[r]) {
+      clients[r] = std::make_unique<storage::StorageClient>(
+          pool_, rpc::Peer{ring[r].address, ring[r].key}, options_.call_timeout);
+    }
+    return clients[r].get();
+  };
+  std::map<std::size_t, std::map<std::uint64_t, std::vector<std::uint32_t>>> wanted;
+  for (const SharePlacement& u : plan->uploads) {
+    wanted[ring_index[u.server_index]][enc.layout(u.share).share_bytes].push_back(u.share);
   }
-  std::vector<Task<ServerOutcome>> puts;
-  std::vector<std::size_t> put_states;
-  for (auto& [idx, shares] : per_server) {
-    puts.push_back(
-        put_on_server(env_, pool_, secrets_, options_, ring[ring_index[idx]], &*encoded, shares));
-    put_states.push_back(idx);
-  }
-  auto outcomes = co_await when_all(env_->executor(), std::move(puts));
-  // Happiness of what is really there now: verified existing shares plus what we wrote.
-  std::vector<ServerShares> holdings;
+  std::vector<OpenShare> open;
   std::string errors;
-  std::size_t placed = 0, existing = 0;
-  for (std::size_t i = 0; i < states.size(); ++i) {
-    ServerShares h;
-    h.server = states[i].id;
-    h.shares = states[i].existing_shares;
-    holdings.push_back(std::move(h));
+  for (const auto& [r, by_size] : wanted) {
+    const auto renew =
+        to_bytes32(crypto::lease_renew_secret(secrets_->lease, si, server_id(ring[r])));
+    const auto cancel =
+        to_bytes32(crypto::lease_cancel_secret(secrets_->lease, si, server_id(ring[r])));
+    for (const auto& [size, numbers] : by_size) {
+      const storage::StorageIndex ssi = to_storage_si(si);
+      auto alloc = co_await client_for(r)->allocate(ssi, numbers, size, renew, cancel);
+      if (!alloc.ok()) {
+        if (errors.size() < 1000) errors += "; " + alloc.status().to_string();
+        continue;
+      }
+      for (const storage::Allocation& a : alloc->allocated) {
+        OpenShare o;
+        o.server = r;
+        o.share = a.share_number;
+        o.upload_id = a.upload_id;
+        o.pending_at = kSharePrefixBytes;
+        open.push_back(std::move(o));
+      }
+    }
   }
-  for (std::size_t j = 0; j < outcomes.size(); ++j) {
-    auto& h = holdings[put_states[j]].shares;
-    for (std::uint32_t n : outcomes[j].placed) {
-      if (std::find(h.begin(), h.end(), n) == h.end()) h.push_back(n);
+
+  // 3. Stream the segments: each share's blocks are sent once about write_chunk_bytes have
+  // gathered, all shares in parallel; memory is one chunk per open share plus one segment.
+  const std::size_t chunk = std::min(options_.write_chunk_bytes, storage::kWriteBytesMax);
+  for (std::uint64_t s = 0; s < enc.segment_count(); ++s) {
+    const std::uint64_t offset = s * params.segment_size;
+    auto blocks = enc.encode_segment(ByteView(*plaintext).subspan(offset, enc.segment_length(s)));
+    if (!blocks.ok()) {
+      pass.status = blocks.status();
+      co_return pass;
     }
-    if (!outcomes[j].status.is_ok() && errors.size() < 1000) {
-      errors += "; " + outcomes[j].status.to_string();
+    const bool last = s + 1 == enc.segment_count();
+    std::vector<Task<Status>> writes;
+    for (OpenShare& o : open) {
+      if (!o.status.is_ok()) continue;
+      const Bytes& b = (**blocks)[o.share];
+      o.pending.insert(o.pending.end(), b.begin(), b.end());
+      if (o.pending.size() + b.size() > chunk || last) {
+        writes.push_back(write_pending(client_for(o.server), si, &o));
+      }
     }
+    if (!writes.empty()) (void)co_await when_all(env_->executor(), std::move(writes));
+  }
+  // 4. Trees and prefix, then close.
+  auto finished = enc.finish();
+  if (!finished.ok()) {
+    pass.status = finished.status();
+    co_return pass;
+  }
+  pass.extension_hash = finished->cap.extension_hash;
+  std::vector<Task<Status>> closes;
+  for (OpenShare& o : open) {
+    closes.push_back(write_rest(client_for(o.server), si, &o, finished->trailers[o.share],
+                                enc.layout(o.share).block_tree_offset, finished->prefixes[o.share],
+                                chunk));
+  }
+  (void)co_await when_all(env_->executor(), std::move(closes));
+  for (OpenShare& o : open) {
+    if (!o.status.is_ok()) {
+      const storage::StorageIndex ssi = to_storage_si(si);
+      (void)co_await client_for(o.server)->abort(ssi, o.share, o.upload_id);
+      if (errors.size() < 1000) errors += "; " + o.status.to_string();
+    }
+  }
+
+  // 5. What is really there: our closed shares, and existing ones whose extension block is ours.
+  std::vector<ServerShares> holdings(ring.size());
+  for (std::size_t r = 0; r < ring.size(); ++r) holdings[r].server = ring[r].key;
+  std::size_t existing = 0;
+  std::vector<std::size_t> existing_servers;
+  for (std::size_t r = 0; r < ring.size(); ++r) {
+    bool relied = false;
+    for (const auto& [n, h] : surveys[r].existing) {
+      if (h != pass.extension_hash) {
+        pass.garbage_found = true;  // looked like ours, is not: plan again knowing the hash
+        continue;
+      }
+      holdings[r].shares.push_back(n);
+      ++existing;
+      relied = true;
+    }
+    if (relied) existing_servers.push_back(r);
+  }
+  if (pass.garbage_found && !known_hash) co_return pass;
+  for (const OpenShare& o : open) {
+    if (o.status.is_ok()) holdings[o.server].shares.push_back(o.share);
+  }
+  // Existing shares we rely on get our lease.
+  for (std::size_t r : existing_servers) {
+    const storage::StorageIndex ssi = to_storage_si(si);
+    const auto renew =
+        to_bytes32(crypto::lease_renew_secret(secrets_->lease, si, server_id(ring[r])));
+    const auto cancel =
+        to_bytes32(crypto::lease_cancel_secret(secrets_->lease, si, server_id(ring[r])));
+    (void)co_await client_for(r)->add_lease(ssi, renew, cancel);
   }
   std::set<std::uint32_t> distinct;
   std::size_t servers_with_shares = 0;
   for (const ServerShares& h : holdings) {
     if (!h.shares.empty()) ++servers_with_shares;
     for (std::uint32_t n : h.shares) distinct.insert(n);
-    placed += h.shares.size();
   }
-  for (const ServerState& st : states) existing += st.existing_shares.size();
   const std::uint32_t happiness = servers_of_happiness(holdings);
-  result.servers_used = servers_with_shares;
-  result.shares_placed = distinct.size();
-  result.shares_existing = existing;
+  pass.result.servers_used = servers_with_shares;
+  pass.result.shares_placed = distinct.size();
+  pass.result.shares_existing = existing;
   if (happiness < params.happy) {
-    co_return unavailable("upload: happiness " + std::to_string(happiness) + " after writing, " +
-                          std::to_string(params.happy) + " needed (" + std::to_string(ring.size()) +
-                          " servers known)" + errors);
+    pass.status = unavailable("upload: happiness " + std::to_string(happiness) +
+                              " after writing, " + std::to_string(params.happy) + " needed (" +
+                              std::to_string(ring.size()) + " servers known)" + errors);
+    co_return pass;
   }
-  (void)placed;
-  result.cap.file = encoded->cap;
-  co_return result;
+  pass.result.cap.file = finished->cap;
+  co_return pass;
+}
+
+Task<Result<UploadResult>> ImmutableClient::upload(Bytes plaintext, std::vector<ServerRef> servers,
+                                                   EncodingParams params, bool convergent) {
+  UploadResult result;
+  if (plaintext.size() <= cap::kMaxLiteralBytes) {
+    result.cap.file = cap::LiteralCap{std::move(plaintext)};
+    co_return result;
+  }
+  if (params.needed < 1 || params.needed > params.total || params.total > 256 ||
+      params.segment_size < 1 || params.happy < 1 || params.happy > params.total) {
+    co_return invalid_argument("upload: bad encoding parameters");
+  }
+  crypto::FileKey key;
+  if (convergent) {
+    key = crypto::convergent_key(
+        secrets_->convergence,
+        crypto::ConvergenceParams{params.needed, params.total, params.segment_size}, plaintext);
+  } else {
+    key = crypto::random_file_key(env_->random());
+  }
+  const std::vector<ServerRef> ring =
+      permuted_servers(crypto::immutable_storage_index(key), std::move(servers));
+  if (ring.size() < params.happy) {
+    co_return unavailable("upload: " + std::to_string(ring.size()) +
+                          " storage servers known; happy=" + std::to_string(params.happy) +
+                          " needs at least that many distinct servers");
+  }
+  std::optional<crypto::Digest> no_hash;
+  Pass first = co_await upload_pass(&plaintext, key, &ring, params, no_hash);
+  if (first.garbage_found) {
+    // Shares that looked like ours were not: encode again, now checking existing shares fully.
+    std::optional<crypto::Digest> known = first.extension_hash;
+    Pass second = co_await upload_pass(&plaintext, key, &ring, params, known);
+    if (!second.status.is_ok()) co_return second.status;
+    co_return std::move(second.result);
+  }
+  if (!first.status.is_ok()) co_return first.status;
+  co_return std::move(first.result);
 }
 
 Task<Result<Bytes>> ImmutableClient::download(cap::Cap cap, std::vector<ServerRef> servers) {

@@ -3,6 +3,7 @@
 // Runs on any Env: the simulator's or the real one. Spec: docs/specs/immutable.md.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,11 @@ class ImmutableClient {
   Task<Result<Bytes>> download(cap::Cap cap, std::vector<ServerRef> servers);
 
  private:
+  struct Pass;
+  Task<Pass> upload_pass(const Bytes* plaintext, crypto::FileKey key,
+                         const std::vector<ServerRef>* ring, EncodingParams params,
+                         std::optional<crypto::Digest> known_hash);
+
   Env* env_;
   rpc::RpcPool* pool_;
   const ClientSecrets* secrets_;

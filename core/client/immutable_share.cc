@@ -286,8 +286,7 @@ Result<EncodedFile> encode_immutable(ByteView plaintext, const crypto::FileKey& 
   return file;
 }
 
-Result<CheckedPrefix> check_share_prefix(const cap::ChkVerifyCap& cap, std::uint32_t share_number,
-                                         ByteView prefix) {
+Result<PeekedPrefix> peek_share_prefix(std::uint32_t share_number, ByteView prefix) {
   const std::string which = "share " + std::to_string(share_number);
   if (prefix.size() < kShareHeaderBytes ||
       !std::equal(kShareMagic.begin(), kShareMagic.end(), prefix.begin())) {
@@ -308,18 +307,16 @@ Result<CheckedPrefix> check_share_prefix(const cap::ChkVerifyCap& cap, std::uint
                       " is over the limit or past the data");
   }
   const ByteView ueb_bytes = prefix.subspan(kShareHeaderBytes, ueb_len);
-  if (crypto::tagged_hash(HashTag::kExtensionBlock, ueb_bytes) != cap.extension_hash) {
-    return corruption(which + ": extension block does not match the cap's hash");
-  }
-  // From here on the bytes are the uploader's own: a mismatch means a bad uploader or cap.
+  PeekedPrefix out;
+  out.extension_hash = crypto::tagged_hash(HashTag::kExtensionBlock, ueb_bytes);
   pb::ExtensionBlock ueb;
   if (!ueb.ParseFromArray(ueb_bytes.data(), static_cast<int>(ueb_bytes.size())) ||
       ueb.version() != kImmutableFormatVersion || ueb.codec() != kCodecName ||
       ueb.ciphertext_root().size() != crypto::kDigestBytes ||
       ueb.share_root().size() != crypto::kDigestBytes) {
-    return corruption(which + ": the extension block the cap names is malformed");
+    return corruption(which + ": malformed extension block");
   }
-  ExtensionInfo info;
+  ExtensionInfo& info = out.info;
   info.needed = ueb.needed_shares();
   info.total = ueb.total_shares();
   info.segment_size = ueb.segment_size();
@@ -329,6 +326,20 @@ Result<CheckedPrefix> check_share_prefix(const cap::ChkVerifyCap& cap, std::uint
       reinterpret_cast<const std::uint8_t*>(ueb.ciphertext_root().data()), crypto::kDigestBytes));
   info.share_root = digest_from(ByteView(
       reinterpret_cast<const std::uint8_t*>(ueb.share_root().data()), crypto::kDigestBytes));
+  auto layout = ShareLayout::make(info, share_number);
+  if (!layout.ok()) return layout.status();
+  return out;
+}
+
+Result<CheckedPrefix> check_share_prefix(const cap::ChkVerifyCap& cap, std::uint32_t share_number,
+                                         ByteView prefix) {
+  const std::string which = "share " + std::to_string(share_number);
+  auto peeked = peek_share_prefix(share_number, prefix);
+  if (!peeked.ok()) return peeked.status();
+  if (peeked->extension_hash != cap.extension_hash) {
+    return corruption(which + ": extension block does not match the cap's hash");
+  }
+  const ExtensionInfo& info = peeked->info;
   if (info.needed != cap.params.needed_shares || info.total != cap.params.total_shares ||
       info.file_size != cap.params.size_bytes) {
     return corruption(which + ": the extension block's k, n or size disagree with the cap");

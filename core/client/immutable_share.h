@@ -117,6 +117,15 @@ class ImmutableEncoder {
 Result<EncodedFile> encode_immutable(ByteView plaintext, const crypto::FileKey& key,
                                      const EncodingParams& params);
 
+// What can be learned from a share's prefix without a cap: its extension block (parsed and
+// self-consistent) and that block's hash. An uploader that does not know its cap yet compares
+// the parameters now and the hash once its own encoding is finished.
+struct PeekedPrefix {
+  ExtensionInfo info;
+  crypto::Digest extension_hash{};
+};
+Result<PeekedPrefix> peek_share_prefix(std::uint32_t share_number, ByteView prefix);
+
 // Checks one share's prefix (header and extension block) against the cap: the right magic,
 // version, share number and an extension block whose hash is the cap's and whose parameters
 // match it. Returns the parsed block and the share's layout.

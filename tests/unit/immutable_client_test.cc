@@ -224,6 +224,41 @@ TEST(ImmutableClient, GarbagePlantedUnderTheStorageIndexDoesNotBreakAConvergentU
   EXPECT_EQ(*down, plain);
 }
 
+// Subtler garbage: shares of another file encoded with the same key, so their headers and
+// parameters look right and only the extension block hash tells. The first pass relies on them
+// tentatively, finds out after encoding, and a second pass places the file around them.
+TEST(ImmutableClient, LookAlikeSharesAreFoundOutAndPlacedAround) {
+  Grid g(16);
+  const Bytes plain = pattern(150'000, 12);
+  EncodingParams p;
+  const crypto::FileKey key = crypto::convergent_key(
+      g.secrets.convergence, crypto::ConvergenceParams{p.needed, p.total, p.segment_size}, plain);
+  auto decoy = encode_immutable(pattern(150'000, 13), key, p);
+  ASSERT_TRUE(decoy.ok());
+  storage::StorageIndex ssi;
+  std::copy(decoy->storage_index.begin(), decoy->storage_index.end(), ssi.begin());
+  const auto ring = permuted_servers(decoy->storage_index, g.refs);
+  for (std::uint32_t i = 0; i < 10; ++i) {  // decoy shares 2r and 2r+1 on ring server r
+    storage::StorageClient sc(g.pool.get(), rpc::Peer{ring[i / 2].address, ring[i / 2].key},
+                              seconds(10));
+    storage::LeaseSecretBytes secret{};
+    const std::vector<std::uint32_t> one{i};
+    auto a = g.run(sc.allocate(ssi, one, decoy->shares[i].size(), secret, secret));
+    ASSERT_TRUE(a.ok()) << a.status().to_string();
+    ASSERT_EQ(a->allocated.size(), 1u) << i;
+    ASSERT_TRUE(g.run(sc.write(ssi, i, a->allocated[0].upload_id, 0, decoy->shares[i])).is_ok());
+    ASSERT_TRUE(g.run(sc.close(ssi, i, a->allocated[0].upload_id)).is_ok());
+  }
+  auto up = g.run(g.client->upload(plain, g.refs, p));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  // The second pass counts the first pass's good shares as existing, never the decoys.
+  EXPECT_EQ(up->shares_placed, 10u);
+  EXPECT_GE(up->servers_used, 7u);
+  auto down = g.run(g.client->download(up->cap, g.refs));
+  ASSERT_TRUE(down.ok()) << down.status().to_string();
+  EXPECT_EQ(*down, plain);
+}
+
 TEST(ImmutableClient, TooFewServersForHappinessIsAClearError) {
   Grid g(5);
   auto up = g.run(g.client->upload(pattern(10'000, 5), g.refs, EncodingParams{}));
