@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/client/placement.h"
+#include "core/client/segment_decoder.h"
 #include "core/runtime/when.h"
 #include "core/storage/storage_service.h"
 
@@ -401,28 +402,71 @@ Task<Result<UploadResult>> ImmutableClient::upload(Bytes plaintext, std::vector<
 }
 
 Task<Result<Bytes>> ImmutableClient::download(cap::Cap cap, std::vector<ServerRef> servers) {
-  if (auto* lit = std::get_if<cap::LiteralCap>(&cap.file)) co_return lit->data;
+  Bytes out;
+  Status s = co_await download_range(std::move(cap), std::move(servers), 0, UINT64_MAX,
+                                     [&out](ByteView piece) {
+                                       out.insert(out.end(), piece.begin(), piece.end());
+                                       return Status::ok();
+                                     });
+  if (!s.is_ok()) co_return s;
+  co_return out;
+}
+
+namespace {
+
+// Reads [offset, offset + length) of a share in chunks.
+Task<Result<Bytes>> read_range(storage::StorageClient* sc, storage::StorageIndex si,
+                               std::uint32_t share, std::uint64_t offset, std::uint64_t length,
+                               std::size_t chunk) {
+  Bytes out;
+  out.reserve(length);
+  while (out.size() < length) {
+    const std::uint64_t want = std::min<std::uint64_t>(chunk, length - out.size());
+    auto r = co_await sc->read(si, share, offset + out.size(), want);
+    if (!r.ok()) co_return r.status();
+    out.insert(out.end(), r->begin(), r->end());
+    if (r->size() != want) {
+      co_return corruption("share " + std::to_string(share) + " is shorter than its layout");
+    }
+  }
+  co_return out;
+}
+
+}  // namespace
+
+Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef> servers,
+                                             std::uint64_t offset, std::uint64_t length,
+                                             Sink sink) {
+  if (auto* lit = std::get_if<cap::LiteralCap>(&cap.file)) {
+    const std::uint64_t size = lit->data.size();
+    const std::uint64_t from = std::min(offset, size);
+    const std::uint64_t n = std::min(length, size - from);
+    co_return sink(ByteView(lit->data.data() + from, n));
+  }
   auto* chk = std::get_if<cap::ChkReadCap>(&cap.file);
   if (chk == nullptr) co_return invalid_argument("download: not an immutable read cap");
   const cap::ChkVerifyCap vcap = verify_cap_of(*chk);
+  const std::uint64_t size = chk->params.size_bytes;
+  if (offset >= size || length == 0) co_return Status::ok();
+  length = std::min(length, size - offset);
   const std::vector<ServerRef> ring = permuted_servers(vcap.storage_index, std::move(servers));
-  // Ask every server which shares it holds (bounded: one batched call each, in parallel).
-  std::vector<Task<Result<std::vector<std::vector<storage::ShareInfo>>>>> asks;
+  const storage::StorageIndex ssi = to_storage_si(vcap.storage_index);
   std::vector<std::unique_ptr<storage::StorageClient>> clients;
-  // Outlives the lazy tasks below, which hold a reference to it.
-  const std::vector<storage::StorageIndex> wanted{to_storage_si(vcap.storage_index)};
   for (const ServerRef& s : ring) {
     clients.push_back(std::make_unique<storage::StorageClient>(pool_, rpc::Peer{s.address, s.key},
                                                                options_.call_timeout));
-    asks.push_back(clients.back()->get_buckets(wanted));
   }
+  // Which shares each server holds (one batched call each, in parallel).
+  const std::vector<storage::StorageIndex> wanted{ssi};
+  std::vector<Task<Result<std::vector<std::vector<storage::ShareInfo>>>>> asks;
+  for (auto& c : clients) asks.push_back(c->get_buckets(wanted));
   auto held = co_await when_all(env_->executor(), std::move(asks));
-  // Candidates in ring order, one server per share number first.
-  std::vector<std::pair<std::uint32_t, std::size_t>> candidates;  // share, server index
+  // Candidates in ring order, each share number's first holder before second copies.
+  std::vector<std::pair<std::uint32_t, std::size_t>> candidates;  // share, server
   std::set<std::uint32_t> seen;
   for (int pass = 0; pass < 2; ++pass) {
     for (std::size_t s = 0; s < held.size(); ++s) {
-      if (!held[s].ok() || held[s]->empty()) continue;
+      if (!held[s].ok() || held[s]->size() != 1) continue;
       for (const storage::ShareInfo& info : (*held[s])[0]) {
         if (info.share_number >= vcap.params.total_shares) continue;
         const bool first = !seen.contains(info.share_number);
@@ -434,52 +478,137 @@ Task<Result<Bytes>> ImmutableClient::download(cap::Cap cap, std::vector<ServerRe
     }
   }
   const std::uint32_t k = vcap.params.needed_shares;
-  std::map<std::uint32_t, Bytes> got;
-  std::map<std::uint32_t, std::size_t> from;  // share -> server it came from
+  std::unique_ptr<SegmentDecoder> decoder;
+  std::map<std::uint32_t, std::size_t> active;  // share -> server it is read from
   std::size_t next = 0;
-  std::string last_error = "no server holds any share of this file";
-  while (true) {
-    // Fetch until k distinct share numbers are in hand (or candidates run out).
-    std::vector<Task<Result<Bytes>>> fetches;
-    std::vector<std::pair<std::uint32_t, std::size_t>> fetching;
-    while (got.size() + fetching.size() < k && next < candidates.size()) {
+  std::string problems;
+  auto note = [&problems](const std::string& what) {
+    if (problems.size() < 2000) problems += "; " + what;
+  };
+  // Brings shares in (prefix and trailer checked) until k are usable or candidates run out.
+  auto fill = [&]() -> Task<void> {
+    while (active.size() < k && next < candidates.size()) {
       const auto [share, s] = candidates[next++];
-      if (got.contains(share) || std::any_of(fetching.begin(), fetching.end(),
-                                             [&](const auto& f) { return f.first == share; })) {
+      if (active.contains(share)) continue;  // a second copy of a share already in use
+      auto prefix = co_await clients[s]->read(ssi, share, 0, kSharePrefixBytes);
+      if (!prefix.ok()) {
+        note(prefix.status().to_string());
         continue;
       }
-      fetching.push_back({share, s});
-      fetches.push_back(fetch_share(pool_, options_, ring[s], vcap, share));
+      auto checked = check_share_prefix(vcap, share, *prefix);
+      if (!checked.ok()) {
+        note(checked.status().message());
+        continue;
+      }
+      if (!decoder) {
+        auto d = SegmentDecoder::create(*chk, checked->info);
+        if (!d.ok()) {
+          note(d.status().message());
+          continue;
+        }
+        decoder = std::move(*d);
+      }
+      auto trailer =
+          co_await read_range(clients[s].get(), ssi, share, decoder->trailer_offset(share),
+                              decoder->trailer_bytes(share), options_.read_chunk_bytes);
+      if (!trailer.ok()) {
+        note(trailer.status().to_string());
+        continue;
+      }
+      Status added = decoder->add_share(share, std::move(*trailer));
+      if (!added.is_ok()) {
+        note(added.message());
+        std::string reason = added.message();
+        (void)co_await clients[s]->advise_corrupt(ssi, share, std::move(reason));
+        continue;
+      }
+      active[share] = s;
     }
-    if (fetches.empty()) break;
-    auto results = co_await when_all(env_->executor(), std::move(fetches));
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (results[i].ok()) {
-        got[fetching[i].first] = std::move(*results[i]);
-        from[fetching[i].first] = fetching[i].second;
+  };
+  co_await fill();
+  if (!decoder || active.size() < k) {
+    co_return corruption("download: " + std::to_string(active.size()) + " good shares of " +
+                         std::to_string(k) + " needed from " + std::to_string(ring.size()) +
+                         " servers" + (candidates.empty() ? "; no server holds any share" : "") +
+                         problems);
+  }
+  const ExtensionInfo& info = decoder->info();
+  const std::uint64_t first_seg = offset / info.segment_size;
+  const std::uint64_t last_seg = (offset + length - 1) / info.segment_size;
+  const std::uint64_t block = decoder->layout(0).block_size;
+  const std::uint64_t window =
+      std::max<std::uint64_t>(1, options_.read_chunk_bytes / std::max<std::uint64_t>(block, 1));
+  std::uint64_t seg = first_seg;
+  while (seg <= last_seg) {
+    const std::uint64_t end = std::min(last_seg + 1, seg + window);
+    // The blocks of segments [seg, end) from each active share, in parallel.
+    std::vector<std::uint32_t> order;
+    std::vector<Task<Result<Bytes>>> reads;
+    for (const auto& [share, s] : active) {
+      const ShareLayout& l = decoder->layout(share);
+      const std::uint64_t from = l.block_offset(seg);
+      const std::uint64_t to = l.block_offset(end - 1) + l.block_length(end - 1);
+      order.push_back(share);
+      reads.push_back(
+          read_range(clients[s].get(), ssi, share, from, to - from, options_.read_chunk_bytes));
+    }
+    auto got = co_await when_all(env_->executor(), std::move(reads));
+    std::map<std::uint32_t, Bytes> windows;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      if (got[i].ok()) {
+        windows[order[i]] = std::move(*got[i]);
       } else {
-        last_error = results[i].status().to_string();
+        note(got[i].status().to_string());
+        active.erase(order[i]);  // unreachable or short: use another share
       }
     }
-    if (got.size() < k) continue;
-    DecodeReport report;
-    auto plain = decode_immutable(*chk, got, &report);
-    if (plain.ok()) co_return std::move(*plain);
-    last_error = plain.status().message();
-    // Set the bad shares aside, tell their servers, and try others.
-    for (const auto& [share, why] : report.bad_shares) {
-      storage::StorageClient sc(pool_, rpc::Peer{ring[from[share]].address, ring[from[share]].key},
-                                options_.call_timeout);
-      const storage::StorageIndex bad_si = to_storage_si(vcap.storage_index);
-      std::string reason = why;
-      (void)co_await sc.advise_corrupt(bad_si, share, std::move(reason));
-      got.erase(share);
+    bool retry = false;
+    for (std::uint64_t s = seg; s < end && !retry; ++s) {
+      std::map<std::uint32_t, ByteView> blocks;
+      for (const auto& [share, bytes] : windows) {
+        const ShareLayout& l = decoder->layout(share);
+        blocks[share] =
+            ByteView(bytes.data() + (l.block_offset(s) - l.block_offset(seg)), l.block_length(s));
+      }
+      auto plain = decoder->decode_segment(s, blocks);
+      if (!plain.ok()) {
+        // Tell the servers of the shares that failed, drop them, bring in others, redo from s.
+        note(plain.status().message());
+        for (std::uint32_t bad : decoder->bad_shares()) {
+          auto it = active.find(bad);
+          if (it == active.end()) continue;
+          std::string reason = "block of segment " + std::to_string(s) + " fails its hash tree";
+          (void)co_await clients[it->second]->advise_corrupt(ssi, bad, std::move(reason));
+          active.erase(it);
+        }
+        const std::size_t before = active.size();
+        co_await fill();
+        if (active.size() < k || (active.size() == before && windows.size() >= k)) {
+          co_return corruption("download: cannot rebuild segment " + std::to_string(s) + ": " +
+                               std::to_string(active.size()) + " good shares of " +
+                               std::to_string(k) + " needed" + problems);
+        }
+        seg = s;
+        retry = true;
+        break;
+      }
+      const std::uint64_t seg_start = s * info.segment_size;
+      const std::uint64_t from = std::max(offset, seg_start) - seg_start;
+      const std::uint64_t to = std::min(offset + length, seg_start + plain->size()) - seg_start;
+      LAFS_CO_RETURN_IF_ERROR(sink(ByteView(plain->data() + from, to - from)));
     }
-    if (report.bad_shares.empty()) break;  // nothing to replace: the error stands
+    if (!retry) {
+      if (active.size() < k) {
+        co_await fill();
+        if (active.size() < k) {
+          co_return corruption("download: " + std::to_string(active.size()) + " good shares of " +
+                               std::to_string(k) + " needed" + problems);
+        }
+      }
+      seg = end;
+    }
   }
-  co_return corruption("download: " + std::to_string(got.size()) + " good shares of " +
-                       std::to_string(k) + " needed from " + std::to_string(ring.size()) +
-                       " servers; last error: " + last_error);
+  co_return Status::ok();
 }
 
 }  // namespace lafs::client

@@ -3,6 +3,7 @@
 // Runs on any Env: the simulator's or the real one. Spec: docs/specs/immutable.md.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,13 @@ class ImmutableClient {
   // The exact plaintext, or an error: asks servers in permuted order, checks every share,
   // advises servers of corrupt shares, and fetches more shares while the ones it has fail.
   Task<Result<Bytes>> download(cap::Cap cap, std::vector<ServerRef> servers);
+
+  // Streams plaintext bytes [offset, offset + length) (clipped to the file) to `sink`, segment
+  // by segment: only the segments in the range are fetched, from k shares at a time, and memory
+  // stays at the shares' trees plus a window of blocks. The sink's error stops the download.
+  using Sink = std::function<Status(ByteView)>;
+  Task<Status> download_range(cap::Cap cap, std::vector<ServerRef> servers, std::uint64_t offset,
+                              std::uint64_t length, Sink sink);
 
  private:
   struct Pass;

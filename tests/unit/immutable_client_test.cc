@@ -259,6 +259,71 @@ TEST(ImmutableClient, LookAlikeSharesAreFoundOutAndPlacedAround) {
   EXPECT_EQ(*down, plain);
 }
 
+TEST(ImmutableClient, RangedReadsReturnExactlyTheSliceAndFetchOnlyItsSegments) {
+  Grid g(10);
+  EncodingParams p;
+  p.segment_size = 4096;
+  const Bytes plain = pattern(100'000, 21);  // 25 segments
+  auto up = g.run(g.client->upload(plain, g.refs, p));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  auto reads_now = [&] {
+    std::uint64_t n = 0;
+    for (auto& node : g.nodes) n += node.server ? node.server->stats().reads : 0;
+    return n;
+  };
+  for (auto [off, len] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{{0, 1},
+                                                                              {4095, 2},
+                                                                              {50'000, 10'000},
+                                                                              {99'999, 1},
+                                                                              {99'990, 1000},
+                                                                              {0, 100'000},
+                                                                              {12'345, 0},
+                                                                              {200'000, 5}}) {
+    SCOPED_TRACE(std::to_string(off) + "+" + std::to_string(len));
+    Bytes got;
+    const std::uint64_t before = reads_now();
+    Status s = g.run(g.client->download_range(up->cap, g.refs, off, len, [&](ByteView piece) {
+      got.insert(got.end(), piece.begin(), piece.end());
+      return Status::ok();
+    }));
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+    const std::uint64_t from = std::min<std::uint64_t>(off, plain.size());
+    const std::uint64_t to = std::min<std::uint64_t>(plain.size(), off + len);
+    EXPECT_EQ(got, Bytes(plain.begin() + from, plain.begin() + to));
+    if (len == 1) EXPECT_LE(reads_now() - before, 9u);  // 3 prefixes, 3 trailers, 3 blocks
+  }
+}
+
+TEST(ImmutableClient, ABadBlockMidFileSwitchesToAnotherShare) {
+  Grid g(10);
+  EncodingParams p;
+  p.segment_size = 4096;
+  const Bytes plain = pattern(60'000, 22);
+  auto up = g.run(g.client->upload(plain, g.refs, p));
+  ASSERT_TRUE(up.ok());
+  const auto& chk = std::get<cap::ChkReadCap>(up->cap.file);
+  const crypto::StorageIndex si = crypto::immutable_storage_index(chk.key);
+  const auto ring = permuted_servers(si, g.refs);
+  // The first server in the ring serves a share whose block of segment 9 is damaged.
+  std::size_t idx = 0;
+  while (g.refs[idx].key != ring[0].key) ++idx;
+  const std::string hex = crypto::to_hex(ByteView(si.data(), si.size()));
+  const std::string dir = "storage/shares/" + hex.substr(0, 2) + "/" + hex;
+  auto files = g.run(g.server_nodes[idx]->disk().list(dir));
+  ASSERT_TRUE(files.ok() && files->size() == 1);
+  auto file = g.run(g.server_nodes[idx]->disk().open(dir + "/" + (*files)[0], {}));
+  ASSERT_TRUE(file.ok());
+  const std::uint64_t at = storage::kContainerHeaderBytes + kSharePrefixBytes + 9 * 1366 + 5;
+  Bytes b(1);
+  ASSERT_TRUE(g.run((*file)->read_at(at, MutableByteView(b))).ok());
+  b[0] ^= 0x40;
+  ASSERT_TRUE(g.run((*file)->write_at(at, b)).is_ok());
+  auto down = g.run(g.client->download(up->cap, g.refs));
+  ASSERT_TRUE(down.ok()) << down.status().to_string();
+  EXPECT_EQ(*down, plain);
+  EXPECT_EQ(g.nodes[idx].server->stats().corruption_reports, 1u);
+}
+
 TEST(ImmutableClient, TooFewServersForHappinessIsAClearError) {
   Grid g(5);
   auto up = g.run(g.client->upload(pattern(10'000, 5), g.refs, EncodingParams{}));
