@@ -9,6 +9,7 @@
 
 #include "core/client/placement.h"
 #include "core/client/segment_decoder.h"
+#include "core/runtime/scope.h"
 #include "core/runtime/when.h"
 #include "core/storage/storage_service.h"
 
@@ -130,14 +131,14 @@ struct OpenShare {
   Status status;                 // first failure; the share is then abandoned
 };
 
-Task<Status> write_pending(storage::StorageClient* sc, crypto::StorageIndex si, OpenShare* o) {
-  if (!o->status.is_ok() || o->pending.empty()) co_return o->status;
+// Sends one chunk of a share's blocks; runs detached in the upload's write scope, so the
+// encoder goes on with the next segments meanwhile.
+Task<void> send_chunk(storage::StorageClient* sc, crypto::StorageIndex si, OpenShare* o,
+                      Bytes bytes, std::uint64_t at) {
+  if (!o->status.is_ok()) co_return;
   const storage::StorageIndex ssi = to_storage_si(si);
-  Status s = co_await sc->write(ssi, o->share, o->upload_id, o->pending_at, o->pending);
-  o->pending_at += o->pending.size();
-  o->pending.clear();
-  if (!s.is_ok()) o->status = s;
-  co_return s;
+  Status s = co_await sc->write(ssi, o->share, o->upload_id, at, bytes);
+  if (!s.is_ok() && o->status.is_ok()) o->status = s;
 }
 
 // Writes `bytes` at `offset` in chunks, then (if `close`) closes the share.
@@ -268,8 +269,12 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(const Bytes* plaintext,
   }
 
   // 3. Stream the segments: each share's blocks are sent once about write_chunk_bytes have
-  // gathered, all shares in parallel; memory is one chunk per open share plus one segment.
+  // gathered, all shares in parallel, while the encoder goes on; at most kChunksInFlight chunks
+  // per open share are outstanding, so memory is bounded by (kChunksInFlight + 1) chunks per
+  // open share plus one segment.
+  constexpr std::size_t kChunksInFlight = 2;
   const std::size_t chunk = std::min(options_.write_chunk_bytes, storage::kWriteBytesMax);
+  Scope writes(env_->executor());
   for (std::uint64_t s = 0; s < enc.segment_count(); ++s) {
     const std::uint64_t offset = s * params.segment_size;
     auto blocks = enc.encode_segment(ByteView(*plaintext).subspan(offset, enc.segment_length(s)));
@@ -278,17 +283,21 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(const Bytes* plaintext,
       co_return pass;
     }
     const bool last = s + 1 == enc.segment_count();
-    std::vector<Task<Status>> writes;
     for (OpenShare& o : open) {
       if (!o.status.is_ok()) continue;
       const Bytes& b = (**blocks)[o.share];
       o.pending.insert(o.pending.end(), b.begin(), b.end());
       if (o.pending.size() + b.size() > chunk || last) {
-        writes.push_back(write_pending(client_for(o.server), si, &o));
+        co_await writes.wait_until_at_most(kChunksInFlight * open.size() - 1);
+        Bytes out;
+        out.swap(o.pending);
+        const std::uint64_t at = o.pending_at;
+        o.pending_at += out.size();
+        writes.spawn(send_chunk(client_for(o.server), si, &o, std::move(out), at));
       }
     }
-    if (!writes.empty()) (void)co_await when_all(env_->executor(), std::move(writes));
   }
+  co_await writes.join();
   // 4. Trees and prefix, then close.
   auto finished = enc.finish();
   if (!finished.ok()) {
