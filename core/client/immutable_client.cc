@@ -443,6 +443,17 @@ Task<Result<Bytes>> read_range(storage::StorageClient* sc, storage::StorageIndex
 
 }  // namespace
 
+namespace {
+
+Task<void> fetch_into(storage::StorageClient* sc, storage::StorageIndex si, std::uint32_t share,
+                      std::uint64_t offset, std::uint64_t length, std::size_t chunk,
+                      std::optional<Result<Bytes>>* out) {
+  auto r = co_await read_range(sc, si, share, offset, length, chunk);
+  out->emplace(std::move(r));
+}
+
+}  // namespace
+
 Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef> servers,
                                              std::uint64_t offset, std::uint64_t length,
                                              Sink sink) {
@@ -547,30 +558,49 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
   const std::uint64_t block = decoder->layout(0).block_size;
   const std::uint64_t window =
       std::max<std::uint64_t>(1, options_.read_chunk_bytes / std::max<std::uint64_t>(block, 1));
+  // The next window is fetched while the current one is decoded (one window ahead).
+  struct Prefetch {
+    std::uint64_t seg = 0;
+    std::map<std::uint32_t, std::size_t> from;  // the active set it was fetched from
+    std::map<std::uint32_t, std::optional<Result<Bytes>>> results;
+  };
+  Prefetch ahead;
+  bool have_ahead = false;
+  Scope prefetch(env_->executor());  // after `ahead`: destroyed (cancelled) first
+  auto start_prefetch = [&](std::uint64_t from_seg) {
+    const std::uint64_t to_seg = std::min(last_seg + 1, from_seg + window);
+    ahead.seg = from_seg;
+    ahead.from = active;
+    ahead.results.clear();
+    for (const auto& [share, s] : active) {
+      const ShareLayout& l = decoder->layout(share);
+      const std::uint64_t from = l.block_offset(from_seg);
+      const std::uint64_t to = l.block_offset(to_seg - 1) + l.block_length(to_seg - 1);
+      prefetch.spawn(fetch_into(clients[s].get(), ssi, share, from, to - from,
+                                options_.read_chunk_bytes, &ahead.results[share]));
+    }
+    have_ahead = true;
+  };
   std::uint64_t seg = first_seg;
   while (seg <= last_seg) {
     const std::uint64_t end = std::min(last_seg + 1, seg + window);
-    // The blocks of segments [seg, end) from each active share, in parallel.
-    std::vector<std::uint32_t> order;
-    std::vector<Task<Result<Bytes>>> reads;
-    for (const auto& [share, s] : active) {
-      const ShareLayout& l = decoder->layout(share);
-      const std::uint64_t from = l.block_offset(seg);
-      const std::uint64_t to = l.block_offset(end - 1) + l.block_length(end - 1);
-      order.push_back(share);
-      reads.push_back(
-          read_range(clients[s].get(), ssi, share, from, to - from, options_.read_chunk_bytes));
+    // The blocks of segments [seg, end) from each active share: prefetched, or fetched now.
+    if (!have_ahead || ahead.seg != seg || ahead.from != active) {
+      co_await prefetch.join();
+      start_prefetch(seg);
     }
-    auto got = co_await when_all(env_->executor(), std::move(reads));
+    co_await prefetch.join();
+    have_ahead = false;
     std::map<std::uint32_t, Bytes> windows;
-    for (std::size_t i = 0; i < got.size(); ++i) {
-      if (got[i].ok()) {
-        windows[order[i]] = std::move(*got[i]);
+    for (auto& [share, result] : ahead.results) {
+      if (result && result->ok()) {
+        windows[share] = std::move(**result);
       } else {
-        note(got[i].status().to_string());
-        active.erase(order[i]);  // unreachable or short: use another share
+        note(result ? result->status().to_string() : std::string("read cancelled"));
+        active.erase(share);  // unreachable or short: use another share
       }
     }
+    if (end <= last_seg && active.size() >= k) start_prefetch(end);
     bool retry = false;
     for (std::uint64_t s = seg; s < end && !retry; ++s) {
       std::map<std::uint32_t, ByteView> blocks;
@@ -597,6 +627,8 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
                                std::to_string(active.size()) + " good shares of " +
                                std::to_string(k) + " needed" + problems);
         }
+        co_await prefetch.join();
+        have_ahead = false;
         seg = s;
         retry = true;
         break;
@@ -608,6 +640,8 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
     }
     if (!retry) {
       if (active.size() < k) {
+        co_await prefetch.join();
+        have_ahead = false;
         co_await fill();
         if (active.size() < k) {
           co_return corruption("download: " + std::to_string(active.size()) + " good shares of " +
