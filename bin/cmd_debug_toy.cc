@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "bin/commands.h"
+#include "bin/process_util.h"
 #include "core/net/node_key.h"
 #include "core/toy/counter_service.h"
 #include "net/real/real_env.h"
@@ -28,103 +29,6 @@ namespace {
 
 // Calls one toy-call keeps in flight at most, whatever --concurrency says.
 constexpr int kToyCallConcurrencyMax = 4096;
-
-// SIGTERM and SIGINT, blocked in every thread (block() runs before any thread exists) and taken
-// by one watcher thread, which wakes the executor; the command then cancels its tasks and
-// returns from main, so destructors run (RocksDB closes cleanly).
-class SignalWatcher {
- public:
-  static void block() {
-    sigset_t set = signals();
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  }
-
-  explicit SignalWatcher(real::RealExecutor& ex)
-      : thread_([this, &ex] {
-          const sigset_t set = signals();
-          while (!done_.load()) {
-            const timespec poll{0, 100'000'000};
-            const int sig = sigtimedwait(&set, nullptr, &poll);
-            if (sig > 0) {
-              signal_.store(sig);
-              ex.post_from_any_thread([] {});  // wakes run_until, which then sees signalled()
-              return;
-            }
-          }
-        }) {}
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-  ~SignalWatcher() {
-    done_.store(true);
-    thread_.join();
-  }
-
-  bool signalled() const { return signal_.load() != 0; }
-  int signal() const { return signal_.load(); }
-
- private:
-  static sigset_t signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    return set;
-  }
-  std::atomic<bool> done_{false};
-  std::atomic<int> signal_{0};
-  std::thread thread_;  // last: starts once the flags exist
-};
-
-// Writes `content` to `path` atomically: a reader sees no file or the whole content.
-Status write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "w");
-  if (f == nullptr) return io_error("open " + tmp + ": " + std::strerror(errno));
-  const bool written = std::fwrite(content.data(), 1, content.size(), f) == content.size() &&
-                       std::fflush(f) == 0 && fsync(fileno(f)) == 0;
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) return io_error("write " + tmp + ": " + std::strerror(errno));
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return io_error("rename " + tmp + " to " + path + ": " + std::strerror(errno));
-  }
-  return Status::ok();
-}
-
-Result<net::NodeKey> key_from_seed_hex(const std::string& hex) {
-  // A seed is 32 bytes, as a public key is: the same hex parser fits.
-  auto seed = net::public_key_from_hex(hex);
-  if (!seed.ok()) return invalid_argument("--key-seed: want 64 hex digits");
-  return net::NodeKey::from_seed(*seed);
-}
-
-// The Env's disk and KV live under `dir` (made when missing), or under a temporary directory
-// removed at exit when `dir` is empty.
-struct EnvHolder {
-  std::optional<real::TempDir> temp;
-  std::unique_ptr<real::RealEnv> env;
-};
-
-Result<EnvHolder> open_env(std::string dir) {
-  EnvHolder h;
-  if (dir.empty()) {
-    auto t = real::TempDir::make("lafs-toy-");
-    if (!t.ok()) return t.status();
-    h.temp.emplace(std::move(*t));
-    dir = h.temp->path();
-  } else {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return io_error("create " + dir + ": " + ec.message());
-  }
-  real::RealEnvOptions o;
-  o.data_dir = dir + "/data";
-  o.kv_dir = dir + "/kv";
-  o.compute_threads = 1;  // the toy service computes nothing
-  auto env = real::RealEnv::open(o);
-  if (!env.ok()) return env.status();
-  h.env = std::move(*env);
-  return h;
-}
 
 struct ServerArgs {
   std::string listen = "127.0.0.1:0";

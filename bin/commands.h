@@ -17,4 +17,7 @@ void add_dump_cap_command(CLI::App& debug);
 // counter service of the simulator, run over real TCP.
 void add_toy_commands(CLI::App& debug);
 
+// `lafs debug introducer ...` and `lafs debug storage-server ...` (bin/cmd_debug_grid.cc).
+void add_grid_commands(CLI::App& debug);
+
 }  // namespace lafs::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   debug->require_subcommand(1);
   lafs::cli::add_dump_cap_command(*debug);
   lafs::cli::add_toy_commands(*debug);
+  lafs::cli::add_grid_commands(*debug);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
