@@ -505,19 +505,25 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
   auto note = [&problems](const std::string& what) {
     if (problems.size() < 2000) problems += "; " + what;
   };
+  // Servers that timed out, failed or served bytes that fail the cap: not asked again in this
+  // download, so each lying or silent server costs at most one call deadline.
+  std::set<std::size_t> failed_servers;
   // Brings shares in (prefix and trailer checked) until k are usable or candidates run out.
   auto fill = [&]() -> Task<void> {
     while (active.size() < k && next < candidates.size()) {
       const auto [share, s] = candidates[next++];
-      if (active.contains(share)) continue;  // a second copy of a share already in use
+      if (active.contains(share)) continue;      // a second copy of a share already in use
+      if (failed_servers.contains(s)) continue;  // timed out or lied once: not asked again
       auto prefix = co_await clients[s]->read(ssi, share, 0, kSharePrefixBytes);
       if (!prefix.ok()) {
         note(prefix.status().to_string());
+        failed_servers.insert(s);
         continue;
       }
       auto checked = check_share_prefix(vcap, share, *prefix);
       if (!checked.ok()) {
         note(checked.status().message());
+        failed_servers.insert(s);
         continue;
       }
       if (!decoder) {
@@ -533,6 +539,7 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
                               decoder->trailer_bytes(share), options_.read_chunk_bytes);
       if (!trailer.ok()) {
         note(trailer.status().to_string());
+        failed_servers.insert(s);
         continue;
       }
       Status added = decoder->add_share(share, std::move(*trailer));

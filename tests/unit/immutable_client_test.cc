@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/client/immutable_client.h"
+#include "core/proto/storage.pb.h"
 #include "core/storage/storage_service.h"
 #include "net/sim/sim_run.h"
 #include "net/sim/simulation.h"
@@ -240,6 +241,96 @@ TEST(ImmutableClient, ABadBlockMidFileSwitchesToAnotherShare) {
   ASSERT_TRUE(down.ok()) << down.status().to_string();
   EXPECT_EQ(*down, plain);
   EXPECT_EQ(g.nodes[idx].server->stats().corruption_reports, 1u);
+}
+
+// Storage servers that lie on the wire: they claim every share, and their reads return more
+// bytes than asked, garbage of the right length, or nothing ever. Downloads must stay bounded
+// (refused replies, call deadlines) and still return the file from the honest servers.
+enum class Lie { kOversized, kGarbage, kSilent };
+
+Task<Result<Bytes>> lying_read(Executor* ex, Lie lie, Bytes payload) {
+  storage::pb::ReadRequest req;
+  if (!req.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    co_return invalid_argument("bad request");
+  }
+  storage::pb::ReadResponse r;
+  switch (lie) {
+    case Lie::kOversized:
+      r.set_data(std::string(req.length() + 1000, 'x'));
+      break;
+    case Lie::kGarbage:
+      r.set_data(std::string(req.length(), 'g'));
+      break;
+    case Lie::kSilent:
+      co_await sleep_for(*ex, hours(24 * 365));
+      break;
+  }
+  const std::string out = r.SerializeAsString();
+  co_return Bytes(out.begin(), out.end());
+}
+
+Task<Result<Bytes>> lying_buckets(Bytes payload) {
+  storage::pb::GetBucketsRequest req;
+  if (!req.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    co_return invalid_argument("bad request");
+  }
+  storage::pb::GetBucketsResponse r;
+  for (int i = 0; i < req.storage_indexes_size(); ++i) {
+    auto* b = r.add_buckets();
+    for (std::uint32_t n = 0; n < 10; ++n) {
+      b->add_share_numbers(n);
+      b->add_share_bytes(1 << 20);
+    }
+  }
+  const std::string out = r.SerializeAsString();
+  co_return Bytes(out.begin(), out.end());
+}
+
+Task<void> liar_main(sim::SimNode* node, net::NodeKey key, Lie lie) {
+  rpc::RpcServer rpc(node);
+  Executor* ex = &node->executor();
+  rpc.add_method(std::string(storage::kMethodGetBuckets),
+                 [](Bytes p, rpc::CallContext) { return lying_buckets(std::move(p)); });
+  rpc.add_method(std::string(storage::kMethodRead), [ex, lie](Bytes p, rpc::CallContext) {
+    return lying_read(ex, lie, std::move(p));
+  });
+  auto l = node->network().listen(node->address(1));
+  if (!l.ok()) co_return;
+  co_await rpc::run_rpc_listener(node, l->get(), &key, &rpc, {});
+}
+
+TEST(ImmutableClient, LyingServersAreBoundedAndRoutedAround) {
+  Grid g(10);
+  const Bytes plain = pattern(200'000, 31);
+  auto up = g.run(g.client->upload(plain, g.refs, EncodingParams{}));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  std::vector<ServerRef> refs = g.refs;
+  std::vector<net::NodeKey> liar_keys;
+  for (int i = 0; i < 6; ++i) {
+    liar_keys.push_back(net::NodeKey::from_seed(testing::seed_of(5000 + i)));
+    sim::SimNode* n = &g.sim->add_node("liar" + std::to_string(i));
+    const Lie lie = static_cast<Lie>(i % 3);
+    n->set_main(
+        [key = liar_keys.back(), lie](sim::SimNode& self) { return liar_main(&self, key, lie); });
+    n->start();
+    refs.push_back(ServerRef{liar_keys.back().public_key(), n->address(1)});
+  }
+  ImmutableClientOptions o;
+  o.call_timeout = seconds(2);
+  ImmutableClient impatient(g.client_node, g.pool.get(), &g.secrets, o);
+  const MonoTime start = g.sim->loop().now();
+  auto down = g.run(impatient.download(up->cap, refs));
+  ASSERT_TRUE(down.ok()) << down.status().to_string();
+  EXPECT_EQ(*down, plain);
+  // Each silent liar costs at most one 2 s call deadline, then is not asked again.
+  EXPECT_LT(g.sim->loop().now() - start, seconds(15));
+  // Only liars left: a clear error, in bounded time, never bytes.
+  std::vector<ServerRef> liars(refs.begin() + 10, refs.end());
+  const MonoTime start2 = g.sim->loop().now();
+  auto none = g.run(impatient.download(up->cap, liars));
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), ErrorCode::kCorruption) << none.status().to_string();
+  EXPECT_LT(g.sim->loop().now() - start2, seconds(15));
 }
 
 TEST(ImmutableClient, TooFewServersForHappinessIsAClearError) {
