@@ -3,7 +3,9 @@
 // loopback TCP through the secure transport, and a client in this process. Reports MB/s and the
 // CPU limit measured in the same run: the in-memory encode (convergence hash, encryption,
 // ciphertext hash, erasure coding, block hashes) and decode on one core.
-//   lafs_immutable_bench [--mib N] [--rounds R]
+//   lafs_immutable_bench [--mib N] [--rounds R] [--stream]
+// --stream generates the file while uploading and checks it while downloading (no copy in
+// memory) and reports the client's peak RSS: the pipelines' own memory.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -139,13 +141,33 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+// The benchmark's file, generated on the fly: no copy of it in memory.
+std::uint8_t byte_at(std::uint64_t i, std::uint8_t salt) {
+  return static_cast<std::uint8_t>(i * 131 + (i >> 12) + salt);
+}
+
+class GeneratedSource final : public client::ByteSource {
+ public:
+  GeneratedSource(std::uint64_t size, std::uint8_t salt) : size_(size), salt_(salt) {}
+  std::uint64_t size() const override { return size_; }
+  Task<Result<Bytes>> read(std::uint64_t offset, std::size_t length) override {
+    Bytes b(length);
+    for (std::size_t i = 0; i < length; ++i) b[i] = byte_at(offset + i, salt_);
+    co_return b;
+  }
+
+ private:
+  std::uint64_t size_;
+  std::uint8_t salt_;
+};
+
 long peak_rss_mib() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024;
 }
 
-int run(std::size_t mib, int rounds) {
+int run(std::size_t mib, int rounds, bool stream) {
   auto dir = real::TempDir::make("lafs-bench-");
   if (!dir.ok()) return 1;
   int fds[2];
@@ -181,6 +203,51 @@ int run(std::size_t mib, int rounds) {
   client::ClientSecrets secrets;
   client::ImmutableClient ic(env->get(), &pool, &secrets);
 
+  if (stream) {
+    // The file is generated while it is read and checked while it is downloaded: what the
+    // client holds is the upload and download pipelines' own memory.
+    const std::uint64_t size = std::uint64_t{mib} << 20;
+    const double mb = static_cast<double>(size) / 1e6;
+    const long rss_before = peak_rss_mib();
+    client::EncodingParams params;
+    for (int r = 0; r < rounds; ++r) {
+      GeneratedSource source(size, static_cast<std::uint8_t>(r));
+      const auto t0 = std::chrono::steady_clock::now();
+      auto up = real::run_task(ex, ic.upload_from(&source, refs, params), seconds(3600));
+      const double up_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!up.ok()) {
+        std::fprintf(stderr, "upload: %s\n", up.status().to_string().c_str());
+        return 1;
+      }
+      std::uint64_t at = 0;
+      bool same = true;
+      const auto t1 = std::chrono::steady_clock::now();
+      Status s = real::run_task(
+          ex,
+          ic.download_range(up->cap, refs, 0, size,
+                            [&](ByteView piece) {
+                              for (std::uint8_t b : piece)
+                                same = same && b == byte_at(at++, static_cast<std::uint8_t>(r));
+                              return Status::ok();
+                            }),
+          seconds(3600));
+      const double down_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      if (!s.is_ok() || !same || at != size) {
+        std::fprintf(stderr, "download failed or differed: %s\n", s.to_string().c_str());
+        return 1;
+      }
+      std::printf("stream round %d: %llu MiB upload %.1f MB/s, download %.1f MB/s\n", r,
+                  static_cast<unsigned long long>(mib), mb / up_s, mb / down_s);
+    }
+    std::printf("client peak RSS %ld MiB (%ld MiB before the transfers)\n", peak_rss_mib(),
+                rss_before);
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return 0;
+  }
   const std::size_t size = mib << 20;
   Bytes plain(size);
   for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<std::uint8_t>(i * 131 + (i >> 12));
@@ -255,6 +322,10 @@ int run(std::size_t mib, int rounds) {
 int main(int argc, char** argv) {
   std::size_t mib = 64;
   int rounds = 3;
+  bool stream = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--stream") == 0) stream = true;
+  }
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--mib") == 0) mib = static_cast<std::size_t>(std::atoi(argv[i + 1]));
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
@@ -263,5 +334,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: lafs_immutable_bench [--mib N] [--rounds R]\n");
     return 2;
   }
-  return lafs::run(mib, rounds);
+  return lafs::run(mib, rounds, stream);
 }

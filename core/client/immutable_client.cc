@@ -172,14 +172,21 @@ struct ImmutableClient::Pass {
   crypto::Digest extension_hash{};
 };
 
-Task<ImmutableClient::Pass> ImmutableClient::upload_pass(const Bytes* plaintext,
-                                                         crypto::FileKey key,
+Task<Result<Bytes>> MemorySource::read(std::uint64_t offset, std::size_t length) {
+  if (offset > data_.size() || length > data_.size() - offset) {
+    co_return invalid_argument("read past the end of the source");
+  }
+  co_return Bytes(data_.begin() + static_cast<std::ptrdiff_t>(offset),
+                  data_.begin() + static_cast<std::ptrdiff_t>(offset + length));
+}
+
+Task<ImmutableClient::Pass> ImmutableClient::upload_pass(ByteSource* source, crypto::FileKey key,
                                                          const std::vector<ServerRef>* ring_in,
                                                          EncodingParams params,
                                                          std::optional<crypto::Digest> known_hash) {
   Pass pass;
   const std::vector<ServerRef>& ring = *ring_in;
-  auto encoder_r = ImmutableEncoder::create(key, params, plaintext->size());
+  auto encoder_r = ImmutableEncoder::create(key, params, source->size());
   if (!encoder_r.ok()) {
     pass.status = encoder_r.status();
     co_return pass;
@@ -190,7 +197,7 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(const Bytes* plaintext,
   mine.needed = params.needed;
   mine.total = params.total;
   mine.segment_size = params.segment_size;
-  mine.file_size = plaintext->size();
+  mine.file_size = source->size();
 
   // 1. Ask every server about space and existing shares; plan.
   std::vector<Task<Survey>> asks;
@@ -277,7 +284,12 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(const Bytes* plaintext,
   Scope writes(env_->executor());
   for (std::uint64_t s = 0; s < enc.segment_count(); ++s) {
     const std::uint64_t offset = s * params.segment_size;
-    auto blocks = enc.encode_segment(ByteView(*plaintext).subspan(offset, enc.segment_length(s)));
+    auto piece = co_await source->read(offset, enc.segment_length(s));
+    if (!piece.ok()) {
+      pass.status = piece.status();
+      co_return pass;
+    }
+    auto blocks = enc.encode_segment(*piece);
     if (!blocks.ok()) {
       pass.status = blocks.status();
       co_return pass;
@@ -373,9 +385,19 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(const Bytes* plaintext,
 
 Task<Result<UploadResult>> ImmutableClient::upload(Bytes plaintext, std::vector<ServerRef> servers,
                                                    EncodingParams params, bool convergent) {
+  MemorySource source(plaintext);
+  co_return co_await upload_from(&source, std::move(servers), params, convergent);
+}
+
+Task<Result<UploadResult>> ImmutableClient::upload_from(ByteSource* source,
+                                                        std::vector<ServerRef> servers,
+                                                        EncodingParams params, bool convergent) {
   UploadResult result;
-  if (plaintext.size() <= cap::kMaxLiteralBytes) {
-    result.cap.file = cap::LiteralCap{std::move(plaintext)};
+  const std::uint64_t size = source->size();
+  if (size <= cap::kMaxLiteralBytes) {
+    auto all = co_await source->read(0, size);
+    if (!all.ok()) co_return all.status();
+    result.cap.file = cap::LiteralCap{std::move(*all)};
     co_return result;
   }
   if (params.needed < 1 || params.needed > params.total || params.total > 256 ||
@@ -384,9 +406,17 @@ Task<Result<UploadResult>> ImmutableClient::upload(Bytes plaintext, std::vector<
   }
   crypto::FileKey key;
   if (convergent) {
-    key = crypto::convergent_key(
+    // The key pass: the whole plaintext through the convergent-key hash, a chunk at a time.
+    crypto::ConvergentKeyHasher hasher(
         secrets_->convergence,
-        crypto::ConvergenceParams{params.needed, params.total, params.segment_size}, plaintext);
+        crypto::ConvergenceParams{params.needed, params.total, params.segment_size});
+    constexpr std::size_t kKeyPassChunk = 1 << 20;
+    for (std::uint64_t at = 0; at < size; at += kKeyPassChunk) {
+      auto piece = co_await source->read(at, std::min<std::uint64_t>(kKeyPassChunk, size - at));
+      if (!piece.ok()) co_return piece.status();
+      hasher.update(*piece);
+    }
+    key = hasher.finish();
   } else {
     key = crypto::random_file_key(env_->random());
   }
@@ -398,11 +428,11 @@ Task<Result<UploadResult>> ImmutableClient::upload(Bytes plaintext, std::vector<
                           " needs at least that many distinct servers");
   }
   std::optional<crypto::Digest> no_hash;
-  Pass first = co_await upload_pass(&plaintext, key, &ring, params, no_hash);
+  Pass first = co_await upload_pass(source, key, &ring, params, no_hash);
   if (first.garbage_found) {
     // Shares that looked like ours were not: encode again, now checking existing shares fully.
     std::optional<crypto::Digest> known = first.extension_hash;
-    Pass second = co_await upload_pass(&plaintext, key, &ring, params, known);
+    Pass second = co_await upload_pass(source, key, &ring, params, known);
     if (!second.status.is_ok()) co_return second.status;
     co_return std::move(second.result);
   }

@@ -29,8 +29,29 @@ struct ClientSecrets {
 
 struct ImmutableClientOptions {
   Duration call_timeout = seconds(30);
-  std::size_t write_chunk_bytes = 1 << 20;  // per storage.write call
-  std::size_t read_chunk_bytes = 1 << 20;   // per storage.read call
+  std::size_t write_chunk_bytes = 512 << 10;  // per storage.write call
+  std::size_t read_chunk_bytes = 512 << 10;   // per storage.read call
+};
+
+// Where an upload's plaintext comes from: read in segment-sized pieces, twice for a convergent
+// upload (the key pass, then the encoding pass), so a file need not be in memory.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual std::uint64_t size() const = 0;
+  // Exactly `length` bytes at `offset`; offset + length <= size().
+  virtual Task<Result<Bytes>> read(std::uint64_t offset, std::size_t length) = 0;
+};
+
+// A source over bytes in memory (which must outlive it).
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(ByteView data) : data_(data) {}
+  std::uint64_t size() const override { return data_.size(); }
+  Task<Result<Bytes>> read(std::uint64_t offset, std::size_t length) override;
+
+ private:
+  ByteView data_;
 };
 
 struct UploadResult {
@@ -51,6 +72,9 @@ class ImmutableClient {
   // and how many `happy` needs when it cannot place shares on enough distinct servers.
   Task<Result<UploadResult>> upload(Bytes plaintext, std::vector<ServerRef> servers,
                                     EncodingParams params, bool convergent = true);
+  // The same from a source; memory stays at a few chunks per share whatever the file's size.
+  Task<Result<UploadResult>> upload_from(ByteSource* source, std::vector<ServerRef> servers,
+                                         EncodingParams params, bool convergent = true);
 
   // The exact plaintext, or an error: asks servers in permuted order, checks every share,
   // advises servers of corrupt shares, and fetches more shares while the ones it has fail.
@@ -65,7 +89,7 @@ class ImmutableClient {
 
  private:
   struct Pass;
-  Task<Pass> upload_pass(const Bytes* plaintext, crypto::FileKey key,
+  Task<Pass> upload_pass(ByteSource* source, crypto::FileKey key,
                          const std::vector<ServerRef>* ring, EncodingParams params,
                          std::optional<crypto::Digest> known_hash);
 
