@@ -4,8 +4,7 @@
 // storage server is killed with SIGKILL. Every child is stopped by its guard.
 #include <gtest/gtest.h>
 
-#include "core/client/immutable_client.h"
-#include "core/introducer/subscriber.h"
+#include "core/client/client_service.h"
 #include "net/real/real_env.h"
 #include "net/real/real_run.h"
 #include "net/real/temp_dir.h"
@@ -79,37 +78,30 @@ TEST(RealGrid, IntroducerAndStorageServersAsProcessesMoveAFile) {
   auto& ex = (*env)->real_executor();
   const net::NodeKey client_key = net::NodeKey::from_seed(key_of(99));
   rpc::RpcPool pool(env->get(), &client_key, {});
-  introducer::SubscriberOptions so;
-  so.poll_interval = milliseconds(100);
-  introducer::Subscriber subscriber(env->get(), &pool, rpc::Peer{intro_addr, key_of(0)}, so);
-  Scope scope(ex);
-  scope.spawn(subscriber.run());
-  ex.run_until([&] { return subscriber.servers().size() == kServers; }, seconds(30));
-  ASSERT_EQ(subscriber.servers().size(), static_cast<std::size_t>(kServers));
-  std::vector<client::ServerRef> refs;
-  for (const auto& [hex, a] : subscriber.servers()) {
-    ASSERT_FALSE(a.addresses.empty());
-    refs.push_back(client::ServerRef{a.node_key, a.addresses[0]});
-  }
-
   client::ClientSecrets secrets;
-  client::ImmutableClient ic(env->get(), &pool, &secrets);
-  client::EncodingParams params;
-  params.needed = 2;
-  params.happy = 4;
-  params.total = 5;
-  params.segment_size = 64 * 1024;
+  client::ClientServiceOptions co;
+  co.subscriber.poll_interval = milliseconds(100);
+  co.encoding.needed = 2;
+  co.encoding.happy = 4;
+  co.encoding.total = 5;
+  co.encoding.segment_size = 64 * 1024;
+  client::ClientService service(env->get(), &pool, rpc::Peer{intro_addr, key_of(0)}, &secrets, co);
+  Scope scope(ex);
+  scope.spawn(service.run());
+  ex.run_until([&] { return service.server_count() == kServers; }, seconds(30));
+  ASSERT_EQ(service.server_count(), static_cast<std::size_t>(kServers));
+
   const Bytes plain = pattern(1'000'000);
-  auto up = real::run_task(ex, ic.upload(plain, refs, params), seconds(60));
+  auto up = real::run_task(ex, service.upload(plain), seconds(60));
   ASSERT_TRUE(up.ok()) << up.status().to_string();
   EXPECT_EQ(up->servers_used, 5u);
-  auto down = real::run_task(ex, ic.download(up->cap, refs), seconds(60));
+  auto down = real::run_task(ex, service.download(up->cap), seconds(60));
   ASSERT_TRUE(down.ok()) << down.status().to_string();
   EXPECT_EQ(*down, plain);
 
   // One server dies without a word: the file still comes back from the others.
   servers[0]->kill_now();
-  auto again = real::run_task(ex, ic.download(up->cap, refs), seconds(60));
+  auto again = real::run_task(ex, service.download(up->cap), seconds(60));
   ASSERT_TRUE(again.ok()) << again.status().to_string();
   EXPECT_EQ(*again, plain);
 
