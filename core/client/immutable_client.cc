@@ -502,9 +502,12 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
   const std::vector<ServerRef> ring = permuted_servers(vcap.storage_index, std::move(servers));
   const storage::StorageIndex ssi = to_storage_si(vcap.storage_index);
   std::vector<std::unique_ptr<storage::StorageClient>> clients;
+  std::vector<std::unique_ptr<storage::StorageClient>> block_clients;  // shorter deadline
   for (const ServerRef& s : ring) {
     clients.push_back(std::make_unique<storage::StorageClient>(pool_, rpc::Peer{s.address, s.key},
                                                                options_.call_timeout));
+    block_clients.push_back(std::make_unique<storage::StorageClient>(
+        pool_, rpc::Peer{s.address, s.key}, options_.block_read_timeout));
   }
   // Which shares each server holds (one batched call each, in parallel).
   const std::vector<storage::StorageIndex> wanted{ssi};
@@ -613,7 +616,7 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
       const ShareLayout& l = decoder->layout(share);
       const std::uint64_t from = l.block_offset(from_seg);
       const std::uint64_t to = l.block_offset(to_seg - 1) + l.block_length(to_seg - 1);
-      prefetch.spawn(fetch_into(clients[s].get(), ssi, share, from, to - from,
+      prefetch.spawn(fetch_into(block_clients[s].get(), ssi, share, from, to - from,
                                 options_.read_chunk_bytes, &ahead.results[share]));
     }
     have_ahead = true;
@@ -634,7 +637,11 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
         windows[share] = std::move(**result);
       } else {
         note(result ? result->status().to_string() : std::string("read cancelled"));
-        active.erase(share);  // unreachable or short: use another share
+        // Unreachable, too slow or short: this server is done for this download.
+        if (auto it = active.find(share); it != active.end()) {
+          failed_servers.insert(it->second);
+          active.erase(it);
+        }
       }
     }
     if (end <= last_seg && active.size() >= k) start_prefetch(end);

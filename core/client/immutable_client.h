@@ -29,6 +29,9 @@ struct ClientSecrets {
 
 struct ImmutableClientOptions {
   Duration call_timeout = seconds(30);
+  // A download's block reads wait at most this long: a server slower than that is dropped for
+  // the rest of the download and another share used instead.
+  Duration block_read_timeout = seconds(10);
   std::size_t write_chunk_bytes = 512 << 10;  // per storage.write call
   std::size_t read_chunk_bytes = 512 << 10;   // per storage.read call
 };

@@ -317,6 +317,7 @@ TEST(ImmutableClient, LyingServersAreBoundedAndRoutedAround) {
   }
   ImmutableClientOptions o;
   o.call_timeout = seconds(2);
+  o.block_read_timeout = seconds(1);
   ImmutableClient impatient(g.client_node, g.pool.get(), &g.secrets, o);
   const MonoTime start = g.sim->loop().now();
   auto down = g.run(impatient.download(up->cap, refs));
@@ -331,6 +332,79 @@ TEST(ImmutableClient, LyingServersAreBoundedAndRoutedAround) {
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().code(), ErrorCode::kCorruption) << none.status().to_string();
   EXPECT_LT(g.sim->loop().now() - start2, seconds(15));
+}
+
+// A server that is honest but slow: a proxy in front of a real storage server that delays every
+// read past the prefix by 5 s. The download drops it at its first late block read (1 s) and
+// finishes from the others, instead of waiting 5 s per window.
+Task<Result<Bytes>> forward(Executor* ex, rpc::RpcPool* pool, rpc::Peer target, std::string method,
+                            Bytes payload) {
+  if (method == storage::kMethodRead) {
+    storage::pb::ReadRequest req;
+    if (req.ParseFromArray(payload.data(), static_cast<int>(payload.size())) &&
+        req.offset() >= kSharePrefixBytes) {
+      co_await sleep_for(*ex, seconds(5));
+    }
+  }
+  co_return co_await pool->call(std::move(target), std::move(method), std::move(payload),
+                                seconds(30));
+}
+
+Task<void> slow_proxy_main(sim::SimNode* node, net::NodeKey key, rpc::Peer target) {
+  rpc::RpcServer rpc(node);
+  rpc::RpcPool pool(node, &key, {});
+  Executor* ex = &node->executor();
+  for (std::string_view m : {storage::kMethodVersion, storage::kMethodGetBuckets,
+                             storage::kMethodRead, storage::kMethodAdviseCorrupt}) {
+    const std::string method(m);
+    rpc.add_method(method, [ex, p = &pool, target, method](Bytes payload, rpc::CallContext) {
+      return forward(ex, p, target, method, std::move(payload));
+    });
+  }
+  auto l = node->network().listen(node->address(1));
+  if (!l.ok()) co_return;
+  co_await rpc::run_rpc_listener(node, l->get(), &key, &rpc, {});
+}
+
+TEST(ImmutableClient, ASlowServerIsDroppedForTheRestOfTheDownload) {
+  Grid g(10);
+  EncodingParams p;
+  p.segment_size = 4096;
+  const Bytes plain = pattern(200'000, 41);
+  auto up = g.run(g.client->upload(plain, g.refs, p));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  const auto& chk = std::get<cap::ChkReadCap>(up->cap.file);
+  const auto ring = permuted_servers(crypto::immutable_storage_index(chk.key), g.refs);
+  // The first server of the ring is reached only through the slow proxy, whose key is picked
+  // so that the proxy comes first in the ring the client sees (it is then asked first).
+  sim::SimNode* proxy = &g.sim->add_node("proxy");
+  const rpc::Peer target{ring[0].address, ring[0].key};
+  std::optional<net::NodeKey> proxy_key;
+  std::vector<ServerRef> refs;
+  for (std::uint32_t seed = 7777; !proxy_key; ++seed) {
+    const net::NodeKey candidate = net::NodeKey::from_seed(testing::seed_of(seed));
+    refs.clear();
+    for (const ServerRef& r : g.refs) {
+      refs.push_back(r.key == ring[0].key ? ServerRef{candidate.public_key(), proxy->address(1)}
+                                          : r);
+    }
+    const auto order = permuted_servers(crypto::immutable_storage_index(chk.key), refs);
+    if (order[0].key == candidate.public_key()) proxy_key.emplace(candidate);
+  }
+  proxy->set_main([key = *proxy_key, target](sim::SimNode& self) {
+    return slow_proxy_main(&self, key, target);
+  });
+  proxy->start();
+  ImmutableClientOptions o;
+  o.read_chunk_bytes = 8 << 10;  // small windows: a slow server would cost 5 s for each
+  o.block_read_timeout = seconds(1);
+  ImmutableClient c(g.client_node, g.pool.get(), &g.secrets, o);
+  const MonoTime start = g.sim->loop().now();
+  auto down = g.run(c.download(up->cap, refs));
+  ASSERT_TRUE(down.ok()) << down.status().to_string();
+  EXPECT_EQ(*down, plain);
+  EXPECT_LT(g.sim->loop().now() - start, seconds(15));
+  proxy->crash(true);
 }
 
 TEST(ImmutableClient, TooFewServersForHappinessIsAClearError) {
