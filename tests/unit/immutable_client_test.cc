@@ -209,7 +209,9 @@ TEST(ImmutableClient, RangedReadsReturnExactlyTheSliceAndFetchOnlyItsSegments) {
     const std::uint64_t from = std::min<std::uint64_t>(off, plain.size());
     const std::uint64_t to = std::min<std::uint64_t>(plain.size(), off + len);
     EXPECT_EQ(got, Bytes(plain.begin() + from, plain.begin() + to));
-    if (len == 1) EXPECT_LE(reads_now() - before, 9u);  // 3 prefixes, 3 trailers, 3 blocks
+    if (len == 1) {
+      EXPECT_LE(reads_now() - before, 9u);  // 3 prefixes, 3 trailers, 3 blocks
+    }
   }
 }
 
