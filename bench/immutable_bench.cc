@@ -118,7 +118,7 @@ Task<void> serve_one(ServerEnv* env, int i, int out_fd) {
   real::RealEnvOptions o;
   o.data_dir = dir + "-data";
   o.kv_dir = dir + "-kv";
-  o.compute_threads = 1;
+  o.compute_threads = 4;  // fsyncs of ten servers: mostly waiting on the disk
   o.log_level_min = LogLevel::kError;
   auto env = real::RealEnv::open(o);
   if (!env.ok()) {

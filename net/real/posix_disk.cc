@@ -159,8 +159,8 @@ Status stat_at(const Parent& p, const std::string& path, struct stat* st, bool* 
 
 class PosixFile final : public File {
  public:
-  PosixFile(Fd fd, bool read_only, std::string path)
-      : fd_(std::move(fd)), read_only_(read_only), path_(std::move(path)) {
+  PosixFile(Fd fd, bool read_only, std::string path, Compute* sync_pool)
+      : fd_(std::move(fd)), read_only_(read_only), path_(std::move(path)), sync_pool_(sync_pool) {
     LAFS_ASSERT(fd_.get() >= 0);
   }
 
@@ -170,7 +170,20 @@ class PosixFile final : public File {
   Task<Status> write_at(std::uint64_t offset, ByteView data) override {
     co_return write_now(offset, data);
   }
-  Task<Status> sync() override { co_return sync_now(); }
+  Task<Status> sync() override {
+    if (sync_pool_ == nullptr) co_return sync_now();
+    // On the pool. If this File is closed meanwhile, the kernel keeps the file for the call's
+    // duration; a reused descriptor number would at worst be synced needlessly.
+    const int fd = fd_.get();
+    const int err = co_await offload(*sync_pool_, [fd] {
+      while (::fdatasync(fd) != 0) {
+        if (errno != EINTR) return errno;
+      }
+      return 0;
+    });
+    if (err != 0) co_return errno_status(err, "sync", path_);
+    co_return Status::ok();
+  }
   Task<Result<std::uint64_t>> size() override { co_return size_now(); }
   Task<Status> truncate(std::uint64_t size) override { co_return truncate_now(size); }
 
@@ -240,6 +253,7 @@ class PosixFile final : public File {
   Fd fd_;
   bool read_only_;
   std::string path_;
+  Compute* sync_pool_;  // null: fsync on the calling thread
 };
 
 }  // namespace
@@ -282,7 +296,20 @@ Task<Result<FileInfo>> PosixDisk::stat(std::string path) {
   co_return stat_now(path);
 }
 Task<Status> PosixDisk::sync_dir(std::string dir) {
-  co_return sync_dir_now(dir);
+  if (sync_pool_ == nullptr) co_return sync_dir_now(dir);
+  LAFS_CO_RETURN_IF_ERROR(validate_disk_path(dir, /*allow_root=*/true));
+  Result<Fd> fd = open_dir(root_fd_, dir, /*parent_of_target=*/false);
+  if (!fd.ok()) co_return fd.status();
+  // The pool's task owns the descriptor, so it stays open even if this call is abandoned.
+  auto owned = std::make_shared<Fd>(std::move(*fd));
+  const int err = co_await offload(*sync_pool_, [owned] {
+    while (::fsync(owned->get()) != 0) {
+      if (errno != EINTR) return errno;
+    }
+    return 0;
+  });
+  if (err != 0) co_return errno_status(err, "sync directory", dir);
+  co_return Status::ok();
 }
 Task<Result<std::uint64_t>> PosixDisk::free_space() {
   co_return free_space_now();
@@ -308,7 +335,7 @@ Result<std::unique_ptr<File>> PosixDisk::open_now(const std::string& path, OpenO
   if (::fstat(fd.get(), &st) != 0) return errno_status(errno, "stat", path);
   if (S_ISDIR(st.st_mode)) return invalid_argument(quoted(path) + " is a directory");
   if (!S_ISREG(st.st_mode)) return invalid_argument(quoted(path) + " is not a regular file");
-  return std::unique_ptr<File>(new PosixFile(std::move(fd), options.read_only, path));
+  return std::unique_ptr<File>(new PosixFile(std::move(fd), options.read_only, path, sync_pool_));
 }
 
 Status PosixDisk::rename_now(const std::string& from, const std::string& to) {

@@ -3,15 +3,16 @@
 // symbolic link planted in the tree) reaches outside the root.
 //
 // Calls are synchronous system calls: each Task completes before it first suspends, blocking the
-// executor thread for the duration (an fsync may take milliseconds). A later change may move
-// sync() and sync_dir() onto the compute pool; callers already await them, so nothing changes
-// for them.
+// executor thread for the duration — except File::sync() and sync_dir() when a pool is set
+// (sync_on): those fsyncs run on the pool's threads, so one slow fsync does not stall every
+// other connection served by the executor.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/env/compute.h"
 #include "core/env/disk.h"
 #include "core/runtime/status.h"
 #include "core/runtime/task.h"
@@ -51,11 +52,15 @@ class PosixDisk final : public Disk {
 
   const std::string& root_dir() const { return root_dir_; }
 
+  // Runs fsyncs on `pool` from now on (it must outlive this disk and the files it opens).
+  void sync_on(Compute* pool) { sync_pool_ = pool; }
+
  private:
   PosixDisk(std::string root_dir, int root_fd);
 
   std::string root_dir_;
   int root_fd_;  // O_DIRECTORY descriptor of the root, for every *at() call
+  Compute* sync_pool_ = nullptr;
 };
 
 }  // namespace lafs::real

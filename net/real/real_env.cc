@@ -70,7 +70,10 @@ RealEnv::RealEnv(const RealEnvOptions& options, std::unique_ptr<PosixDisk> disk,
       network_(executor_, options.network),
       disk_(std::move(disk)),
       kv_(std::move(kv)),
-      compute_(executor_, options.compute_threads) {}
+      compute_(executor_, options.compute_threads) {
+  // fsyncs on the pool, so a slow one does not stall the executor (and every connection on it).
+  disk_->sync_on(&compute_);
+}
 
 RealEnv::~RealEnv() = default;
 

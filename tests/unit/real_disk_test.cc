@@ -18,6 +18,7 @@
 #include "net/real/real_executor.h"
 #include "net/real/real_run.h"
 #include "net/real/temp_dir.h"
+#include "net/real/thread_pool_compute.h"
 #include "tests/unit/disk_contract.h"
 
 namespace lafs::real {
@@ -46,6 +47,12 @@ class PosixDiskRig : public contract::DiskTestRig {
     auto d = PosixDisk::open_root(root(), /*create=*/true);
     LAFS_ASSERT_MSG(d.ok(), "cannot open the disk root");
     disk_ = std::move(*d);
+    if (pool_) disk_->sync_on(pool_.get());
+  }
+  // From now on fsyncs run on a thread pool, as in RealEnv.
+  void use_sync_pool() {
+    pool_ = std::make_unique<ThreadPoolCompute>(ex_, 2);
+    disk_->sync_on(pool_.get());
   }
   std::unique_ptr<PosixDisk> take_disk() { return std::move(disk_); }
   std::string root() const { return dir_.sub("root"); }
@@ -54,14 +61,22 @@ class PosixDiskRig : public contract::DiskTestRig {
  private:
   TempDir dir_;
   RealExecutor ex_;
+  std::unique_ptr<ThreadPoolCompute> pool_;  // before disk_: files may still use it
   std::unique_ptr<PosixDisk> disk_;
+};
+
+// The same disk with its fsyncs on a thread pool.
+class PooledPosixDiskRig : public PosixDiskRig {
+ public:
+  PooledPosixDiskRig() { use_sync_pool(); }
 };
 
 }  // namespace
 }  // namespace lafs::real
 
 namespace lafs::contract {
-INSTANTIATE_TYPED_TEST_SUITE_P(Posix, DiskContract, ::testing::Types<real::PosixDiskRig>);
+using PosixDiskRigs = ::testing::Types<real::PosixDiskRig, real::PooledPosixDiskRig>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Posix, DiskContract, PosixDiskRigs);
 }  // namespace lafs::contract
 
 namespace lafs::real {
