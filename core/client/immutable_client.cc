@@ -51,29 +51,6 @@ std::vector<ServerRef> permuted_servers(const crypto::StorageIndex& si,
 
 namespace {
 
-// Fetches one whole share: the prefix first (checked against the cap), then the rest.
-Task<Result<Bytes>> fetch_share(rpc::RpcPool* pool, ImmutableClientOptions options,
-                                ServerRef server, cap::ChkVerifyCap vcap, std::uint32_t share) {
-  storage::StorageClient sc(pool, rpc::Peer{server.address, server.key}, options.call_timeout);
-  const storage::StorageIndex si = to_storage_si(vcap.storage_index);
-  auto prefix = co_await sc.read(si, share, 0, kSharePrefixBytes);
-  if (!prefix.ok()) co_return prefix.status();
-  auto checked = check_share_prefix(vcap, share, *prefix);
-  if (!checked.ok()) co_return checked.status();
-  const std::uint64_t total = checked->layout.share_bytes;
-  Bytes data = std::move(*prefix);
-  if (data.size() > total) data.resize(total);  // a short file's share can be under 532 bytes
-  while (data.size() < total) {
-    const std::uint64_t want =
-        std::min<std::uint64_t>(options.read_chunk_bytes, total - data.size());
-    auto more = co_await sc.read(si, share, data.size(), want);
-    if (!more.ok()) co_return more.status();
-    if (more->empty()) break;  // short: the decoder names it
-    data.insert(data.end(), more->begin(), more->end());
-  }
-  co_return data;
-}
-
 // What one server says about a storage index before an upload: its space and read-only flag,
 // and the shares it already holds that look like this file's (header and parameters match; the
 // extension block hash is compared once ours is known).
@@ -442,11 +419,13 @@ Task<Result<UploadResult>> ImmutableClient::upload_from(ByteSource* source,
 
 Task<Result<Bytes>> ImmutableClient::download(cap::Cap cap, std::vector<ServerRef> servers) {
   Bytes out;
-  Status s = co_await download_range(std::move(cap), std::move(servers), 0, UINT64_MAX,
-                                     [&out](ByteView piece) {
-                                       out.insert(out.end(), piece.begin(), piece.end());
-                                       return Status::ok();
-                                     });
+  // A named sink, not a temporary in the co_await (docs/decisions/0016).
+  Sink sink = [&out](ByteView piece) {
+    out.insert(out.end(), piece.begin(), piece.end());
+    return Status::ok();
+  };
+  Status s =
+      co_await download_range(std::move(cap), std::move(servers), 0, UINT64_MAX, std::move(sink));
   if (!s.is_ok()) co_return s;
   co_return out;
 }

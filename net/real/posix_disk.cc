@@ -175,12 +175,13 @@ class PosixFile final : public File {
     // On the pool. If this File is closed meanwhile, the kernel keeps the file for the call's
     // duration; a reused descriptor number would at worst be synced needlessly.
     const int fd = fd_.get();
-    const int err = co_await offload(*sync_pool_, [fd] {
+    auto work = [fd] {
       while (::fdatasync(fd) != 0) {
         if (errno != EINTR) return errno;
       }
       return 0;
-    });
+    };
+    const int err = co_await offload(*sync_pool_, work);
     if (err != 0) co_return errno_status(err, "sync", path_);
     co_return Status::ok();
   }
@@ -302,12 +303,15 @@ Task<Status> PosixDisk::sync_dir(std::string dir) {
   if (!fd.ok()) co_return fd.status();
   // The pool's task owns the descriptor, so it stays open even if this call is abandoned.
   auto owned = std::make_shared<Fd>(std::move(*fd));
-  const int err = co_await offload(*sync_pool_, [owned] {
+  // A named lambda, not a temporary in the co_await (docs/decisions/0016: g++ 12 destroys such
+  // temporaries twice).
+  auto work = [owned] {
     while (::fsync(owned->get()) != 0) {
       if (errno != EINTR) return errno;
     }
     return 0;
-  });
+  };
+  const int err = co_await offload(*sync_pool_, work);
   if (err != 0) co_return errno_status(err, "sync directory", dir);
   co_return Status::ok();
 }
