@@ -35,6 +35,7 @@
 #include "net/real/real_run.h"
 #include "net/real/real_tcp_network.h"
 #include "net/real/temp_dir.h"
+#include "tests/unit/temp_real_env.h"
 
 namespace lafs::rpc {
 namespace {
@@ -60,16 +61,7 @@ Task<Result<Bytes>> echo(Bytes p) {
 
 struct Rig {
   Rig() : server_key(net::NodeKey::from_seed(seed_of(0x51))) {
-    auto d = real::TempDir::make("lafs-rpcfuzz-");
-    LAFS_ASSERT(d.ok());
-    dir.emplace(std::move(*d));
-    real::RealEnvOptions o;
-    o.data_dir = dir->sub("data");
-    o.kv_dir = dir->sub("kv");
-    o.compute_threads = 1;
-    auto e = real::RealEnv::open(o);
-    LAFS_ASSERT(e.ok());
-    env = std::move(*e);
+    testing::open_temp_real_env("lafs-rpcfuzz-", &dir, &env);
     server.emplace(env.get());
     server->add_method("echo", [](Bytes p, CallContext) { return echo(std::move(p)); });
     auto l = env->network().listen("127.0.0.1:0");

@@ -16,6 +16,7 @@
 #include "net/real/real_env.h"
 #include "net/real/real_run.h"
 #include "net/real/temp_dir.h"
+#include "tests/unit/temp_real_env.h"
 
 namespace lafs::net {
 namespace {
@@ -84,16 +85,7 @@ class Tamper final : public Connection {
 // One RealEnv (client and server share its executor: both ends still cross the kernel's TCP).
 struct Rig {
   Rig() {
-    auto d = real::TempDir::make("lafs-secure-");
-    LAFS_ASSERT(d.ok());
-    dir.emplace(std::move(*d));
-    real::RealEnvOptions o;
-    o.data_dir = dir->sub("data");
-    o.kv_dir = dir->sub("kv");
-    o.compute_threads = 1;
-    auto e = real::RealEnv::open(o);
-    LAFS_ASSERT(e.ok());
-    env = std::move(*e);
+    testing::open_temp_real_env("lafs-secure-", &dir, &env);
     server_key.emplace(NodeKey::from_seed(seed_of(1)));
     client_key.emplace(NodeKey::from_seed(seed_of(2)));
     auto l = env->network().listen("127.0.0.1:0");

@@ -25,6 +25,7 @@
 #include "net/real/real_run.h"
 #include "net/real/temp_dir.h"
 #include "tests/unit/child_process.h"
+#include "tests/unit/temp_real_env.h"
 
 namespace lafs {
 namespace {
@@ -91,16 +92,7 @@ Task<void> worker(real::RealEnv* env, rpc::RpcPool* pool, rpc::Peer peer, int* b
 
 struct ClientEnv {
   ClientEnv() {
-    auto d = real::TempDir::make("lafs-toy-client-");
-    LAFS_ASSERT(d.ok());
-    dir.emplace(std::move(*d));
-    real::RealEnvOptions o;
-    o.data_dir = dir->sub("data");
-    o.kv_dir = dir->sub("kv");
-    o.compute_threads = 1;
-    auto e = real::RealEnv::open(o);
-    LAFS_ASSERT(e.ok());
-    env = std::move(*e);
+    testing::open_temp_real_env("lafs-toy-client-", &dir, &env);
     key.emplace(net::NodeKey::generate(env->random()));
   }
   std::optional<real::TempDir> dir;
