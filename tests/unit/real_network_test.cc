@@ -636,6 +636,8 @@ TEST(RealTcp, DestroyingTheListenerFailsAPendingAccept) {
 TEST(RealTcp, Ipv6Loopback) {
   TcpRig rig;
   auto l = rig.net.listen("[::1]:0");
+  // Skipped, not failed, only where the kernel has no IPv6 at all (some containers boot with
+  // ipv6.disable=1): there the address family cannot be tested, and IPv4 is covered above.
   if (!l.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << l.status().to_string();
   EXPECT_EQ((*l)->address().rfind("[::1]:", 0), 0u);
   Scope conns(rig.ex);
