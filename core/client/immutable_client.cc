@@ -16,12 +16,6 @@
 namespace lafs::client {
 namespace {
 
-storage::StorageIndex to_storage_si(const crypto::StorageIndex& si) {
-  storage::StorageIndex out;
-  std::copy(si.begin(), si.end(), out.begin());
-  return out;
-}
-
 storage::LeaseSecretBytes to_bytes32(const crypto::LeaseSecret& s) {
   storage::LeaseSecretBytes out;
   std::copy_n(s.data(), out.size(), out.begin());
@@ -72,7 +66,7 @@ Task<Survey> survey_server(rpc::RpcPool* pool, ImmutableClientOptions options, S
   out.reachable = true;
   out.read_only = version->read_only;
   out.available_bytes = version->available_bytes;
-  const std::vector<storage::StorageIndex> wanted{to_storage_si(si)};
+  const std::vector<storage::StorageIndex> wanted{si};
   auto held = co_await sc.get_buckets(wanted);
   if (!held.ok() || held->size() != 1) co_return out;
   for (const storage::ShareInfo& info : (*held)[0]) {
@@ -80,8 +74,7 @@ Task<Survey> survey_server(rpc::RpcPool* pool, ImmutableClientOptions options, S
       out.holds_garbage = true;
       continue;
     }
-    const storage::StorageIndex ssi = wanted[0];
-    auto prefix = co_await sc.read(ssi, info.share_number, 0, kSharePrefixBytes);
+    auto prefix = co_await sc.read(si, info.share_number, 0, kSharePrefixBytes);
     bool plausible = false;
     if (prefix.ok()) {
       auto peeked = peek_share_prefix(info.share_number, *prefix);
@@ -113,8 +106,7 @@ struct OpenShare {
 Task<void> send_chunk(storage::StorageClient* sc, crypto::StorageIndex si, OpenShare* o,
                       Bytes bytes, std::uint64_t at) {
   if (!o->status.is_ok()) co_return;
-  const storage::StorageIndex ssi = to_storage_si(si);
-  Status s = co_await sc->write(ssi, o->share, o->upload_id, at, bytes);
+  Status s = co_await sc->write(si, o->share, o->upload_id, at, bytes);
   if (!s.is_ok() && o->status.is_ok()) o->status = s;
 }
 
@@ -122,18 +114,17 @@ Task<void> send_chunk(storage::StorageClient* sc, crypto::StorageIndex si, OpenS
 Task<Status> write_rest(storage::StorageClient* sc, crypto::StorageIndex si, OpenShare* o,
                         Bytes trailer, std::uint64_t trailer_at, Bytes prefix, std::size_t chunk) {
   if (!o->status.is_ok()) co_return o->status;
-  const storage::StorageIndex ssi = to_storage_si(si);
   for (std::size_t off = 0; off < trailer.size(); off += chunk) {
     const std::size_t len = std::min(chunk, trailer.size() - off);
-    Status s = co_await sc->write(ssi, o->share, o->upload_id, trailer_at + off,
+    Status s = co_await sc->write(si, o->share, o->upload_id, trailer_at + off,
                                   ByteView(trailer.data() + off, len));
     if (!s.is_ok()) {
       o->status = s;
       co_return s;
     }
   }
-  Status s = co_await sc->write(ssi, o->share, o->upload_id, 0, prefix);
-  if (s.is_ok()) s = co_await sc->close(ssi, o->share, o->upload_id);
+  Status s = co_await sc->write(si, o->share, o->upload_id, 0, prefix);
+  if (s.is_ok()) s = co_await sc->close(si, o->share, o->upload_id);
   if (!s.is_ok()) o->status = s;
   co_return s;
 }
@@ -235,8 +226,7 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(ByteSource* source, cry
     const auto cancel =
         to_bytes32(crypto::lease_cancel_secret(secrets_->lease, si, server_id(ring[r])));
     for (const auto& [size, numbers] : by_size) {
-      const storage::StorageIndex ssi = to_storage_si(si);
-      auto alloc = co_await client_for(r)->allocate(ssi, numbers, size, renew, cancel);
+      auto alloc = co_await client_for(r)->allocate(si, numbers, size, renew, cancel);
       if (!alloc.ok()) {
         if (errors.size() < 1000) errors += "; " + alloc.status().to_string();
         continue;
@@ -303,8 +293,7 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(ByteSource* source, cry
   (void)co_await when_all(env_->executor(), std::move(closes));
   for (OpenShare& o : open) {
     if (!o.status.is_ok()) {
-      const storage::StorageIndex ssi = to_storage_si(si);
-      (void)co_await client_for(o.server)->abort(ssi, o.share, o.upload_id);
+      (void)co_await client_for(o.server)->abort(si, o.share, o.upload_id);
       if (errors.size() < 1000) errors += "; " + o.status.to_string();
     }
   }
@@ -333,12 +322,11 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(ByteSource* source, cry
   }
   // Existing shares we rely on get our lease.
   for (std::size_t r : existing_servers) {
-    const storage::StorageIndex ssi = to_storage_si(si);
     const auto renew =
         to_bytes32(crypto::lease_renew_secret(secrets_->lease, si, server_id(ring[r])));
     const auto cancel =
         to_bytes32(crypto::lease_cancel_secret(secrets_->lease, si, server_id(ring[r])));
-    (void)co_await client_for(r)->add_lease(ssi, renew, cancel);
+    (void)co_await client_for(r)->add_lease(si, renew, cancel);
   }
   std::set<std::uint32_t> distinct;
   std::size_t servers_with_shares = 0;
@@ -479,7 +467,7 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
   if (offset >= size || length == 0) co_return Status::ok();
   length = std::min(length, size - offset);
   const std::vector<ServerRef> ring = permuted_servers(vcap.storage_index, std::move(servers));
-  const storage::StorageIndex ssi = to_storage_si(vcap.storage_index);
+  const storage::StorageIndex ssi = vcap.storage_index;
   std::vector<std::unique_ptr<storage::StorageClient>> clients;
   std::vector<std::unique_ptr<storage::StorageClient>> block_clients;  // shorter deadline
   for (const ServerRef& s : ring) {

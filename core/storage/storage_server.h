@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/crypto/derive.h"
 #include "core/env/env.h"
 #include "core/runtime/scope.h"
 #include "core/runtime/semaphore.h"
@@ -29,7 +30,9 @@
 
 namespace lafs::storage {
 
-using StorageIndex = std::array<std::uint8_t, kStorageIndexBytes>;
+// The same type as crypto::StorageIndex: a server stores under what clients derive.
+using StorageIndex = crypto::StorageIndex;
+static_assert(kStorageIndexBytes == crypto::kStorageIndexBytes);
 using LeaseSecretBytes = std::array<std::uint8_t, kLeaseSecretBytes>;
 using WriteEnablerBytes = std::array<std::uint8_t, 32>;
 

@@ -119,8 +119,7 @@ TEST(ImmutableClient, GarbagePlantedUnderTheStorageIndexDoesNotBreakAConvergentU
   const crypto::FileKey key = crypto::convergent_key(
       g.secrets.convergence, crypto::ConvergenceParams{p.needed, p.total, p.segment_size}, plain);
   const crypto::StorageIndex si = crypto::immutable_storage_index(key);
-  storage::StorageIndex ssi;
-  std::copy(si.begin(), si.end(), ssi.begin());
+  const storage::StorageIndex ssi = si;
   const auto ring = permuted_servers(si, g.refs);
   for (std::size_t r = 0; r < 6; ++r) {  // the first six servers of the ring: all of share 0..9
     storage::StorageClient sc(g.pool.get(), rpc::Peer{ring[r].address, ring[r].key}, seconds(10));
@@ -154,8 +153,7 @@ TEST(ImmutableClient, LookAlikeSharesAreFoundOutAndPlacedAround) {
       g.secrets.convergence, crypto::ConvergenceParams{p.needed, p.total, p.segment_size}, plain);
   auto decoy = encode_immutable(pattern(150'000, 13), key, p);
   ASSERT_TRUE(decoy.ok());
-  storage::StorageIndex ssi;
-  std::copy(decoy->storage_index.begin(), decoy->storage_index.end(), ssi.begin());
+  const storage::StorageIndex ssi = decoy->storage_index;
   const auto ring = permuted_servers(decoy->storage_index, g.refs);
   for (std::uint32_t i = 0; i < 10; ++i) {  // decoy shares 2r and 2r+1 on ring server r
     storage::StorageClient sc(g.pool.get(), rpc::Peer{ring[i / 2].address, ring[i / 2].key},
