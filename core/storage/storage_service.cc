@@ -379,24 +379,24 @@ Task<Status> StorageClient::write(const StorageIndex& si, std::uint32_t shnum,
   co_return reply.status();
 }
 
-Task<Status> StorageClient::close(const StorageIndex& si, std::uint32_t shnum,
-                                  std::uint64_t upload_id) {
+Task<Status> StorageClient::finish(std::string_view method, const StorageIndex& si,
+                                   std::uint32_t shnum, std::uint64_t upload_id) {
   pb::FinishRequest req;
   req.set_storage_index(si_bytes(si));
   req.set_share_number(shnum);
   req.set_upload_id(upload_id);
-  auto reply = co_await call(kMethodClose, req.SerializeAsString());
+  auto reply = co_await call(method, req.SerializeAsString());
   co_return reply.status();
+}
+
+Task<Status> StorageClient::close(const StorageIndex& si, std::uint32_t shnum,
+                                  std::uint64_t upload_id) {
+  return finish(kMethodClose, si, shnum, upload_id);
 }
 
 Task<Status> StorageClient::abort(const StorageIndex& si, std::uint32_t shnum,
                                   std::uint64_t upload_id) {
-  pb::FinishRequest req;
-  req.set_storage_index(si_bytes(si));
-  req.set_share_number(shnum);
-  req.set_upload_id(upload_id);
-  auto reply = co_await call(kMethodAbort, req.SerializeAsString());
-  co_return reply.status();
+  return finish(kMethodAbort, si, shnum, upload_id);
 }
 
 Task<Result<std::vector<std::vector<ShareInfo>>>> StorageClient::get_buckets(

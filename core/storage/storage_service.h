@@ -56,6 +56,9 @@ class StorageClient {
 
  private:
   Task<Result<Bytes>> call(std::string_view method, std::string request);
+  // close and abort: the same request, two methods.
+  Task<Status> finish(std::string_view method, const StorageIndex& si, std::uint32_t shnum,
+                      std::uint64_t upload_id);
 
   rpc::RpcPool* pool_;
   rpc::Peer peer_;
