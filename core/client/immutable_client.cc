@@ -440,17 +440,6 @@ Task<Result<Bytes>> read_range(storage::StorageClient* sc, storage::StorageIndex
 
 }  // namespace
 
-namespace {
-
-Task<void> fetch_into(storage::StorageClient* sc, storage::StorageIndex si, std::uint32_t share,
-                      std::uint64_t offset, std::uint64_t length, std::size_t chunk,
-                      std::optional<Result<Bytes>>* out) {
-  auto r = co_await read_range(sc, si, share, offset, length, chunk);
-  out->emplace(std::move(r));
-}
-
-}  // namespace
-
 Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef> servers,
                                              std::uint64_t offset, std::uint64_t length,
                                              Sink sink) {
@@ -583,8 +572,9 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
       const ShareLayout& l = decoder->layout(share);
       const std::uint64_t from = l.block_offset(from_seg);
       const std::uint64_t to = l.block_offset(to_seg - 1) + l.block_length(to_seg - 1);
-      prefetch.spawn(fetch_into(block_clients[s].get(), ssi, share, from, to - from,
-                                options_.read_chunk_bytes, &ahead.results[share]));
+      prefetch.spawn(lafs::detail::store_into(read_range(block_clients[s].get(), ssi, share, from,
+                                                         to - from, options_.read_chunk_bytes),
+                                              &ahead.results[share]));
     }
     have_ahead = true;
   };

@@ -11,16 +11,12 @@
 #include "core/runtime/scope.h"
 #include "core/runtime/task.h"
 #include "core/runtime/time.h"
+#include "core/runtime/when.h"
 #include "net/real/real_executor.h"
 
 namespace lafs::real {
 
 namespace detail {
-
-template <typename T>
-Task<void> run_task_store(Task<T> task, std::optional<T>* out) {
-  out->emplace(co_await std::move(task));
-}
 
 inline Task<void> run_task_mark(Task<void> task, bool* done) {
   co_await std::move(task);
@@ -42,7 +38,7 @@ T run_task(RealExecutor& ex, Task<T> task, Duration timeout = seconds(60)) {
     LAFS_ASSERT_MSG(done, "run_task: the task did not finish");
   } else {
     std::optional<T> out;
-    scope.spawn(detail::run_task_store(std::move(task), &out));
+    scope.spawn(lafs::detail::store_into(std::move(task), &out));
     ex.run_until([&out] { return out.has_value(); }, timeout);
     LAFS_ASSERT_MSG(out.has_value(), "run_task: the task did not finish");
     return std::move(*out);

@@ -10,16 +10,12 @@
 #include "core/runtime/assert.h"
 #include "core/runtime/scope.h"
 #include "core/runtime/task.h"
+#include "core/runtime/when.h"
 #include "net/sim/sim_loop.h"
 
 namespace lafs::sim {
 
 namespace detail {
-
-template <typename T>
-Task<void> run_task_store(Task<T> task, std::optional<T>* out) {
-  out->emplace(co_await std::move(task));
-}
 
 inline Task<void> run_task_mark(Task<void> task, bool* done) {
   co_await std::move(task);
@@ -41,7 +37,7 @@ T run_task(SimLoop& loop, Task<T> task, std::uint64_t max_events = UINT64_MAX) {
     LAFS_ASSERT_MSG(done, "run_task: the task did not finish");
   } else {
     std::optional<T> out;
-    scope.spawn(detail::run_task_store(std::move(task), &out));
+    scope.spawn(lafs::detail::store_into(std::move(task), &out));
     loop.run_while_not([&out] { return out.has_value(); }, max_events);
     LAFS_ASSERT_MSG(out.has_value(), "run_task: the task did not finish");
     return std::move(*out);
