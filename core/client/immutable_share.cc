@@ -1,6 +1,8 @@
 // Encoding and verified decoding of immutable files (docs/specs/immutable.md).
 #include "core/client/immutable_share.h"
 
+#include "core/client/segment_decoder.h"
+
 #include <algorithm>
 #include <memory>
 #include <set>
@@ -9,7 +11,6 @@
 #include "core/codec/codec.h"
 #include "core/crypto/cipher.h"
 #include "core/hashtree/hash_tree.h"
-#include "core/hashtree/verifier.h"
 #include "core/proto/immutable.pb.h"
 #include "core/runtime/assert.h"
 
@@ -30,10 +31,6 @@ std::uint32_t get_u32(ByteView in, std::size_t at) {
   std::uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v = (v << 8) | in[at + i];
   return v;
-}
-
-ByteView digest_view(const Digest& d) {
-  return ByteView(d.data(), d.size());
 }
 
 Digest digest_from(ByteView b) {
@@ -349,87 +346,16 @@ Result<CheckedPrefix> check_share_prefix(const cap::ChkVerifyCap& cap, std::uint
   return CheckedPrefix{info, std::move(*layout)};
 }
 
-namespace {
-
-// One share being used for decoding: its checked layout and block verifier.
-struct ShareState {
-  std::uint32_t number = 0;
-  const Bytes* bytes = nullptr;
-  ShareLayout layout;
-  std::optional<hashtree::IncrementalVerifier> blocks;
-  bool bad = false;
-};
-
-ByteView slice(const Bytes& b, std::uint64_t offset, std::uint64_t length) {
-  return ByteView(b.data() + offset, length);
-}
-
-Digest stored_node(const Bytes& share, std::uint64_t tree_offset, std::uint64_t node) {
-  return digest_from(slice(share, tree_offset + node * crypto::kDigestBytes, crypto::kDigestBytes));
-}
-
-// Checks the share against the share tree and sets up its block verifier.
-Status open_share(const ExtensionInfo& info, ShareState* s) {
-  const ShareLayout& l = s->layout;
-  if (s->bytes->size() != l.share_bytes) {
-    return corruption("share " + std::to_string(s->number) + " has " +
-                      std::to_string(s->bytes->size()) + " bytes, want " +
-                      std::to_string(l.share_bytes));
-  }
-  const Digest block_root = stored_node(*s->bytes, l.block_tree_offset, 0);
-  auto share_tree =
-      hashtree::IncrementalVerifier::create(HashTag::kShareTreeNode, info.share_root, info.total);
-  if (!share_tree.ok()) return share_tree.status();
-  std::vector<hashtree::NodeHash> chain;
-  for (std::size_t j = 0; j < l.chain_nodes.size(); ++j) {
-    chain.push_back(
-        {l.chain_nodes[j], digest_from(slice(*s->bytes, l.chain_offset + j * crypto::kDigestBytes,
-                                             crypto::kDigestBytes))});
-  }
-  const hashtree::LeafHash leaf{s->number, block_root};
-  Status st = share_tree->add(chain, {&leaf, 1});
-  if (!st.is_ok() || !share_tree->is_leaf_verified(s->number)) {
-    return corruption("share " + std::to_string(s->number) +
-                      ": its block tree root is not in the share tree");
-  }
-  auto v =
-      hashtree::IncrementalVerifier::create(HashTag::kBlockTreeNode, block_root, l.segment_count);
-  if (!v.ok()) return v.status();
-  s->blocks.emplace(std::move(*v));
-  return Status::ok();
-}
-
-// Checks block `segment` of the share against its block tree.
-Status check_block(ShareState* s, std::uint64_t segment) {
-  const ShareLayout& l = s->layout;
-  const ByteView block = slice(*s->bytes, l.block_offset(segment), l.block_length(segment));
-  std::vector<hashtree::NodeHash> proof;
-  const std::uint64_t leaf_node = segment;
-  auto shape = s->blocks->shape();
-  for (std::uint64_t node : hashtree::proof_nodes(shape, {&leaf_node, 1})) {
-    proof.push_back({node, stored_node(*s->bytes, l.block_tree_offset, node)});
-  }
-  const hashtree::LeafHash leaf{segment, crypto::tagged_hash(HashTag::kBlockLeaf, block)};
-  Status st = s->blocks->add(proof, {&leaf, 1});
-  if (!st.is_ok() || !s->blocks->is_leaf_verified(segment)) {
-    return corruption("share " + std::to_string(s->number) + ": block " + std::to_string(segment) +
-                      " does not match its hash tree");
-  }
-  return Status::ok();
-}
-
-}  // namespace
-
 Result<Bytes> decode_immutable(const cap::ChkReadCap& cap,
                                const std::map<std::uint32_t, Bytes>& shares, DecodeReport* report) {
   DecodeReport local;
   DecodeReport& rep = report ? *report : local;
   const cap::ChkVerifyCap vcap = verify_cap_of(cap);
   const std::uint32_t k = cap.params.needed_shares;
-  // Check every offered share's prefix; the first good one gives the extension block (all
-  // good ones give the same: its hash is pinned).
-  std::vector<ShareState> states;
-  std::optional<ExtensionInfo> info;
+  // Check every offered share's prefix and trailer; the first good prefix gives the extension
+  // block (all good ones give the same: its hash is pinned).
+  std::unique_ptr<SegmentDecoder> decoder;
+  std::map<std::uint32_t, const Bytes*> good;
   for (const auto& [number, bytes] : shares) {
     auto checked = check_share_prefix(
         vcap, number, ByteView(bytes.data(), std::min(bytes.size(), kSharePrefixBytes)));
@@ -437,17 +363,26 @@ Result<Bytes> decode_immutable(const cap::ChkReadCap& cap,
       rep.bad_shares[number] = checked.status().message();
       continue;
     }
-    if (!info) info = checked->info;
-    ShareState s;
-    s.number = number;
-    s.bytes = &bytes;
-    s.layout = std::move(checked->layout);
-    Status opened = open_share(*info, &s);
-    if (!opened.is_ok()) {
-      rep.bad_shares[number] = opened.message();
+    const ShareLayout& l = checked->layout;
+    if (bytes.size() != l.share_bytes) {
+      rep.bad_shares[number] = "share " + std::to_string(number) + " has " +
+                               std::to_string(bytes.size()) + " bytes, want " +
+                               std::to_string(l.share_bytes);
       continue;
     }
-    states.push_back(std::move(s));
+    if (!decoder) {
+      auto d = SegmentDecoder::create(cap, checked->info);
+      if (!d.ok()) return d.status();
+      decoder = std::move(*d);
+    }
+    Status added = decoder->add_share(
+        number,
+        Bytes(bytes.begin() + static_cast<std::ptrdiff_t>(l.block_tree_offset), bytes.end()));
+    if (!added.is_ok()) {
+      rep.bad_shares[number] = added.message();
+      continue;
+    }
+    good[number] = &bytes;
   }
   auto not_enough = [&](std::string_view when) {
     std::string msg = "cannot rebuild the file " + std::string(when) + ": " + std::to_string(k) +
@@ -455,65 +390,39 @@ Result<Bytes> decode_immutable(const cap::ChkReadCap& cap,
     for (const auto& [n, why] : rep.bad_shares) msg += "; " + why;
     return corruption(msg);
   };
-  if (!info || states.size() < k) return not_enough("(too few good shares)");
+  if (!decoder || good.size() < k) return not_enough("(too few good shares)");
 
-  auto codec = codec::ErasureCodec::create(codec::CodecKind::kReedSolomon, static_cast<int>(k),
-                                           static_cast<int>(info->total));
-  if (!codec.ok()) return codec.status();
-  // The ciphertext tree comes from the shares too; the root from the extension block.
-  auto ct = hashtree::IncrementalVerifier::create(HashTag::kCiphertextTreeNode,
-                                                  info->ciphertext_root, info->segment_count);
-  if (!ct.ok()) return ct.status();
-
+  const ExtensionInfo& info = decoder->info();
   Bytes plaintext;
-  plaintext.reserve(info->file_size);
-  const crypto::StreamNonce nonce{};
-  crypto::StreamCipher cipher;
+  plaintext.reserve(info.file_size);
   std::set<std::uint32_t> used;
-  Bytes segment;
-  for (std::uint64_t seg = 0; seg < info->segment_count; ++seg) {
-    const std::uint64_t len = segment_length(*info, seg);
-    // k shares whose block for this segment checks out.
-    std::vector<codec::ShareBlock> blocks;
-    for (ShareState& s : states) {
-      if (blocks.size() == k) break;
-      if (s.bad) continue;
-      Status st = check_block(&s, seg);
-      if (!st.is_ok()) {
-        s.bad = true;
-        rep.bad_shares[s.number] = st.message();
-        continue;
-      }
-      blocks.emplace_back(static_cast<int>(s.number),
-                          slice(*s.bytes, s.layout.block_offset(seg), s.layout.block_length(seg)));
-      used.insert(s.number);
+  for (std::uint64_t seg = 0; seg < info.segment_count; ++seg) {
+    std::map<std::uint32_t, ByteView> blocks;
+    for (const auto& [number, bytes] : good) {
+      if (!decoder->usable(number)) continue;
+      const ShareLayout& l = decoder->layout(number);
+      blocks[number] = ByteView(bytes->data() + l.block_offset(seg), l.block_length(seg));
     }
-    if (blocks.size() < k) return not_enough("at segment " + std::to_string(seg));
-    segment.assign(len, 0);
-    LAFS_RETURN_IF_ERROR((*codec)->decode(blocks, len, segment));
-    // The decoded ciphertext must be what the uploader hashed.
-    const hashtree::LeafHash leaf{seg, crypto::tagged_hash(HashTag::kCiphertextSegment, segment)};
-    bool verified = false;
-    for (ShareState& s : states) {
-      if (s.bad) continue;
-      std::vector<hashtree::NodeHash> proof;
-      for (std::uint64_t node : ct->needed_hashes(std::span<const std::uint64_t>(&seg, 1))) {
-        proof.push_back({node, stored_node(*s.bytes, s.layout.ciphertext_tree_offset, node)});
+    auto segment = decoder->decode_segment(seg, blocks);
+    for (std::uint32_t bad : decoder->bad_shares()) {
+      if (!rep.bad_shares.contains(bad)) {
+        rep.bad_shares[bad] = "share " + std::to_string(bad) + ": block " + std::to_string(seg) +
+                              " does not match its hash tree";
       }
-      if (ct->add(proof, {&leaf, 1}).is_ok() && ct->is_leaf_verified(seg)) {
-        verified = true;
-        break;
-      }
-      // Either this share's ciphertext tree nodes lie, or the decoded segment is wrong; try the
-      // next share's nodes before deciding.
     }
-    if (!verified) {
-      return corruption("segment " + std::to_string(seg) +
-                        " decodes to ciphertext that does not match the file's ciphertext tree "
-                        "(shares were made inconsistently by the uploader, or too many lie)");
+    if (!segment.ok()) {
+      if (decoder->usable_count() < k) return not_enough("at segment " + std::to_string(seg));
+      return segment.status();  // the decoded ciphertext does not match its tree
     }
-    LAFS_RETURN_IF_ERROR(cipher.xor_at(cap.key, nonce, seg * info->segment_size, segment));
-    plaintext.insert(plaintext.end(), segment.begin(), segment.end());
+    // decode_segment used the first k usable shares in share-number order.
+    std::size_t taken = 0;
+    for (const auto& [number, view] : blocks) {
+      if (taken == k) break;
+      if (!decoder->usable(number)) continue;
+      used.insert(number);
+      ++taken;
+    }
+    plaintext.insert(plaintext.end(), segment->begin(), segment->end());
   }
   rep.used.assign(used.begin(), used.end());
   return plaintext;
