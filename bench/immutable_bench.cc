@@ -229,7 +229,7 @@ int run(std::size_t mib, int rounds, bool stream) {
                             [&](ByteView piece) {
                               for (std::uint8_t b : piece)
                                 same = same && b == byte_at(at++, static_cast<std::uint8_t>(r));
-                              return Status::ok();
+                              return Status{};
                             }),
           seconds(3600));
       const double down_s =

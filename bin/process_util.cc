@@ -21,7 +21,7 @@ Status write_file_atomically(const std::string& path, const std::string& content
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     return io_error("rename " + tmp + " to " + path + ": " + std::strerror(errno));
   }
-  return Status::ok();
+  return Status{};
 }
 
 Result<net::NodeKey> key_from_seed_hex(const std::string& hex) {

@@ -35,7 +35,7 @@ Status check_chars(std::string_view text) {
     if (c == '=') return invalid_argument("base32 padding '='" + at + " (lafs base32 has none)");
     return invalid_argument("invalid base32 character " + describe_char(c) + at);
   }
-  return Status::ok();
+  return Status{};
 }
 
 }  // namespace
@@ -88,7 +88,7 @@ Status base32_decode_to(std::string_view text, MutableByteView out) {
     return invalid_argument("non-canonical base32: the " + std::to_string(bits) +
                             " unused low bits of the last character are not zero");
   }
-  return Status::ok();
+  return Status{};
 }
 
 Result<Bytes> base32_decode(std::string_view text) {

@@ -92,7 +92,7 @@ Status check_cap_chars(std::string_view text) {
     return invalid_argument("character " + describe_char(c) + at +
                             " is never part of a cap (caps use a-z, 0-9, ':' and '-')");
   }
-  return Status::ok();
+  return Status{};
 }
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
@@ -140,7 +140,7 @@ Status check_version(std::string_view head) {
                          " is newer than this build of lafs understands (it reads version " +
                          std::to_string(kCapFormatVersion) + "); upgrade lafs to use this cap");
   }
-  return Status::ok();
+  return Status{};
 }
 
 std::string known_kinds() {
@@ -169,7 +169,7 @@ Result<CapKind> parse_kind(std::string_view token) {
 
 Status check_field_length(std::string_view text, std::size_t bytes) {
   const std::size_t want = base32_length(bytes);
-  if (text.size() == want) return Status::ok();
+  if (text.size() == want) return Status{};
   return invalid_argument("must be " + std::to_string(want) + " base32 characters (" +
                           std::to_string(bytes) + " bytes), got " + std::to_string(text.size()));
 }
@@ -217,7 +217,7 @@ Status check_params(const ImmutableParams& p) {
     return invalid_argument("size " + std::to_string(p.size_bytes) + " exceeds the largest file, " +
                             std::to_string(crypto::kMaxFileBytes) + " bytes");
   }
-  return Status::ok();
+  return Status{};
 }
 
 // The fields after the kind (already counted) of one cap, each parsed with an error message that
@@ -337,7 +337,7 @@ Result<FileCap> parse_file_fields(CapKind kind, const FieldReader& r) {
 Status check_field_count(CapKind kind, std::size_t got) {
   const std::size_t fk = file_kind_index(kind);
   const std::size_t want = kFieldCounts[fk];
-  if (got == want) return Status::ok();
+  if (got == want) return Status{};
   std::string names;
   for (std::size_t i = 0; i < want; ++i) {
     if (i > 0) names += ", ";
@@ -499,7 +499,7 @@ Status validate_cap(const Cap& cap) {
                               " bytes, got " + std::to_string(c->data.size()));
     }
   }
-  return Status::ok();
+  return Status{};
 }
 
 std::string format_cap(const Cap& cap) {

@@ -410,7 +410,7 @@ Task<Result<Bytes>> ImmutableClient::download(cap::Cap cap, std::vector<ServerRe
   // A named sink, not a temporary in the co_await (docs/decisions/0016).
   Sink sink = [&out](ByteView piece) {
     out.insert(out.end(), piece.begin(), piece.end());
-    return Status::ok();
+    return Status{};
   };
   Status s =
       co_await download_range(std::move(cap), std::move(servers), 0, UINT64_MAX, std::move(sink));
@@ -453,7 +453,7 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
   if (chk == nullptr) co_return invalid_argument("download: not an immutable read cap");
   const cap::ChkVerifyCap vcap = verify_cap_of(*chk);
   const std::uint64_t size = chk->params.size_bytes;
-  if (offset >= size || length == 0) co_return Status::ok();
+  if (offset >= size || length == 0) co_return Status{};
   length = std::min(length, size - offset);
   const std::vector<ServerRef> ring = permuted_servers(vcap.storage_index, std::move(servers));
   const storage::StorageIndex ssi = vcap.storage_index;
@@ -652,7 +652,7 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
       seg = end;
     }
   }
-  co_return Status::ok();
+  co_return Status{};
 }
 
 }  // namespace lafs::client

@@ -72,7 +72,7 @@ Status validate_params(const EncodingParams& p, std::uint64_t file_size) {
     return invalid_argument("file of " + std::to_string(file_size) + " bytes exceeds the maximum " +
                             std::to_string(crypto::kMaxFileBytes));
   }
-  return Status::ok();
+  return Status{};
 }
 
 }  // namespace

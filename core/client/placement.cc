@@ -182,7 +182,7 @@ Status validate(const PlacementParams& p, std::span<const ServerState> servers) 
   if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
     return invalid_argument("placement: the same server id appears twice");
   }
-  return Status::ok();
+  return Status{};
 }
 
 // The planner's view of one server.

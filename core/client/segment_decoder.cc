@@ -114,7 +114,7 @@ Status SegmentDecoder::add_share(std::uint32_t share, Bytes trailer) {
   s->blocks.emplace(std::move(*v));
   bad_.erase(share);
   shares_[share] = std::move(s);
-  return Status::ok();
+  return Status{};
 }
 
 Result<Bytes> SegmentDecoder::decode_segment(std::uint64_t seg,

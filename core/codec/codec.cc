@@ -94,7 +94,7 @@ Status ErasureCodec::encode(ByteView segment, std::span<const MutableByteView> b
                               "-byte segment");
     }
   }
-  if (bs == 0) return Status::ok();
+  if (bs == 0) return Status{};
   data_ptrs_.resize(k_);
   for (int i = 0; i < k_; ++i) {
     const std::size_t offset = static_cast<std::size_t>(i) * bs;
@@ -105,11 +105,11 @@ Status ErasureCodec::encode(ByteView segment, std::span<const MutableByteView> b
     if (have < bs) std::memset(dst + have, 0, bs - have);
     data_ptrs_[i] = dst;
   }
-  if (n_ == k_) return Status::ok();
+  if (n_ == k_) return Status{};
   parity_ptrs_.resize(n_ - k_);
   for (int j = 0; j < n_ - k_; ++j) parity_ptrs_[j] = blocks_out[k_ + j].data();
   encode_parity(bs, data_ptrs_.data(), parity_ptrs_.data());
-  return Status::ok();
+  return Status{};
 }
 
 Status ErasureCodec::check_decode_input(std::span<const ShareBlock> blocks,
@@ -149,14 +149,14 @@ Status ErasureCodec::check_decode_input(std::span<const ShareBlock> blocks,
                               " given more than once; decode needs k distinct shares");
     }
   }
-  return Status::ok();
+  return Status{};
 }
 
 Status ErasureCodec::decode(std::span<const ShareBlock> blocks, std::size_t segment_size,
                             MutableByteView out) {
   LAFS_RETURN_IF_ERROR(check_decode_input(blocks, segment_size, out));
   const std::size_t bs = block_size(segment_size);
-  if (bs == 0) return Status::ok();
+  if (bs == 0) return Status{};
   // Data blocks at or past this index are pure padding and need not be rebuilt.
   const int data_blocks_needed = static_cast<int>((segment_size + bs - 1) / bs);
   survivors_.clear();
@@ -174,7 +174,7 @@ Status ErasureCodec::decode(std::span<const ShareBlock> blocks, std::size_t segm
       missing_.push_back(i);
     }
   }
-  if (missing_.empty()) return Status::ok();
+  if (missing_.empty()) return Status{};
   for (const auto& [share, block] : sorted_) {
     survivors_.push_back(share);
     sources_.push_back(block.data());
@@ -198,7 +198,7 @@ Status ErasureCodec::decode(std::span<const ShareBlock> blocks, std::size_t segm
     const std::size_t offset = static_cast<std::size_t>(missing_.back()) * bs;
     std::memcpy(out.data() + offset, tail_block_.data(), segment_size - offset);
   }
-  return Status::ok();
+  return Status{};
 }
 
 Result<std::vector<int>> ErasureCodec::choose_shares_to_fetch(

@@ -65,7 +65,7 @@ class IsalCodec final : public ErasureCodec {
     ec_encode_data(static_cast<int>(block_size), k(), static_cast<int>(missing.size()),
                    const_cast<std::uint8_t*>(t->g.data()), const_cast<std::uint8_t**>(sources),
                    const_cast<std::uint8_t**>(targets));
-    return Status::ok();
+    return Status{};
   }
 
  private:

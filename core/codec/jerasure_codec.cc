@@ -125,7 +125,7 @@ class JerasureCodec final : public ErasureCodec {
                               as_chars(coding_), static_cast<int>(block_size));
       if (staged) std::memcpy(targets[i], data_[e], block_size);
     }
-    return Status::ok();
+    return Status{};
   }
 
  private:
@@ -138,7 +138,7 @@ class JerasureCodec final : public ErasureCodec {
     if (const JerasureDecodeTables* hit = cache_.find(key)) {
       ++stats_.decode_table_hits;
       *out = hit;
-      return Status::ok();
+      return Status{};
     }
     const int k = this->k();
     const int m = n() - k;
@@ -155,7 +155,7 @@ class JerasureCodec final : public ErasureCodec {
     LAFS_ASSERT(std::equal(t.dm_ids.begin(), t.dm_ids.end(), survivors.begin()));
     *out = &cache_.insert(key, std::move(t));
     ++stats_.decode_table_builds;
-    return Status::ok();
+    return Status{};
   }
 
   std::vector<int> matrix_;  // (n-k) x k, as Jerasure wants it

@@ -24,7 +24,7 @@ class ReplicationCodec final : public ErasureCodec {
     LAFS_ASSERT(survivors.size() == 1 && missing.size() == 1);
     LAFS_ASSERT(missing[0] == 0 && survivors[0] != 0);
     std::memcpy(targets[0], sources[0], block_size);
-    return Status::ok();
+    return Status{};
   }
 };
 

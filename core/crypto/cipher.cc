@@ -100,7 +100,7 @@ Status StreamCipher::xor_at(const StreamKey& key, const StreamNonce& nonce, std:
     run(key, nonce, block, skip, in.data() + done, out.data() + done, n);
     done += n;
   }
-  return Status::ok();
+  return Status{};
 }
 
 Status xor_at(const StreamKey& key, const StreamNonce& nonce, std::uint64_t offset,

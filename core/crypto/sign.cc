@@ -55,7 +55,7 @@ Status verify_signature(const VerifyingKey& key, HashTag purpose, ByteView messa
     return corruption(std::string("bad ") + std::string(hash_tag_name(purpose)) +
                       " signature by key " + to_hex(key));
   }
-  return Status::ok();
+  return Status{};
 }
 
 }  // namespace lafs::crypto

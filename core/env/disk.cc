@@ -4,7 +4,7 @@ namespace lafs {
 
 Status validate_disk_path(const std::string& path, bool allow_root) {
   if (path.empty()) {
-    return allow_root ? Status::ok() : invalid_argument("empty path");
+    return allow_root ? Status{} : invalid_argument("empty path");
   }
   if (path.size() > 4096) return invalid_argument("path longer than 4096 bytes");
   if (path.front() == '/') return invalid_argument("absolute path '" + path + "'");
@@ -21,7 +21,7 @@ Status validate_disk_path(const std::string& path, bool allow_root) {
     if (part.size() > 255) return invalid_argument("path component longer than 255 bytes");
     start = end + 1;
   }
-  return Status::ok();
+  return Status{};
 }
 
 std::string parent_dir(const std::string& path) {

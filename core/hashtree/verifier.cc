@@ -77,7 +77,7 @@ Status IncrementalVerifier::validate(std::span<const NodeHash> hashes,
                         std::to_string(shape_.node_count()) + " nodes)");
     }
     if (const Digest* k = known(node, {}); k != nullptr) {
-      if (*k == hash) return Status::ok();  // already known; nothing to add
+      if (*k == hash) return Status{};  // already known; nothing to add
       return corruption("hash tree: " + node_name(shape_, node) + " was supplied as " +
                         short_hex(hash) + " but is " +
                         (shape_.is_padding(node) ? "padding " : "verified as ") + short_hex(*k));
@@ -87,7 +87,7 @@ Status IncrementalVerifier::validate(std::span<const NodeHash> hashes,
       return corruption("hash tree: " + node_name(shape_, node) +
                         " supplied twice in one batch with different hashes");
     }
-    return Status::ok();
+    return Status{};
   };
   for (const NodeHash& h : hashes) LAFS_RETURN_IF_ERROR(take(h.index, h.hash));
   for (const LeafHash& l : leaves) {
@@ -101,7 +101,7 @@ Status IncrementalVerifier::validate(std::span<const NodeHash> hashes,
     return resource_exhausted("hash tree: more than " + std::to_string(kMaxPendingHashes) +
                               " unverified hashes pending");
   }
-  return Status::ok();
+  return Status{};
 }
 
 // Every node whose two children are known gets a candidate hash, deepest first (in breadth-

@@ -45,7 +45,7 @@ Status check_limits(const Announcement& a) {
     if (addr.size() > kAddressBytesMax) return too_long("address", addr.size(), kAddressBytesMax);
   }
   if (a.version == 0) return invalid_argument("announcement version 0 is not valid");
-  return Status::ok();
+  return Status{};
 }
 
 Result<SignedAnnouncement> sign_announcement(const net::NodeKey& key, const Announcement& a) {

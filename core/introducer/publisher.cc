@@ -13,7 +13,7 @@ namespace {
 
 Task<Status> event_set(Event* ev) {
   co_await ev->wait();
-  co_return Status::ok();
+  co_return Status{};
 }
 
 }  // namespace
@@ -71,7 +71,7 @@ Task<Status> Publisher::sign_next() {
   signed_ = std::move(*s);
   sequence_floor_ = next + 1;
   dirty_ = false;
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<Status> Publisher::publish_once() {
@@ -103,7 +103,7 @@ Task<Status> Publisher::publish_once() {
                                   std::to_string(r.stored_sequence()));
   }
   ++stats_.publishes;
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<void> Publisher::run() {

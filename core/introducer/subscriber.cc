@@ -40,7 +40,7 @@ Status Subscriber::offer(const SignedAnnouncement& s) {
   ++version_;
   LAFS_ASSERT(servers_.size() == signed_.size());
   if (on_change_) on_change_(servers_.at(key));
-  return Status::ok();
+  return Status{};
 }
 
 Task<Status> Subscriber::poll_round() {
@@ -68,9 +68,9 @@ Task<Status> Subscriber::poll_round() {
     }
     instance_ = r.instance();
     since_ = r.generation();
-    if (!r.more()) co_return Status::ok();
+    if (!r.more()) co_return Status{};
   }
-  co_return Status::ok();  // the rest on the next round
+  co_return Status{};  // the rest on the next round
 }
 
 Task<Status> Subscriber::write_cache() {
@@ -93,14 +93,14 @@ Task<Status> Subscriber::write_cache() {
   std::string dir = parent_dir(options_.cache_path);
   LAFS_CO_RETURN_IF_ERROR((co_await env_->disk().sync_dir(dir)).with_context("syncing cache dir"));
   ++stats_.cache_writes;
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<Status> Subscriber::load_cache() {
   OpenOptions oo;
   oo.read_only = true;
   auto file = co_await env_->disk().open(options_.cache_path, oo);
-  if (!file.ok() && file.status().code() == ErrorCode::kNotFound) co_return Status::ok();
+  if (!file.ok() && file.status().code() == ErrorCode::kNotFound) co_return Status{};
   if (!file.ok()) co_return file.status().with_context("opening introducer cache");
   auto size = co_await (*file)->size();
   if (!size.ok()) co_return size.status().with_context("introducer cache");
@@ -124,7 +124,7 @@ Task<Status> Subscriber::load_cache() {
     if (offer(from_proto(p)).is_ok()) ++stats_.cache_loaded;
   }
   cached_version_ = version_;
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<void> Subscriber::run() {

@@ -88,7 +88,7 @@ Task<Result<std::shared_ptr<RpcChannel>>> RpcPool::channel_for(Peer peer, MonoTi
       co_return conn.status();
     }
     auto ch = RpcChannel::start(env_->executor(), std::move(*conn));
-    attempt->error = Status::ok();
+    attempt->error = Status{};
     entries_[k] = Entry{ch, nullptr};
     evict_if_over();
     co_return ch;

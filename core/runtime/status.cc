@@ -36,6 +36,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "Unimplemented";
     case ErrorCode::kInternal:
       return "Internal";
+    case ErrorCode::kConflict:
+      return "Conflict";
   }
   return "Unknown";
 }
@@ -112,6 +114,9 @@ Status unimplemented(std::string m) {
 }
 Status internal_error(std::string m) {
   return Status(ErrorCode::kInternal, std::move(m));
+}
+Status conflict(std::string m) {
+  return Status(ErrorCode::kConflict, std::move(m));
 }
 
 }  // namespace lafs

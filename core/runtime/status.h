@@ -31,6 +31,10 @@ enum class ErrorCode : std::uint8_t {
   kProtocolError,       // a peer broke the protocol (garbage frame, bad version)
   kUnimplemented,       // not built yet; the message says what
   kInternal,            // a bug: an invariant failed in a way we could report
+  // Another writer changed the thing between our read and our write (an uncoordinated write
+  // to a mutable file): re-read, then decide whether to write again. Last, so that the numbers
+  // sent in RPC errors stay those of older builds.
+  kConflict,
 };
 
 std::string_view error_code_name(ErrorCode code);
@@ -45,7 +49,8 @@ class [[nodiscard]] Status {
     LAFS_ASSERT(code != ErrorCode::kOk);
   }
 
-  static Status ok() { return Status(); }
+  // No static ok(): `status.ok()` on an instance would call it and always pass. An OK status
+  // is Status{}; test one with is_ok().
 
   bool is_ok() const { return code_ == ErrorCode::kOk; }
   explicit operator bool() const { return is_ok(); }
@@ -83,6 +88,7 @@ Status cancelled(std::string message);
 Status protocol_error(std::string message);
 Status unimplemented(std::string message);
 Status internal_error(std::string message);
+Status conflict(std::string message);
 
 // A value of type T, or a non-OK Status. Accessing the value of an error is a programmer error
 // and aborts; check ok() first.
@@ -116,7 +122,7 @@ class [[nodiscard]] Result {
   T&& operator*() && { return std::move(*this).value(); }
 
   // The error; OK if this holds a value.
-  Status status() const { return ok() ? Status::ok() : std::get<1>(v_); }
+  Status status() const { return ok() ? Status{} : std::get<1>(v_); }
 
   T value_or(T fallback) const& { return ok() ? std::get<0>(v_) : std::move(fallback); }
 

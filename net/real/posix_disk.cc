@@ -150,10 +150,10 @@ Result<Parent> open_parent(int root_fd, const std::string& path) {
 Status stat_at(const Parent& p, const std::string& path, struct stat* st, bool* exists) {
   if (::fstatat(p.dir.get(), p.name.c_str(), st, AT_SYMLINK_NOFOLLOW) == 0) {
     *exists = true;
-    return Status::ok();
+    return Status{};
   }
   *exists = false;
-  if (errno == ENOENT) return Status::ok();
+  if (errno == ENOENT) return Status{};
   return errno_status(errno, "stat", path);
 }
 
@@ -183,7 +183,7 @@ class PosixFile final : public File {
     };
     const int err = co_await offload(*sync_pool_, work);
     if (err != 0) co_return errno_status(err, "sync", path_);
-    co_return Status::ok();
+    co_return Status{};
   }
   Task<Result<std::uint64_t>> size() override { co_return size_now(); }
   Task<Status> truncate(std::uint64_t size) override { co_return truncate_now(size); }
@@ -209,7 +209,7 @@ class PosixFile final : public File {
 
   Status write_now(std::uint64_t offset, ByteView data) {
     if (read_only_) return permission_denied(quoted(path_) + " was opened read-only");
-    if (data.empty()) return Status::ok();
+    if (data.empty()) return Status{};
     if (offset > kOffsetMax || data.size() > kOffsetMax - offset) {
       return invalid_argument("write past the largest file size in " + quoted(path_));
     }
@@ -224,7 +224,7 @@ class PosixFile final : public File {
       LAFS_ASSERT(n > 0);  // pwrite of a non-empty buffer to a regular file makes progress
       done += static_cast<std::size_t>(n);
     }
-    return Status::ok();
+    return Status{};
   }
 
   Status sync_now() {
@@ -233,7 +233,7 @@ class PosixFile final : public File {
     while (::fdatasync(fd_.get()) != 0) {
       if (errno != EINTR) return errno_status(errno, "sync", path_);
     }
-    return Status::ok();
+    return Status{};
   }
 
   Result<std::uint64_t> size_now() {
@@ -248,7 +248,7 @@ class PosixFile final : public File {
     while (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) {
       if (errno != EINTR) return errno_status(errno, "truncate", path_);
     }
-    return Status::ok();
+    return Status{};
   }
 
   Fd fd_;
@@ -313,7 +313,7 @@ Task<Status> PosixDisk::sync_dir(std::string dir) {
   };
   const int err = co_await offload(*sync_pool_, work);
   if (err != 0) co_return errno_status(err, "sync directory", dir);
-  co_return Status::ok();
+  co_return Status{};
 }
 Task<Result<std::uint64_t>> PosixDisk::free_space() {
   co_return free_space_now();
@@ -358,14 +358,14 @@ Status PosixDisk::rename_now(const std::string& from, const std::string& to) {
   LAFS_RETURN_IF_ERROR(stat_at(*dst, to, &dst_st, &dst_exists));
   if (dst_exists) {
     // POSIX renames a directory over an empty one; the Disk contract (and SimDisk) refuse.
-    if (dst_st.st_dev == src_st.st_dev && dst_st.st_ino == src_st.st_ino) return Status::ok();
+    if (dst_st.st_dev == src_st.st_dev && dst_st.st_ino == src_st.st_ino) return Status{};
     if (S_ISDIR(dst_st.st_mode)) return invalid_argument(quoted(to) + " is a directory");
     if (S_ISDIR(src_st.st_mode)) return invalid_argument("cannot replace a file with a directory");
   }
   if (::renameat(src->dir.get(), src->name.c_str(), dst->dir.get(), dst->name.c_str()) != 0) {
     return errno_status(errno, "rename to " + quoted(to) + " from", from);
   }
-  return Status::ok();
+  return Status{};
 }
 
 Status PosixDisk::remove_now(const std::string& path) {
@@ -384,7 +384,7 @@ Status PosixDisk::remove_now(const std::string& path) {
     }
     return errno_status(errno, "remove", path);
   }
-  return Status::ok();
+  return Status{};
 }
 
 Status PosixDisk::mkdir_now(const std::string& path) {
@@ -394,7 +394,7 @@ Status PosixDisk::mkdir_now(const std::string& path) {
   if (::mkdirat(parent->dir.get(), parent->name.c_str(), kDirMode) != 0) {
     return errno_status(errno, "mkdir", path);
   }
-  return Status::ok();
+  return Status{};
 }
 
 Result<std::vector<std::string>> PosixDisk::list_now(const std::string& dir) {
@@ -444,7 +444,7 @@ Status PosixDisk::sync_dir_now(const std::string& dir) {
   while (::fsync(fd->get()) != 0) {
     if (errno != EINTR) return errno_status(errno, "sync directory", dir);
   }
-  return Status::ok();
+  return Status{};
 }
 
 Result<std::uint64_t> PosixDisk::free_space_now() {

@@ -425,7 +425,7 @@ Task<Status> RealTcpConnection::do_send(std::shared_ptr<ConnState> s, Bytes fram
   if (s->closed) co_return closed_status(*s);
   if (s->write_end) co_return *s->write_end;
   s->enqueue(std::move(frame));
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<Result<Bytes>> RealTcpConnection::do_receive(std::shared_ptr<ConnState> s) {

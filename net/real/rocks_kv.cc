@@ -20,7 +20,7 @@ constexpr std::size_t kInfoLogFilesKept = 4;
 constexpr std::size_t kInfoLogFileBytesMax = 8 << 20;
 
 Status from_rocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::ok();
+  if (s.ok()) return Status{};
   std::string msg = "rocksdb " + what + ": " + s.ToString();
   if (s.IsNotFound()) return not_found(std::move(msg));
   if (s.IsCorruption()) return corruption(std::move(msg));

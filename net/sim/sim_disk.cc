@@ -152,7 +152,7 @@ class SimFile final : public File {
     if (!valid()) co_return crashed();
     LAFS_CO_RETURN_IF_ERROR(co_await disk().begin_call(disk().options_.sync_latency));
     inode_->pending.clear();
-    co_return Status::ok();
+    co_return Status{};
   }
 
   Task<Result<std::uint64_t>> size() override {
@@ -226,7 +226,7 @@ Status SimDisk::check_call(std::uint64_t epoch) {
   if (options_.io_error_probability > 0 && random_.chance(options_.io_error_probability)) {
     return io_error("injected I/O error");
   }
-  return Status::ok();
+  return Status{};
 }
 
 Task<Result<std::unique_ptr<File>>> SimDisk::open(std::string path, OpenOptions options) {
@@ -392,7 +392,7 @@ Status SimDisk::rename_now(const std::string& from, const std::string& to) {
   InodePtr moving = src_it->second;
   auto dst_it = dst->dir->entries.find(dst->name);
   if (dst_it != dst->dir->entries.end()) {
-    if (dst_it->second == moving) return Status::ok();  // POSIX: the same file, nothing to do
+    if (dst_it->second == moving) return Status{};  // POSIX: the same file, nothing to do
     if (dst_it->second->is_dir) return invalid_argument(quoted(to) + " is a directory");
     if (moving->is_dir) return invalid_argument("cannot replace a file with a directory");
   }
@@ -400,7 +400,7 @@ Status SimDisk::rename_now(const std::string& from, const std::string& to) {
     return invalid_argument("cannot move " + quoted(from) + " into itself");
   }
   change_names(NameChange{{{src->dir, src->name, nullptr}, {dst->dir, dst->name, moving}}});
-  return Status::ok();
+  return Status{};
 }
 
 Status SimDisk::remove_now(const std::string& path) {
@@ -413,7 +413,7 @@ Status SimDisk::remove_now(const std::string& path) {
     return failed_precondition("directory " + quoted(path) + " is not empty");
   }
   change_names(NameChange{{{parent->dir, parent->name, nullptr}}});
-  return Status::ok();
+  return Status{};
 }
 
 Status SimDisk::mkdir_now(const std::string& path) {
@@ -422,7 +422,7 @@ Status SimDisk::mkdir_now(const std::string& path) {
   if (!parent.ok()) return parent.status();
   if (parent->dir->entries.contains(parent->name)) return already_exists(quoted(path) + " exists");
   change_names(NameChange{{{parent->dir, parent->name, new_inode(/*is_dir=*/true)}}});
-  return Status::ok();
+  return Status{};
 }
 
 Result<std::vector<std::string>> SimDisk::list_now(const std::string& dir) const {
@@ -455,13 +455,13 @@ Status SimDisk::sync_dir_now(const std::string& dir) {
                   [synced](const NameChange::Part& p) { return p.dir.get() == synced; });
   }
   std::erase_if(name_log_, [](const NameChange& c) { return c.parts.empty(); });
-  return Status::ok();
+  return Status{};
 }
 
 // ---- File data ----
 
 Status SimDisk::write_now(Inode& file, std::uint64_t offset, ByteView data) {
-  if (data.empty()) return Status::ok();
+  if (data.empty()) return Status{};
   if (offset > kFileSizeMax || data.size() > kFileSizeMax - offset) {
     return invalid_argument("write past the largest file size");
   }
@@ -473,7 +473,7 @@ Status SimDisk::write_now(Inode& file, std::uint64_t offset, ByteView data) {
 }
 
 Status SimDisk::truncate_now(Inode& file, std::uint64_t size) {
-  if (size == file.data.size()) return Status::ok();
+  if (size == file.data.size()) return Status{};
   if (size > kFileSizeMax) return invalid_argument("truncate past the largest file size");
   PendingWrite w;
   w.is_truncate = true;
@@ -496,7 +496,7 @@ Status SimDisk::change_file(Inode& file, PendingWrite change, std::uint64_t new_
   file.pending.push_back(std::move(change));
   // Background writeback: past the bound, the oldest change becomes durable.
   if (file.pending.size() > options_.unsynced_writes_per_file_max) file.pending.pop_front();
-  return Status::ok();
+  return Status{};
 }
 
 Status SimDisk::corrupt(const std::string& path, std::uint64_t byte_offset, unsigned bit) {
@@ -522,7 +522,7 @@ Status SimDisk::corrupt(const std::string& path, std::uint64_t byte_offset, unsi
     }
   }
   if (!flipped) return invalid_argument("offset past the end of " + quoted(path));
-  return Status::ok();
+  return Status{};
 }
 
 // ---- Crash ----

@@ -44,7 +44,7 @@ Status SimKv::check_call(std::uint64_t epoch) {
   if (options_.io_error_probability > 0 && random_.chance(options_.io_error_probability)) {
     return io_error("injected I/O error");
   }
-  return Status::ok();
+  return Status{};
 }
 
 Task<Result<std::optional<std::string>>> SimKv::get(std::string key) {
@@ -64,7 +64,7 @@ Task<Status> SimKv::write(WriteBatch batch, bool sync) {
     unsynced_.push_back(std::move(undo));
     if (unsynced_.size() > options_.unsynced_batches_max) unsynced_.pop_front();
   }
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<Result<std::vector<KeyValue>>> SimKv::scan(std::string begin, std::string end,

@@ -127,7 +127,7 @@ Task<Status> SimConnection::do_send(std::shared_ptr<EndState> end, Bytes frame) 
   }
   if (end->closed) co_return unavailable("connection to " + end->peer_address + " is closed");
   net.transmit(end, std::move(frame), /*fin=*/false);
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<Result<Bytes>> SimConnection::do_receive(std::shared_ptr<EndState> end) {

@@ -94,7 +94,7 @@ class RuleChecker {
   }
 
   Status finish() const {
-    if (errors_.empty()) return Status::ok();
+    if (errors_.empty()) return Status{};
     std::string message;
     for (const std::string& e : errors_) {
       if (!message.empty()) message += '\n';

@@ -89,7 +89,7 @@ TEST(ClientService, LearnsServersFromTheIntroducerAndMovesFiles) {
   Status ranged =
       sim::run_task(sim.loop(), service.download_range(up->cap, 300'000, 5, [&](ByteView p) {
         middle.insert(middle.end(), p.begin(), p.end());
-        return Status::ok();
+        return Status{};
       }));
   ASSERT_TRUE(ranged.is_ok()) << ranged.to_string();
   EXPECT_EQ(middle, Bytes(plain.begin() + 300'000, plain.begin() + 300'005));

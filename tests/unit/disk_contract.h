@@ -127,7 +127,7 @@ class DiskDriver {
     auto f = open(path, OpenOptions{.create = true, .truncate = true});
     if (!f.ok()) return f.status();
     LAFS_RETURN_IF_ERROR(write(**f, 0, data));
-    if (!durable) return Status::ok();
+    if (!durable) return Status{};
     LAFS_RETURN_IF_ERROR(sync(**f));
     return sync_dir(parent_dir(path));
   }

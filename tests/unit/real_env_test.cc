@@ -46,7 +46,7 @@ Task<Status> use_everything(Env* env) {
   if (env->clock().monotonic_now() - t0 < milliseconds(2)) co_return internal_error("clock");
   if (env->random().next_u64() == env->random().next_u64()) co_return internal_error("random");
   env->logger().log(LogLevel::kDebug, "test", "below the level: not printed");
-  co_return Status::ok();
+  co_return Status{};
 }
 
 TEST(RealEnv, EveryPieceWorksOnOneExecutor) {

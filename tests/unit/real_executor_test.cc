@@ -238,7 +238,7 @@ TEST(RealExecutor, EventWakesEveryWaiter) {
 
 Task<Status> slow(Executor* ex) {
   co_await sleep_for(*ex, hours(1));
-  co_return Status::ok();
+  co_return Status{};
 }
 
 TEST(RealExecutor, WithTimeoutCancelsTheSlowTask) {

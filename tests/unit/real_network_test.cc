@@ -353,7 +353,7 @@ Task<void> send_then_close(Listener* l, std::vector<std::string> frames, Status*
       co_return;
     }
   }
-  *result = Status::ok();
+  *result = Status{};
 }  // the connection is destroyed here, with frames still queued
 
 Task<Received> connect_and_receive_late(Network* net, Executor* ex, std::string addr) {

@@ -44,7 +44,7 @@ TEST(Status, CarriesCodeAndMessage) {
   EXPECT_EQ(s.code(), ErrorCode::kNotFound);
   EXPECT_EQ(s.to_string(), "NotFound: share 3");
   EXPECT_EQ(s.with_context("reading").to_string(), "NotFound: reading: share 3");
-  EXPECT_TRUE(Status::ok().is_ok());
+  EXPECT_TRUE(Status{}.is_ok());
   EXPECT_TRUE(is_retryable(ErrorCode::kTimeout));
   EXPECT_FALSE(is_retryable(ErrorCode::kCorruption));
 }

@@ -41,18 +41,18 @@ class Tamper final : public Connection {
         co_return co_await t->inner_->send(std::move(copy));
       }
       case Mode::kDrop:
-        co_return Status::ok();
+        co_return Status{};
       case Mode::kSwapWithNext:
         if (!t->held_) {
           t->held_ = std::move(frame);
-          co_return Status::ok();
+          co_return Status{};
         }
         LAFS_CO_RETURN_IF_ERROR(co_await t->inner_->send(std::move(frame)));
         Bytes held = std::move(*t->held_);
         t->held_.reset();
         co_return co_await t->inner_->send(std::move(held));
     }
-    co_return Status::ok();
+    co_return Status{};
   }
   std::unique_ptr<Connection> inner_;
   Mode mode_;
