@@ -238,7 +238,7 @@ std::string StorageServer::incoming_path(const StorageIndex& si, std::uint32_t s
 // mkdir that tolerates existing directories; a new one is made durable in its parent.
 Task<Status> StorageServer::ensure_dir(const std::string& path) {
   Status s = co_await env_->disk().mkdir(path);
-  if (s.code() == ErrorCode::kAlreadyExists) co_return Status::ok();
+  if (s.code() == ErrorCode::kAlreadyExists) co_return Status{};
   if (!s.is_ok()) co_return s;
   co_return co_await env_->disk().sync_dir(parent_dir(path));
 }
@@ -377,7 +377,7 @@ Task<Status> StorageServer::reconcile() {
     if (page->size() < kKvScanLimitMax) break;
     begin = page->back().first + '\0';
   }
-  co_return Status::ok();
+  co_return Status{};
 }
 
 std::uint64_t StorageServer::promised_bytes() const {
@@ -526,7 +526,7 @@ Task<Status> StorageServer::write(StorageIndex si, std::uint32_t shnum, std::uin
     co_return not_found("write: the upload was aborted");
   }
   u->last_activity = env_->executor().now();
-  if (data.empty()) co_return Status::ok();
+  if (data.empty()) co_return Status{};
   const std::uint64_t end = offset + data.size();
   // Bytes already written may be written again only with the same value.
   auto first = u->written.upper_bound(offset);
@@ -564,7 +564,7 @@ Task<Status> StorageServer::write(StorageIndex si, std::uint32_t shnum, std::uin
   }
   u->written.emplace(lo, hi);
   u->written_bytes += hi - lo;
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<Status> StorageServer::close(StorageIndex si, std::uint32_t shnum, std::uint64_t upload_id) {
@@ -633,23 +633,23 @@ Task<Status> StorageServer::close(StorageIndex si, std::uint32_t shnum, std::uin
   used_bytes_ += u->share_bytes;
   ++stats_.shares;
   ++stats_.closes;
-  (void)finish(Status::ok());
+  (void)finish(Status{});
   if (!std::any_of(uploads_.begin(), uploads_.end(),
                    [&](const auto& e) { return e.first.first == si; })) {
     (void)co_await disk.remove(incoming_dir(si));  // best effort; start-up cleans up too
   }
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<Status> StorageServer::remove_upload(const UploadKey& key, bool count_abort) {
   auto it = uploads_.find(key);
-  if (it == uploads_.end()) co_return Status::ok();
+  if (it == uploads_.end()) co_return Status{};
   std::shared_ptr<Upload> u = std::move(it->second);
   uploads_.erase(it);
   if (--uploads_per_peer_[u->peer] == 0) uploads_per_peer_.erase(u->peer);
   if (count_abort) ++stats_.aborts;
   Status s = co_await env_->disk().remove(incoming_path(key.first, key.second));
-  if (s.code() == ErrorCode::kNotFound) s = Status::ok();
+  if (s.code() == ErrorCode::kNotFound) s = Status{};
   co_return s;
 }
 
@@ -1002,7 +1002,7 @@ Task<Status> StorageServer::delete_share(const StorageIndex& si, std::uint32_t s
   KvStore& kv = env_->kv();
   auto rec_bytes = co_await kv.get(share_key(si, shnum));
   if (!rec_bytes.ok()) co_return rec_bytes.status();
-  if (!rec_bytes->has_value()) co_return Status::ok();
+  if (!rec_bytes->has_value()) co_return Status{};
   auto rec = parse_record<pb::ShareRecord>(**rec_bytes, "share", si_hex(si));
   if (!rec.ok()) co_return rec.status();
   // The path is a named local: g++ 12 mis-destroys ?: temporaries around co_await.
@@ -1033,7 +1033,7 @@ Task<Status> StorageServer::delete_share(const StorageIndex& si, std::uint32_t s
   used_bytes_ -= std::min(used_bytes_, rec->share_bytes());
   --stats_.shares;
   ++stats_.shares_deleted;
-  co_return Status::ok();
+  co_return Status{};
 }
 
 Task<Status> StorageServer::advise_corrupt(StorageIndex si, std::uint32_t shnum,
@@ -1055,7 +1055,7 @@ Task<Status> StorageServer::advise_corrupt(StorageIndex si, std::uint32_t shnum,
   prefix.push_back(static_cast<char>(shnum));
   auto existing = co_await env_->kv().scan(prefix, prefix_end(prefix), kCorruptionReportsMax);
   if (!existing.ok()) co_return existing.status();
-  if (existing->size() >= kCorruptionReportsMax) co_return Status::ok();  // counted, not kept
+  if (existing->size() >= kCorruptionReportsMax) co_return Status{};  // counted, not kept
   pb::CorruptionRecord rec;
   rec.set_version(kRecordVersion);
   rec.set_reported_unix_ns(env_->clock().wall_now().time_since_epoch().count());
@@ -1142,9 +1142,12 @@ Task<Result<SlotWriteResult>> StorageServer::slot_write(StorageIndex si,
                                  " test or write vectors");
     }
     for (const TestVector& t : w.tests) {
-      if (!fits(t.offset, t.expected.size(), max_bytes)) {
+      if (!fits(t.offset, t.compared_length(), max_bytes)) {
         co_return invalid_argument(name + ": test vector outside " + std::to_string(max_bytes) +
                                    " bytes");
+      }
+      if (t.expected.size() > t.compared_length()) {
+        co_return invalid_argument(name + ": test vector expects more bytes than it compares");
       }
     }
     for (const WriteVector& v : w.writes) {
@@ -1201,7 +1204,7 @@ Task<Result<SlotWriteResult>> StorageServer::slot_write(StorageIndex si,
   bool pass = true;
   for (const SlotShareWrite& w : shares) {
     for (const TestVector& t : w.tests) {
-      if (slice_of(current[w.share_number], t.offset, t.expected.size()) != t.expected)
+      if (slice_of(current[w.share_number], t.offset, t.compared_length()) != t.expected)
         pass = false;
     }
   }
@@ -1210,7 +1213,7 @@ Task<Result<SlotWriteResult>> StorageServer::slot_write(StorageIndex si,
       if (w.tests.empty()) continue;
       auto& out = result.current[w.share_number];
       for (const TestVector& t : w.tests) {
-        out.push_back(slice_of(current[w.share_number], t.offset, t.expected.size()));
+        out.push_back(slice_of(current[w.share_number], t.offset, t.compared_length()));
       }
     }
     co_return result;

@@ -40,6 +40,11 @@ using WriteEnablerBytes = std::array<std::uint8_t, 32>;
 struct TestVector {
   std::uint64_t offset = 0;
   Bytes expected;  // the share's bytes at offset must equal these
+  // How many bytes to compare, when not expected.size(): the share's bytes in
+  // [offset, offset + length), clipped at its end, must equal `expected`. A missing share reads
+  // as empty, so {0, {}, 1} passes exactly when the share does not exist (or is empty).
+  std::optional<std::uint64_t> length = std::nullopt;
+  std::uint64_t compared_length() const { return length.value_or(expected.size()); }
 };
 struct WriteVector {
   std::uint64_t offset = 0;

@@ -239,8 +239,11 @@ Task<Result<Bytes>> do_slot_write(StorageServer* server, Bytes payload) {
     }
     SlotShareWrite out;
     out.share_number = w.share_number();
-    for (const pb::TestVector& t : w.tests())
-      out.tests.push_back({t.offset(), to_bytes_of(t.expected())});
+    for (const pb::TestVector& t : w.tests()) {
+      TestVector tv{t.offset(), to_bytes_of(t.expected()), std::nullopt};
+      if (t.has_length()) tv.length = t.length();
+      out.tests.push_back(std::move(tv));
+    }
     for (const pb::WriteVector& v : w.writes())
       out.writes.push_back({v.offset(), to_bytes_of(v.data())});
     if (w.set_length()) out.new_length = w.new_length();
@@ -505,6 +508,7 @@ Task<Result<SlotWriteResult>> StorageClient::slot_write(const StorageIndex& si,
       auto* tv = out->add_tests();
       tv->set_offset(t.offset);
       tv->set_expected(std::string(t.expected.begin(), t.expected.end()));
+      if (t.length) tv->set_length(*t.length);
     }
     for (const WriteVector& v : w.writes) {
       auto* wv = out->add_writes();

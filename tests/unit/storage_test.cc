@@ -520,6 +520,25 @@ TEST(StorageSlot, TestAndSetAcrossSharesIsAllOrNothing) {
   EXPECT_EQ(r.server->stats().shares, 3u);
 }
 
+// A test vector with a length longer than its expectation: {0, "", 1} means "no such share",
+// which a writer uses to create a share only if nobody else created it first.
+TEST(StorageSlot, ALengthTestSaysTheShareIsAbsent) {
+  Rig r;
+  const TestVector absent{0, Bytes{}, 1};
+  auto first = slot_write(r, {put(0, to_bytes("mine"), {absent})});
+  ASSERT_TRUE(first.ok() && first->success);
+  auto second = slot_write(r, {put(0, to_bytes("theirs"), {absent})});
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->success);
+  EXPECT_EQ(second->current.at(0), std::vector<Bytes>{to_bytes("m")});
+  EXPECT_EQ(slot_bytes(r, 0), to_bytes("mine"));
+  // A prefix test with an explicit length still compares that many bytes.
+  EXPECT_TRUE(slot_write(r, {put(0, to_bytes("next"), {{0, to_bytes("mi"), 2}})})->success);
+  // An expectation longer than the compared length is malformed.
+  auto bad = slot_write(r, {put(0, to_bytes("x"), {{0, to_bytes("abc"), 2}})});
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST(StorageSlot, WrongWriteEnablerIsRefused) {
   Rig r;
   ASSERT_TRUE(slot_write(r, {put(0, to_bytes("v1"))}, /*enabler=*/7)->success);
