@@ -26,6 +26,7 @@ constexpr std::string_view kTagNames[kHashTagCount] = {
     "lafs-v1/mutable/data-key",
     "lafs-v1/mutable/signing-key-wrap",
     "lafs-v1/mutable/header-signature",
+    "lafs-v1/mutable/block-leaf",
     "lafs-v1/directory/entry-key",
     "lafs-v1/lease/renew-file",
     "lafs-v1/lease/renew-server",

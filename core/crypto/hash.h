@@ -39,6 +39,7 @@ enum class HashTag : std::uint8_t {
   kMutableDataKey,           // read key, per-publish per-segment salt -> stream key
   kSigningKeyWrap,           // write key -> stream key that encrypts the signing seed in shares
   kMutableHeaderSignature,   // signature context: signed share header
+  kMutableBlockLeaf,         // segment salt, one erasure-coded block -> mutable block tree leaf
   // Directories.
   kDirectoryEntryKey,  // directory write key, per-entry salt -> key for a child's write cap
   // Leases.

@@ -92,6 +92,7 @@ TEST(CryptoHash, KnownAnswersForEveryTag) {
       "b479c06e3e2bd7f561b7106b7b1b31861fe552ad52f3a539916e00a2e3db7dbf",  // lafs-v1/mutable/data-key
       "4bdacaf0ba8753e82cc03e2b9a8511c5ac633f26970cf6003d28cff8641050f7",  // lafs-v1/mutable/signing-key-wrap
       "1b223dc5caefbb5637a32e1e37a31b58067396698d3ff567eaaebbe5b84e6725",  // lafs-v1/mutable/header-signature
+      "3b11474eadbbe9760724fac49847c4dfa02be11695a4b36e05e6c63153658c93",  // lafs-v1/mutable/block-leaf
       "b102898fcd133ed3b634606157c13a813f05d79444dc6186a1feb1f1e6d0132a",  // lafs-v1/directory/entry-key
       "b2ce9d3c8dcceade411b53cdb4acb38ff3c26a0122534c988bbeb2d27d2e9dd9",  // lafs-v1/lease/renew-file
       "f44f90f2af87e608dd1bce5903773173821f258a478d826835b2afb46911cd83",  // lafs-v1/lease/renew-server

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/client/immutable_client.h"
+#include "core/client/mutable_client.h"
 #include "core/storage/storage_service.h"
 #include "net/sim/sim_run.h"
 #include "net/sim/simulation.h"
@@ -79,13 +80,41 @@ struct Grid {
     fill(secrets.convergence, 1);
     fill(secrets.lease, 2);
     client = std::make_unique<ImmutableClient>(client_node, pool.get(), &secrets);
+    mutable_client = std::make_unique<MutableClient>(client_node, pool.get(), &secrets);
     sim->loop().run_until(sim->loop().now() + milliseconds(10));
   }
+
+  // Another client node (a second writer, a reader), with its own key and pool.
+  struct ExtraClient {
+    sim::SimNode* node = nullptr;
+    std::optional<net::NodeKey> key;
+    std::unique_ptr<rpc::RpcPool> pool;
+    std::unique_ptr<MutableClient> mutable_client;
+  };
+  ExtraClient& add_client(const std::string& name, MutableClientOptions options = {}) {
+    auto c = std::make_unique<ExtraClient>();
+    c->node = &sim->add_node(name);
+    c->node->start();
+    c->key.emplace(
+        net::NodeKey::from_seed(seed_of(200000 + static_cast<std::uint32_t>(extra.size()))));
+    c->pool = std::make_unique<rpc::RpcPool>(c->node, &*c->key, rpc::RpcPoolOptions{});
+    c->mutable_client = std::make_unique<MutableClient>(c->node, c->pool.get(), &secrets, options);
+    extra.push_back(std::move(c));
+    return *extra.back();
+  }
+
+  // Restarts a crashed storage node (its synced state survives).
+  void restart(std::size_t i) { server_nodes[i]->start(); }
   template <typename T>
   T run(Task<T> t) {
     return sim::run_task(sim->loop(), std::move(t));
   }
   ~Grid() {
+    for (auto& c : extra) {
+      c->mutable_client.reset();
+      c->pool.reset();
+    }
+    mutable_client.reset();
     client.reset();
     pool.reset();
   }
@@ -98,6 +127,8 @@ struct Grid {
   std::unique_ptr<rpc::RpcPool> pool;
   ClientSecrets secrets;
   std::unique_ptr<ImmutableClient> client;
+  std::unique_ptr<MutableClient> mutable_client;
+  std::vector<std::unique_ptr<ExtraClient>> extra;
 };
 
 }  // namespace lafs::client::testing

@@ -1,0 +1,694 @@
+#include "core/client/mutable_client.h"
+
+#include <algorithm>
+
+#include "core/client/placement.h"
+#include "core/runtime/when.h"
+#include "core/storage/storage_service.h"
+
+namespace lafs::client {
+namespace {
+
+storage::LeaseSecretBytes to_bytes32(const crypto::LeaseSecret& s) {
+  storage::LeaseSecretBytes out;
+  std::copy_n(s.data(), out.size(), out.begin());
+  return out;
+}
+
+crypto::ServerIdView server_id(const ServerRef& s) {
+  return crypto::ServerIdView(s.key.data(), s.key.size());
+}
+
+storage::StorageClient client_for(rpc::RpcPool* pool, const ServerRef& s, Duration timeout) {
+  return storage::StorageClient(pool, rpc::Peer{s.address, s.key}, timeout);
+}
+
+// The keys a cap gives for reading: its read key (none for a verify cap), storage index and
+// fingerprint.
+struct ReadKeys {
+  std::optional<crypto::ReadKey> read_key;
+  crypto::StorageIndex si{};
+  crypto::Fingerprint fingerprint{};
+};
+
+Result<ReadKeys> read_keys_of(const cap::Cap& cap) {
+  ReadKeys out;
+  if (const auto* w = std::get_if<cap::SskWriteCap>(&cap.file)) {
+    out.read_key = crypto::mutable_read_key(w->write_key);
+    out.fingerprint = w->fingerprint;
+  } else if (const auto* r = std::get_if<cap::SskReadCap>(&cap.file)) {
+    out.read_key = r->read_key;
+    out.fingerprint = r->fingerprint;
+  } else if (const auto* v = std::get_if<cap::SskVerifyCap>(&cap.file)) {
+    out.si = v->storage_index;
+    out.fingerprint = v->fingerprint;
+    return out;
+  } else {
+    return invalid_argument("not a mutable file cap");
+  }
+  out.si = crypto::mutable_storage_index(*out.read_key);
+  return out;
+}
+
+// The version a raw checkstring names (the bytes a server holds at kCheckstringOffset).
+std::optional<MutableVersion> parse_checkstring(ByteView raw) {
+  if (raw.size() != kCheckstringBytes) return std::nullopt;
+  MutableVersion v;
+  for (int i = 0; i < 8; ++i) v.seqnum = (v.seqnum << 8) | raw[i];
+  std::copy_n(raw.begin() + 8, v.root.size(), v.root.begin());
+  return v;
+}
+
+// What one server answered to the server map's query.
+struct PrefixAnswer {
+  bool answered = false;
+  std::map<std::uint32_t, Bytes> prefixes;
+};
+
+Task<PrefixAnswer> query_prefixes(rpc::RpcPool* pool, ServerRef server, Duration timeout,
+                                  crypto::StorageIndex si) {
+  PrefixAnswer out;
+  auto sc = client_for(pool, server, timeout);
+  const std::vector<std::uint32_t> all;
+  const std::vector<storage::ReadVector> vectors{{0, kMutablePrefixBytes}};
+  auto got = co_await sc.slot_read(si, all, vectors);
+  if (!got.ok()) co_return out;
+  out.answered = true;
+  for (auto& [shnum, data] : *got) {
+    if (!data.empty()) out.prefixes[shnum] = std::move(data[0]);
+  }
+  co_return out;
+}
+
+// Reads one whole share (its length from a checked header) in chunks.
+Task<Result<Bytes>> read_share(rpc::RpcPool* pool, ServerRef server, Duration timeout,
+                               crypto::StorageIndex si, std::uint32_t shnum,
+                               std::uint64_t share_bytes, std::size_t chunk) {
+  auto sc = client_for(pool, server, timeout);
+  Bytes out;
+  out.reserve(share_bytes);
+  const std::vector<std::uint32_t> wanted{shnum};
+  while (out.size() < share_bytes) {
+    const std::uint64_t len = std::min<std::uint64_t>(chunk, share_bytes - out.size());
+    const std::vector<storage::ReadVector> vectors{{out.size(), len}};
+    auto got = co_await sc.slot_read(si, wanted, vectors);
+    if (!got.ok()) co_return got.status();
+    auto it = got->find(shnum);
+    if (it == got->end() || it->second.empty()) co_return not_found("the share is gone");
+    const Bytes& piece = it->second[0];
+    if (piece.size() != len) co_return corruption("the share is shorter than its header says");
+    out.insert(out.end(), piece.begin(), piece.end());
+  }
+  co_return out;
+}
+
+// One slot to write in a publish: a share number on a server, and what we expect it to hold.
+struct SlotTarget {
+  std::size_t server = 0;
+  std::uint32_t share_number = 0;
+  std::optional<Bytes> expected_checkstring;  // nullopt: the share must not exist
+};
+
+storage::TestVector test_for(const std::optional<Bytes>& expected) {
+  if (!expected) return storage::TestVector{0, Bytes{}, 1};
+  return storage::TestVector{kCheckstringOffset, *expected, kCheckstringBytes};
+}
+
+enum class SlotOutcome { kWritten, kConflict, kFailed };
+struct SlotResult {
+  std::uint32_t share_number = 0;
+  SlotOutcome outcome = SlotOutcome::kFailed;
+  std::string detail;
+};
+
+struct WriteContext {
+  rpc::RpcPool* pool = nullptr;
+  const MutableClientOptions* options = nullptr;
+  crypto::StorageIndex si{};
+  storage::WriteEnablerBytes enabler{};
+  storage::LeaseSecretBytes renew{};
+  storage::LeaseSecretBytes cancel{};
+  MutableVersion ours;
+};
+
+// Decides what to do when a slot holds something else than we expected: a version at or above
+// our sequence number is another writer's (we lost); anything older is a leftover we may
+// overwrite after testing against it.
+bool is_conflict(const WriteContext& ctx, ByteView current) {
+  auto v = parse_checkstring(current);
+  return v.has_value() && v->seqnum >= ctx.ours.seqnum && *v != ctx.ours;
+}
+
+// One call: tests, then writes. Returns the call's result.
+Task<Result<storage::SlotWriteResult>> slot_call(const WriteContext& ctx, const ServerRef& server,
+                                                 std::vector<storage::SlotShareWrite> writes) {
+  auto sc = client_for(ctx.pool, server, ctx.options->call_timeout);
+  co_return co_await sc.slot_write(ctx.si, ctx.enabler, ctx.renew, ctx.cancel, writes);
+}
+
+// Writes the shares of one server. Small shares go in one call; a share over the chunk size
+// goes in several: the first replaces the checkstring with ours (so the half-written share
+// is never taken for the old version: its signature no longer matches), the middle ones test
+// for our checkstring, the last writes the signed prefix and sets the length.
+Task<std::vector<SlotResult>> write_server(WriteContext ctx, ServerRef server,
+                                           std::vector<SlotTarget> targets,
+                                           const std::vector<Bytes>* shares) {
+  std::vector<SlotResult> results;
+  const Bytes ours_check = checkstring(ctx.ours);
+  std::vector<SlotTarget> small;
+  std::vector<SlotTarget> large;
+  std::uint64_t small_bytes = 0;
+  for (const SlotTarget& t : targets) {
+    const std::uint64_t size = (*shares)[t.share_number].size();
+    if (small_bytes + size <= ctx.options->write_chunk_bytes) {
+      small.push_back(t);
+      small_bytes += size;
+    } else {
+      large.push_back(t);
+    }
+  }
+  // The first call of each group may meet leftovers: test again against what is there now.
+  using MakeWrite = std::function<storage::SlotShareWrite(const SlotTarget&)>;
+  auto run_first = [&](std::vector<SlotTarget>& group, const MakeWrite& make) -> Task<Status> {
+    for (std::uint32_t attempt = 0;; ++attempt) {
+      std::vector<storage::SlotShareWrite> writes;
+      for (const SlotTarget& t : group) writes.push_back(make(t));
+      auto r = co_await slot_call(ctx, server, std::move(writes));
+      if (!r.ok()) co_return r.status();
+      if (r->success) co_return Status{};
+      bool conflict = false;
+      std::string detail;
+      for (SlotTarget& t : group) {
+        auto it = r->current.find(t.share_number);
+        if (it == r->current.end() || it->second.empty()) continue;
+        const Bytes& now = it->second[0];
+        if (t.expected_checkstring ? now == *t.expected_checkstring : now.empty()) continue;
+        if (!t.expected_checkstring) {
+          // A share appeared where the map saw none: another writer placed it.
+          conflict = true;
+          detail = "share " + std::to_string(t.share_number) + " was created meanwhile";
+          continue;
+        }
+        if (is_conflict(ctx, now)) {
+          conflict = true;
+          detail = "share " + std::to_string(t.share_number) + " now holds " +
+                   describe(*parse_checkstring(now));
+        } else {
+          t.expected_checkstring = now;  // an older leftover: replace it, testing for it
+        }
+      }
+      if (conflict) co_return lafs::conflict(detail);
+      if (attempt >= ctx.options->slot_retries_max) {
+        co_return lafs::conflict("the shares kept changing under us");
+      }
+    }
+  };
+
+  if (!small.empty()) {
+    const MakeWrite whole = [&](const SlotTarget& t) {
+      storage::SlotShareWrite w;
+      w.share_number = t.share_number;
+      w.tests.push_back(test_for(t.expected_checkstring));
+      const Bytes& share = (*shares)[t.share_number];
+      w.writes.push_back({0, share});
+      w.new_length = share.size();
+      return w;
+    };
+    Status s = co_await run_first(small, whole);
+    for (const SlotTarget& t : small) {
+      results.push_back({t.share_number,
+                         s.is_ok()                          ? SlotOutcome::kWritten
+                         : s.code() == ErrorCode::kConflict ? SlotOutcome::kConflict
+                                                            : SlotOutcome::kFailed,
+                         s.is_ok() ? std::string() : s.message()});
+    }
+  }
+  for (const SlotTarget& target : large) {
+    const Bytes& share = (*shares)[target.share_number];
+    const std::size_t chunk = ctx.options->write_chunk_bytes;
+    std::vector<SlotTarget> one{target};
+    std::uint64_t at = kMutablePrefixBytes;
+    const MakeWrite first_chunk = [&](const SlotTarget& t) {
+      storage::SlotShareWrite w;
+      w.share_number = t.share_number;
+      w.tests.push_back(test_for(t.expected_checkstring));
+      w.writes.push_back({kCheckstringOffset, ours_check});
+      const std::uint64_t len = std::min<std::uint64_t>(chunk, share.size() - at);
+      w.writes.push_back({at, Bytes(share.begin() + static_cast<std::ptrdiff_t>(at),
+                                    share.begin() + static_cast<std::ptrdiff_t>(at + len))});
+      return w;
+    };
+    Status s = co_await run_first(one, first_chunk);
+    if (s.is_ok()) at += std::min<std::uint64_t>(chunk, share.size() - at);
+    while (s.is_ok()) {
+      storage::SlotShareWrite w;
+      w.share_number = target.share_number;
+      w.tests.push_back({kCheckstringOffset, ours_check});
+      const bool last = at >= share.size();
+      if (last) {
+        w.writes.push_back({0, Bytes(share.begin(), share.begin() + kMutablePrefixBytes)});
+        w.new_length = share.size();
+      } else {
+        const std::uint64_t len = std::min<std::uint64_t>(chunk, share.size() - at);
+        w.writes.push_back({at, Bytes(share.begin() + static_cast<std::ptrdiff_t>(at),
+                                      share.begin() + static_cast<std::ptrdiff_t>(at + len))});
+        at += len;
+      }
+      std::vector<storage::SlotShareWrite> writes;
+      writes.push_back(std::move(w));
+      auto r = co_await slot_call(ctx, server, std::move(writes));
+      if (!r.ok()) {
+        s = r.status();
+      } else if (!r->success) {
+        s = lafs::conflict("share " + std::to_string(target.share_number) +
+                           " was overwritten while we wrote it");
+      } else if (last) {
+        break;
+      }
+    }
+    results.push_back({target.share_number,
+                       s.is_ok()                          ? SlotOutcome::kWritten
+                       : s.code() == ErrorCode::kConflict ? SlotOutcome::kConflict
+                                                          : SlotOutcome::kFailed,
+                       s.is_ok() ? std::string() : s.message()});
+  }
+  co_return results;
+}
+
+Duration backoff(Random& random, const MutableClientOptions& o, std::uint32_t attempt) {
+  const auto base = std::chrono::duration_cast<std::chrono::microseconds>(o.retry_backoff_base);
+  const auto cap = std::chrono::duration_cast<std::chrono::microseconds>(o.retry_backoff_max);
+  std::int64_t limit = base.count();
+  for (std::uint32_t i = 0; i < attempt && limit < cap.count(); ++i) limit *= 2;
+  limit = std::min<std::int64_t>(limit, cap.count());
+  const auto us = static_cast<std::int64_t>(random.uniform(static_cast<std::uint64_t>(limit) + 1));
+  return std::chrono::microseconds(limit / 2 + us / 2);
+}
+
+}  // namespace
+
+// ---- ServerMap ----
+
+std::map<MutableVersion, std::set<std::uint32_t>> ServerMap::versions() const {
+  std::map<MutableVersion, std::set<std::uint32_t>> out;
+  for (const Share& s : shares) {
+    if (s.header) out[s.header->version].insert(s.share_number);
+  }
+  return out;
+}
+
+const MutableHeader* ServerMap::header_of(const MutableVersion& v) const {
+  for (const Share& s : shares) {
+    if (s.header && s.header->version == v) return &*s.header;
+  }
+  return nullptr;
+}
+
+std::optional<MutableVersion> ServerMap::newest_recoverable() const {
+  const auto vs = versions();
+  for (auto it = vs.rbegin(); it != vs.rend(); ++it) {
+    const MutableHeader* h = header_of(it->first);
+    if (h != nullptr && it->second.size() >= h->params.needed) return it->first;
+  }
+  return std::nullopt;
+}
+
+std::optional<MutableVersion> ServerMap::newest_seen() const {
+  const auto vs = versions();
+  if (vs.empty()) return std::nullopt;
+  return vs.rbegin()->first;
+}
+
+std::size_t ServerMap::answered_count() const {
+  return static_cast<std::size_t>(std::count(answered.begin(), answered.end(), true));
+}
+
+// ---- MutableClient ----
+
+Task<ServerMap> MutableClient::update_servermap(crypto::StorageIndex si,
+                                                crypto::Fingerprint fingerprint,
+                                                std::vector<ServerRef> servers) {
+  ServerMap map;
+  map.storage_index = si;
+  map.fingerprint = fingerprint;
+  const std::vector<ServerRef> ring = permuted_servers(si, std::move(servers));
+  std::size_t next = 0;
+  std::optional<std::size_t> last_with_shares;
+  while (next < ring.size()) {
+    // Stop once enough servers past the last one with shares said they have none.
+    std::size_t empty_run = 0;
+    for (std::size_t i = last_with_shares ? *last_with_shares + 1 : 0; i < map.servers.size(); ++i)
+      if (map.answered[i]) ++empty_run;
+    if (empty_run >= options_.servermap_empty_run) break;
+    const std::size_t batch = std::min(options_.servermap_parallel, ring.size() - next);
+    std::vector<Task<PrefixAnswer>> asks;
+    for (std::size_t i = 0; i < batch; ++i) {
+      asks.push_back(query_prefixes(pool_, ring[next + i], options_.call_timeout, si));
+    }
+    std::vector<PrefixAnswer> answers = co_await when_all(env_->executor(), std::move(asks));
+    for (std::size_t i = 0; i < batch; ++i) {
+      const std::size_t idx = map.servers.size();
+      map.servers.push_back(ring[next + i]);
+      map.answered.push_back(answers[i].answered);
+      for (auto& [shnum, prefix] : answers[i].prefixes) {
+        ServerMap::Share share;
+        share.server = idx;
+        share.share_number = shnum;
+        const std::size_t end =
+            std::min<std::size_t>(prefix.size(), kCheckstringOffset + kCheckstringBytes);
+        if (prefix.size() > kCheckstringOffset) {
+          share.raw_checkstring.assign(prefix.begin() + kCheckstringOffset, prefix.begin() + end);
+        }
+        auto header = check_mutable_prefix(si, fingerprint, shnum, prefix);
+        if (header.ok()) {
+          share.header = std::move(*header);
+        } else {
+          share.problem = header.status().message();
+        }
+        map.shares.push_back(std::move(share));
+        last_with_shares = idx;
+      }
+    }
+    next += batch;
+  }
+  co_return map;
+}
+
+namespace {
+
+// Fetches and checks shares of `version` until k are good, then decodes.
+Task<Result<RetrieveResult>> fetch_version(Env* env, rpc::RpcPool* pool,
+                                           const MutableClientOptions& options,
+                                           const ServerMap& map, const crypto::ReadKey& read_key,
+                                           MutableVersion version) {
+  const MutableHeader* header = map.header_of(version);
+  LAFS_ASSERT(header != nullptr);
+  const MutableParams params = header->params;
+  // Candidates: (server, share) of this version, data shares first, then ring order.
+  std::vector<const ServerMap::Share*> candidates;
+  for (const ServerMap::Share& s : map.shares) {
+    if (s.header && s.header->version == version) candidates.push_back(&s);
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const auto* a, const auto* b) { return a->share_number < b->share_number; });
+  std::map<std::uint32_t, Bytes> good;
+  std::vector<std::string> problems;
+  std::size_t next = 0;
+  while (good.size() < params.needed && next < candidates.size()) {
+    std::vector<const ServerMap::Share*> round;
+    std::set<std::uint32_t> planned;
+    while (next < candidates.size() && good.size() + round.size() < params.needed) {
+      const ServerMap::Share* c = candidates[next++];
+      if (good.contains(c->share_number) || planned.contains(c->share_number)) continue;
+      planned.insert(c->share_number);
+      round.push_back(c);
+    }
+    std::vector<Task<Result<Bytes>>> reads;
+    for (const ServerMap::Share* c : round) {
+      auto layout = MutableLayout::make(params, c->share_number);
+      if (!layout.ok()) co_return layout.status();
+      reads.push_back(read_share(pool, map.servers[c->server], options.call_timeout,
+                                 map.storage_index, c->share_number, layout->share_bytes,
+                                 options.read_chunk_bytes));
+    }
+    auto got = co_await when_all(env->executor(), std::move(reads));
+    for (std::size_t i = 0; i < round.size(); ++i) {
+      const ServerMap::Share* c = round[i];
+      if (!got[i].ok()) {
+        problems.push_back("share " + std::to_string(c->share_number) + ": " +
+                           got[i].status().message());
+        continue;
+      }
+      auto checked =
+          check_mutable_share(map.storage_index, map.fingerprint, c->share_number, *got[i]);
+      if (!checked.ok() || checked->version != version || checked->params != params) {
+        problems.push_back(checked.ok() ? "share " + std::to_string(c->share_number) +
+                                              " changed version while being read"
+                                        : checked.status().message());
+        if (!checked.ok()) {
+          auto sc = client_for(pool, map.servers[c->server], options.call_timeout);
+          (void)co_await sc.advise_corrupt(map.storage_index, c->share_number,
+                                           checked.status().message());
+        }
+        continue;
+      }
+      good.emplace(c->share_number, std::move(*got[i]));
+    }
+  }
+  if (good.size() < params.needed) {
+    std::string msg = "mutable " + describe(version) + ": only " + std::to_string(good.size()) +
+                      " of the " + std::to_string(params.needed) + " shares needed are good";
+    for (const auto& p : problems) msg += "; " + p;
+    co_return unavailable(msg);
+  }
+  auto plain = decode_mutable(read_key, *header, good);
+  if (!plain.ok()) co_return plain.status();
+  co_return RetrieveResult{std::move(*plain), version, params};
+}
+
+// Tries versions newest first; only recoverable-looking ones.
+Task<Result<RetrieveResult>> retrieve_from_map(Env* env, rpc::RpcPool* pool,
+                                               const MutableClientOptions& options,
+                                               const ServerMap& map,
+                                               const crypto::ReadKey& read_key) {
+  if (map.shares.empty()) {
+    co_return not_found("no shares of this mutable file were found on the " +
+                        std::to_string(map.answered_count()) + " servers that answered (of " +
+                        std::to_string(map.servers.size()) + " asked)");
+  }
+  const auto versions = map.versions();
+  std::string why;
+  for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+    const MutableHeader* h = map.header_of(it->first);
+    if (it->second.size() < h->params.needed) {
+      why += "; " + describe(it->first) + ": " + std::to_string(it->second.size()) + " of " +
+             std::to_string(h->params.needed) + " shares found";
+      continue;
+    }
+    auto got = co_await fetch_version(env, pool, options, map, read_key, it->first);
+    if (got.ok()) co_return got;
+    why += "; " + got.status().message();
+  }
+  std::size_t bad = 0;
+  for (const auto& s : map.shares) bad += s.header ? 0 : 1;
+  co_return unavailable("no recoverable version of this mutable file (" +
+                        std::to_string(map.shares.size()) + " shares seen, " + std::to_string(bad) +
+                        " refused)" + why);
+}
+
+}  // namespace
+
+Task<Result<RetrieveResult>> MutableClient::retrieve(cap::Cap cap, std::vector<ServerRef> servers) {
+  auto keys = read_keys_of(cap);
+  if (!keys.ok()) co_return keys.status();
+  if (!keys->read_key) {
+    co_return invalid_argument("a verify cap cannot read a mutable file (it has no read key)");
+  }
+  const ServerMap map = co_await update_servermap(keys->si, keys->fingerprint, std::move(servers));
+  co_return co_await retrieve_from_map(env_, pool_, options_, map, *keys->read_key);
+}
+
+Task<Result<cap::SskWriteCap>> MutableClient::create(Bytes contents, std::vector<ServerRef> servers,
+                                                     MutableParams params, std::uint32_t happy) {
+  const crypto::SigningKey key = crypto::SigningKey::generate(env_->random());
+  const cap::SskWriteCap cap = cap::ssk_write_cap(key);
+  const crypto::MutableKeys keys = crypto::derive_mutable_keys(key);
+  const ServerMap map =
+      co_await update_servermap(keys.storage_index, keys.fingerprint, std::move(servers));
+  auto published = co_await publish_with_map(cap, key, std::move(contents), map, params, happy);
+  if (!published.ok()) co_return published.status();
+  co_return cap;
+}
+
+Task<Result<PublishResult>> MutableClient::publish(cap::SskWriteCap cap, Bytes contents,
+                                                   std::vector<ServerRef> servers,
+                                                   MutableParams params, std::uint32_t happy,
+                                                   std::optional<MutableVersion> expected) {
+  const crypto::ReadKey read_key = crypto::mutable_read_key(cap.write_key);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(read_key);
+  const ServerMap map = co_await update_servermap(si, cap.fingerprint, std::move(servers));
+  if (expected && map.newest_recoverable() != expected) {
+    const auto now = map.newest_recoverable();
+    co_return conflict("uncoordinated write: the file changed since it was read (expected " +
+                       describe(*expected) + ", now " +
+                       (now ? describe(*now) : std::string("no recoverable version")) + ")");
+  }
+  const MutableHeader* any = nullptr;
+  for (const auto& s : map.shares) {
+    if (s.header) any = &*s.header;
+  }
+  if (any == nullptr) {
+    co_return not_found(
+        "no good share of this mutable file was found, so its signing key is "
+        "unknown (" +
+        std::to_string(map.answered_count()) + " servers answered)");
+  }
+  auto key = unwrap_signing_key(cap.write_key, *any);
+  if (!key.ok()) co_return key.status();
+  co_return co_await publish_with_map(cap, *key, std::move(contents), map, params, happy);
+}
+
+Task<Result<PublishResult>> MutableClient::publish_with_map(const cap::SskWriteCap& cap,
+                                                            const crypto::SigningKey& key,
+                                                            Bytes contents, const ServerMap& map,
+                                                            MutableParams params,
+                                                            std::uint32_t happy) {
+  params.data_length = contents.size();
+  if (happy < 1 || happy > params.total) {
+    co_return invalid_argument("happy=" + std::to_string(happy) +
+                               " is outside 1..n=" + std::to_string(params.total));
+  }
+  std::uint64_t highest = 0;
+  for (const auto& s : map.shares) {
+    if (s.header) highest = std::max(highest, s.header->version.seqnum);
+  }
+  MutableVersion ours;
+  auto shares = encode_mutable(key, highest + 1, params, contents, env_->random(), &ours);
+  if (!shares.ok()) co_return shares.status();
+
+  // Every slot that holds a share number we write gets the new share (any version there is
+  // replaced, tested against what the map saw); shares nobody holds are placed for happiness.
+  std::vector<SlotTarget> targets;
+  std::vector<ServerState> states(map.servers.size());
+  for (std::size_t i = 0; i < map.servers.size(); ++i) {
+    std::copy_n(map.servers[i].key.begin(), states[i].id.size(), states[i].id.begin());
+    states[i].available_space_bytes = kMutableShareBytesMax;
+    states[i].read_only = !map.answered[i];  // never plan a new share on a silent server
+  }
+  for (const auto& s : map.shares) {
+    if (s.share_number >= params.total) continue;
+    targets.push_back({s.server, s.share_number, s.raw_checkstring});
+    states[s.server].existing_shares.push_back(s.share_number);
+  }
+  PlacementParams pp;
+  pp.k = params.needed;
+  pp.happy = happy;
+  pp.n = params.total;
+  pp.share_size_bytes = (*shares)[0].size();
+  pp.new_shares_per_server_max = default_new_shares_per_server_max(params.total, happy);
+  auto plan = plan_placement(pp, states);
+  if (!plan.ok()) co_return plan.status();
+  for (const SharePlacement& u : plan->uploads) {
+    targets.push_back({u.server_index, u.share, std::nullopt});
+  }
+
+  // Crash safety: k slots of the newest recoverable version are written last, so until the
+  // new version has its other shares the old one stays recoverable.
+  std::set<std::pair<std::size_t, std::uint32_t>> protected_slots;
+  if (const auto current = map.newest_recoverable()) {
+    const MutableHeader* h = map.header_of(*current);
+    std::set<std::uint32_t> chosen;
+    std::vector<const ServerMap::Share*> holders;
+    for (const auto& s : map.shares) {
+      if (s.header && s.header->version == *current) holders.push_back(&s);
+    }
+    std::stable_sort(holders.begin(), holders.end(),
+                     [](const auto* a, const auto* b) { return a->server < b->server; });
+    for (const auto* s : holders) {
+      if (chosen.size() >= h->params.needed) break;
+      if (chosen.insert(s->share_number).second) {
+        protected_slots.insert({s->server, s->share_number});
+      }
+    }
+  }
+
+  std::set<std::pair<std::size_t, std::uint32_t>> written;
+  std::string failures;
+  for (int phase = 1; phase <= 2; ++phase) {
+    std::map<std::size_t, std::vector<SlotTarget>> by_server;
+    for (const SlotTarget& t : targets) {
+      const bool late = protected_slots.contains({t.server, t.share_number});
+      if ((phase == 2) == late) by_server[t.server].push_back(t);
+    }
+    if (phase == 2) {
+      if (between_phases_for_test) co_await between_phases_for_test();
+      std::set<std::uint32_t> distinct;
+      for (const auto& w : written) distinct.insert(w.second);
+      if (!protected_slots.empty() && distinct.size() < params.needed) {
+        // Replacing the protected slots now could leave neither version recoverable.
+        co_return unavailable("published only " + std::to_string(distinct.size()) + " shares of " +
+                              describe(ours) + ", fewer than k=" + std::to_string(params.needed) +
+                              "; the previous version was left in place" + failures);
+      }
+    }
+    std::vector<std::size_t> order;
+    std::vector<Task<std::vector<SlotResult>>> tasks;
+    for (auto& [server, list] : by_server) {
+      const ServerRef& ref = map.servers[server];
+      WriteContext ctx;
+      ctx.pool = pool_;
+      ctx.options = &options_;
+      ctx.si = map.storage_index;
+      const auto enabler = crypto::write_enabler(cap.write_key, server_id(ref));
+      std::copy_n(enabler.data(), ctx.enabler.size(), ctx.enabler.begin());
+      ctx.renew = to_bytes32(crypto::lease_renew_secret(secrets_->lease, ctx.si, server_id(ref)));
+      ctx.cancel = to_bytes32(crypto::lease_cancel_secret(secrets_->lease, ctx.si, server_id(ref)));
+      ctx.ours = ours;
+      order.push_back(server);
+      tasks.push_back(write_server(std::move(ctx), ref, std::move(list), &*shares));
+    }
+    auto results = co_await when_all(env_->executor(), std::move(tasks));
+    std::string conflicts;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      for (const SlotResult& r : results[i]) {
+        if (r.outcome == SlotOutcome::kWritten) {
+          written.insert({order[i], r.share_number});
+        } else if (r.outcome == SlotOutcome::kConflict) {
+          conflicts += "; " + r.detail;
+        } else {
+          failures += "; share " + std::to_string(r.share_number) + ": " + r.detail;
+        }
+      }
+    }
+    if (!conflicts.empty()) {
+      co_return conflict(
+          "uncoordinated write: another writer published to this mutable file "
+          "while we wrote " +
+          describe(ours) + conflicts);
+    }
+  }
+
+  std::map<std::size_t, ServerShares> holdings;
+  for (const auto& [server, shnum] : written) {
+    auto& h = holdings[server];
+    std::copy_n(map.servers[server].key.begin(), h.server.size(), h.server.begin());
+    h.shares.push_back(shnum);
+  }
+  std::vector<ServerShares> list;
+  for (auto& [server, h] : holdings) list.push_back(std::move(h));
+  const std::uint32_t happiness = servers_of_happiness(list);
+  if (happiness < happy) {
+    co_return unavailable("published " + describe(ours) + " to " + std::to_string(written.size()) +
+                          " slots on " + std::to_string(holdings.size()) + " servers: happiness " +
+                          std::to_string(happiness) + ", need " + std::to_string(happy) + failures);
+  }
+  co_return PublishResult{ours, written.size(), happiness};
+}
+
+Task<Result<PublishResult>> MutableClient::modify(cap::SskWriteCap cap, Change change,
+                                                  std::vector<ServerRef> servers,
+                                                  std::uint32_t happy) {
+  const crypto::ReadKey read_key = crypto::mutable_read_key(cap.write_key);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(read_key);
+  Status last;
+  for (std::uint32_t attempt = 0; attempt < options_.modify_attempts_max; ++attempt) {
+    if (attempt > 0)
+      co_await sleep_for(env_->executor(), backoff(env_->random(), options_, attempt));
+    const ServerMap map = co_await update_servermap(si, cap.fingerprint, servers);
+    auto current = co_await retrieve_from_map(env_, pool_, options_, map, read_key);
+    if (!current.ok()) co_return current.status();
+    auto next = change(current->contents);
+    if (!next.ok()) co_return next.status();
+    const MutableHeader* h = map.header_of(current->version);
+    auto key = unwrap_signing_key(cap.write_key, *h);
+    if (!key.ok()) co_return key.status();
+    auto published =
+        co_await publish_with_map(cap, *key, std::move(*next), map, current->params, happy);
+    if (published.ok() || published.status().code() != ErrorCode::kConflict) co_return published;
+    last = published.status();
+  }
+  co_return conflict("gave up after " + std::to_string(options_.modify_attempts_max) +
+                     " attempts: " + last.message());
+}
+
+}  // namespace lafs::client

@@ -1,0 +1,129 @@
+// Mutable files through storage servers: create, the server map, publish (two phases with
+// test-and-set on every share), retrieve (the newest recoverable version), and modify
+// (read-modify-write with bounded retries). Runs on any Env. Spec: docs/specs/mutable.md; the
+// guarantees under concurrent writers: docs/uncoordinated-writes.md.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/cap/cap.h"
+#include "core/client/immutable_client.h"
+#include "core/client/mutable_share.h"
+#include "core/env/env.h"
+#include "core/rpc/rpc_pool.h"
+
+namespace lafs::client {
+
+struct MutableClientOptions {
+  Duration call_timeout = seconds(30);
+  // Server map: queries in flight at once, and how many servers in a row (in ring order, after
+  // the last one holding a share) must answer "nothing here" before the walk stops.
+  std::size_t servermap_parallel = 16;
+  std::size_t servermap_empty_run = 10;
+  // A share is sent in calls of at most this many bytes (a server's frame bound is 8 MiB).
+  std::size_t write_chunk_bytes = 1 << 20;
+  std::size_t read_chunk_bytes = 1 << 20;
+  // A slot that changed since the server map, to a version older than ours (a crashed
+  // writer's leftover), is tested again against what it holds now at most this many times.
+  std::uint32_t slot_retries_max = 2;
+  // modify(): attempts in all, and the randomised backoff between them (doubling from base).
+  std::uint32_t modify_attempts_max = 8;
+  Duration retry_backoff_base = milliseconds(20);
+  Duration retry_backoff_max = seconds(5);
+};
+
+// What the servers hold of one mutable file, learned from the first kMutablePrefixBytes of
+// every share (each header's signature checked against the cap's fingerprint).
+struct ServerMap {
+  struct Share {
+    std::size_t server = 0;  // index into `servers`
+    std::uint32_t share_number = 0;
+    Bytes raw_checkstring;                // the bytes at kCheckstringOffset, as the server has them
+    std::optional<MutableHeader> header;  // set when the prefix checked out
+    std::string problem;                  // otherwise why not
+  };
+  crypto::StorageIndex storage_index{};
+  crypto::Fingerprint fingerprint{};
+  std::vector<ServerRef> servers;  // the ring order, as far as it was walked
+  std::vector<bool> answered;      // per server: it answered the query
+  std::vector<Share> shares;
+
+  // Versions seen in good headers -> their distinct share numbers.
+  std::map<MutableVersion, std::set<std::uint32_t>> versions() const;
+  // The newest version with at least k distinct good shares.
+  std::optional<MutableVersion> newest_recoverable() const;
+  std::optional<MutableVersion> newest_seen() const;
+  // A good header of this version (for its parameters and the wrapped signing key).
+  const MutableHeader* header_of(const MutableVersion& v) const;
+  std::size_t answered_count() const;
+};
+
+struct RetrieveResult {
+  Bytes contents;
+  MutableVersion version;
+  MutableParams params;
+};
+
+struct PublishResult {
+  MutableVersion version;
+  std::size_t shares_written = 0;
+  std::uint32_t happiness = 0;
+};
+
+class MutableClient {
+ public:
+  MutableClient(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
+                MutableClientOptions options = {})
+      : env_(env), pool_(pool), secrets_(secrets), options_(options) {}
+
+  // A new mutable file (a fresh Ed25519 key from the Env's Random) holding `contents`,
+  // published as sequence number 1. `params.data_length` is ignored (set from contents).
+  Task<Result<cap::SskWriteCap>> create(Bytes contents, std::vector<ServerRef> servers,
+                                        MutableParams params, std::uint32_t happy);
+
+  Task<ServerMap> update_servermap(crypto::StorageIndex si, crypto::Fingerprint fingerprint,
+                                   std::vector<ServerRef> servers);
+
+  // The newest recoverable version: every share checked (signature, fingerprint, block and
+  // share trees) before use, only shares of one version combined. An older version is
+  // returned only when every newer one is unrecoverable. NotFound when no share exists.
+  Task<Result<RetrieveResult>> retrieve(cap::Cap cap, std::vector<ServerRef> servers);
+
+  // Publishes `contents` as the next version. With `expected`, fails with Conflict when the
+  // file's newest version is not `expected` (someone else published since it was read). The
+  // write itself is test-and-set on every share; finding another writer's version at or above
+  // our sequence number is a Conflict ("uncoordinated write"). Unavailable when fewer than
+  // `happy` servers took a share.
+  Task<Result<PublishResult>> publish(cap::SskWriteCap cap, Bytes contents,
+                                      std::vector<ServerRef> servers, MutableParams params,
+                                      std::uint32_t happy,
+                                      std::optional<MutableVersion> expected = std::nullopt);
+
+  // Read-modify-write: retrieve, apply `change`, publish expecting the version read; on a
+  // Conflict wait a random backoff and start again, at most modify_attempts_max times.
+  // `change` returning an error stops the loop with that error.
+  using Change = std::function<Result<Bytes>(const Bytes& current)>;
+  Task<Result<PublishResult>> modify(cap::SskWriteCap cap, Change change,
+                                     std::vector<ServerRef> servers, std::uint32_t happy);
+
+  // Test hook: awaited between the two publish phases (a test stops the writer there).
+  std::function<Task<void>()> between_phases_for_test;
+
+ private:
+  Task<Result<PublishResult>> publish_with_map(const cap::SskWriteCap& cap,
+                                               const crypto::SigningKey& key, Bytes contents,
+                                               const ServerMap& map, MutableParams params,
+                                               std::uint32_t happy);
+
+  Env* env_;
+  rpc::RpcPool* pool_;
+  const ClientSecrets* secrets_;
+  MutableClientOptions options_;
+};
+
+}  // namespace lafs::client

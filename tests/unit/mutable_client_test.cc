@@ -1,0 +1,265 @@
+// Mutable files through simulated storage servers: create, retrieve, publish, modify; caps'
+// authority; lying servers; a writer stopped between the publish phases; large shares.
+#include <gtest/gtest.h>
+
+#include "core/runtime/event.h"
+#include "core/runtime/when.h"
+#include "tests/unit/sim_grid.h"
+
+namespace lafs::client {
+namespace {
+
+using testing::Grid;
+
+constexpr std::uint32_t kHappy = 7;
+const MutableParams kParams{3, 10, 4096, 0};
+
+cap::Cap as_cap(const cap::SskWriteCap& w) {
+  return cap::Cap{w, false};
+}
+cap::Cap read_of(const cap::SskWriteCap& w) {
+  return *cap::read_cap(as_cap(w));
+}
+
+Bytes retrieve(Grid& g, const cap::Cap& c) {
+  auto got = g.run(g.mutable_client->retrieve(c, g.refs));
+  EXPECT_TRUE(got.ok()) << got.status().to_string();
+  return got.ok() ? got->contents : to_bytes("<error>");
+}
+
+cap::SskWriteCap create(Grid& g, Bytes contents, MutableParams params = kParams,
+                        std::uint32_t happy = kHappy) {
+  auto w = g.run(g.mutable_client->create(std::move(contents), g.refs, params, happy));
+  EXPECT_TRUE(w.ok()) << w.status().to_string();
+  return w.ok() ? *w : cap::SskWriteCap{};
+}
+
+TEST(MutableClient, CreateRetrievePublishModify) {
+  Grid g(10);
+  const auto w = create(g, to_bytes("first version"));
+  EXPECT_EQ(retrieve(g, as_cap(w)), to_bytes("first version"));
+  EXPECT_EQ(retrieve(g, read_of(w)), to_bytes("first version"));
+  auto verify = g.run(g.mutable_client->retrieve(*cap::verify_cap(as_cap(w)), g.refs));
+  EXPECT_EQ(verify.status().code(), ErrorCode::kInvalidArgument);
+
+  auto p = g.run(g.mutable_client->publish(w, to_bytes("second"), g.refs, kParams, kHappy));
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  EXPECT_EQ(p->version.seqnum, 2u);
+  EXPECT_EQ(p->shares_written, 10u);
+  EXPECT_EQ(p->happiness, 10u);
+  EXPECT_EQ(retrieve(g, read_of(w)), to_bytes("second"));
+
+  auto m = g.run(g.mutable_client->modify(
+      w,
+      [](const Bytes& b) -> Result<Bytes> {
+        Bytes out = b;
+        out.push_back('!');
+        return out;
+      },
+      g.refs, kHappy));
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  EXPECT_EQ(m->version.seqnum, 3u);
+  auto got = g.run(g.mutable_client->retrieve(as_cap(w), g.refs));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->contents, to_bytes("second!"));
+  EXPECT_EQ(got->version, m->version);
+
+  // Publishing against a version that is no longer current is an uncoordinated write.
+  auto stale =
+      g.run(g.mutable_client->publish(w, to_bytes("late"), g.refs, kParams, kHappy, p->version));
+  EXPECT_EQ(stale.status().code(), ErrorCode::kConflict);
+  EXPECT_NE(stale.status().message().find("uncoordinated write"), std::string::npos);
+  EXPECT_EQ(retrieve(g, as_cap(w)), to_bytes("second!"));
+}
+
+TEST(MutableClient, EmptyAndMissingFiles) {
+  Grid g(5);
+  const auto w = create(g, Bytes{}, {2, 5, 100, 0}, 4);
+  EXPECT_EQ(retrieve(g, as_cap(w)), Bytes{});
+  // A cap nobody published: NotFound, not an empty file.
+  crypto::SigningSeed seed;
+  seed.mutable_view()[0] = 9;
+  const auto nobody = cap::ssk_write_cap(crypto::SigningKey::from_seed(seed));
+  auto got = g.run(g.mutable_client->retrieve(as_cap(nobody), g.refs));
+  EXPECT_EQ(got.status().code(), ErrorCode::kNotFound);
+  auto pub = g.run(g.mutable_client->publish(nobody, to_bytes("x"), g.refs, kParams, kHappy));
+  EXPECT_EQ(pub.status().code(), ErrorCode::kNotFound);
+}
+
+// A read cap's holder cannot write: the write enabler comes from the write key, which the read
+// key does not yield; servers refuse anything else and the file is unchanged.
+TEST(MutableClient, AReadCapNeverAllowsAWrite) {
+  Grid g(4);
+  const auto w = create(g, to_bytes("owned"), {2, 4, 100, 0}, 3);
+  const auto r = std::get<cap::SskReadCap>(read_of(w).file);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(r.read_key);
+  for (std::size_t i = 0; i < g.refs.size(); ++i) {
+    const crypto::WriteKey guess(r.read_key.view());  // the best a reader can try
+    const auto enabler = crypto::write_enabler(
+        guess, crypto::ServerIdView(g.refs[i].key.data(), g.refs[i].key.size()));
+    storage::WriteEnablerBytes we;
+    std::copy_n(enabler.data(), we.size(), we.begin());
+    storage::LeaseSecretBytes secret{};
+    storage::SlotShareWrite write;
+    write.share_number = static_cast<std::uint32_t>(i);
+    write.writes.push_back({0, to_bytes("overwritten")});
+    std::vector<storage::SlotShareWrite> writes{write};
+    auto res = g.run(g.nodes[i].server->slot_write(si, we, secret, secret, writes));
+    EXPECT_EQ(res.status().code(), ErrorCode::kPermissionDenied);
+  }
+  EXPECT_EQ(retrieve(g, read_of(w)), to_bytes("owned"));
+}
+
+// Servers that return altered or foreign shares: a bad signature, a forged higher sequence
+// number, a share signed by another key, a stale old version. All are ignored; the read
+// returns the current version and the next publish replaces them.
+TEST(MutableClient, LyingServersSharesAreIgnoredNeverBelieved) {
+  Grid g(10);
+  const auto w = create(g, to_bytes("version one"));
+  const auto keys_si = std::get<cap::SskReadCap>(read_of(w).file);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(keys_si.read_key);
+  // Keep server 0's shares of version 1, to replay them later.
+  auto old = g.run(g.nodes[0].server->slot_read(si, {}, {{0, 1 << 20}}));
+  ASSERT_TRUE(old.ok() && !old->empty());
+  ASSERT_TRUE(
+      g.run(g.mutable_client->publish(w, to_bytes("version two"), g.refs, kParams, kHappy)).ok());
+
+  auto plant = [&](std::size_t server, std::uint32_t shnum, Bytes bytes) {
+    const auto enabler = crypto::write_enabler(
+        w.write_key, crypto::ServerIdView(g.refs[server].key.data(), g.refs[server].key.size()));
+    storage::WriteEnablerBytes we;
+    std::copy_n(enabler.data(), we.size(), we.begin());
+    storage::LeaseSecretBytes secret{};
+    storage::SlotShareWrite write;
+    write.share_number = shnum;
+    write.new_length = bytes.size();
+    write.writes.push_back({0, std::move(bytes)});
+    std::vector<storage::SlotShareWrite> writes{write};
+    auto res = g.run(g.nodes[server].server->slot_write(si, we, secret, secret, writes));
+    ASSERT_TRUE(res.ok() && res->success);
+  };
+  auto current_share = [&](std::size_t server) {
+    auto got = g.run(g.nodes[server].server->slot_read(si, {}, {{0, 1 << 20}}));
+    EXPECT_TRUE(got.ok() && !got->empty());
+    return std::pair{got->begin()->first, got->begin()->second[0]};
+  };
+  // 1: a forged higher sequence number (the signature no longer matches).
+  {
+    auto [shnum, bytes] = current_share(1);
+    bytes[16 + 7] = 0x7f;
+    plant(1, shnum, bytes);
+  }
+  // 2: a bad signature on otherwise current bytes.
+  {
+    auto [shnum, bytes] = current_share(2);
+    bytes[150] ^= 0x10;
+    plant(2, shnum, bytes);
+  }
+  // 3: a well-signed share of another file, claiming sequence number 1000.
+  {
+    crypto::SigningSeed seed;
+    seed.mutable_view()[0] = 0x42;
+    const auto other = crypto::SigningKey::from_seed(seed);
+    sim::SimRandom random(3);
+    auto foreign = encode_mutable(other, 1000, {3, 10, 4096, 5}, as_bytes("evil!"), random);
+    ASSERT_TRUE(foreign.ok());
+    auto [shnum, bytes] = current_share(3);
+    plant(3, shnum, (*foreign)[shnum]);
+  }
+  // 4: the stale version 1 share replayed.
+  plant(0, old->begin()->first, old->begin()->second[0]);
+
+  const ServerMap map = g.run(g.mutable_client->update_servermap(si, w.fingerprint, g.refs));
+  std::size_t refused = 0;
+  for (const auto& s : map.shares) refused += s.header ? 0 : 1;
+  EXPECT_EQ(refused, 3u);
+  ASSERT_TRUE(map.newest_recoverable().has_value());
+  EXPECT_EQ(map.newest_recoverable()->seqnum, 2u);
+  EXPECT_EQ(retrieve(g, read_of(w)), to_bytes("version two"));
+
+  // The next publish replaces every one of them: all ten slots hold version 3.
+  auto p = g.run(g.mutable_client->publish(w, to_bytes("three"), g.refs, kParams, kHappy));
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  const ServerMap after = g.run(g.mutable_client->update_servermap(si, w.fingerprint, g.refs));
+  ASSERT_EQ(after.shares.size(), 10u);
+  for (const auto& s : after.shares) {
+    ASSERT_TRUE(s.header.has_value()) << s.problem;
+    EXPECT_EQ(s.header->version, p->version);
+  }
+}
+
+// A writer stopped after phase 1 (every share but k slots of the old version written): both
+// versions are recoverable, a read returns one of them whole, and the next publish converges.
+TEST(MutableClient, AWriterStoppedBetweenPhasesLeavesBothVersionsRecoverable) {
+  Grid g(10);
+  const auto w = create(g, to_bytes("old contents"));
+  auto& writer = g.add_client("writer");
+  Event never(writer.node->executor());
+  bool reached = false;
+  writer.mutable_client->between_phases_for_test = [&]() -> Task<void> {
+    reached = true;
+    co_await never.wait();
+  };
+  std::optional<Result<PublishResult>> result;
+  {
+    Scope scope(writer.node->executor());
+    scope.spawn(lafs::detail::store_into(
+        writer.mutable_client->publish(w, to_bytes("new contents"), g.refs, kParams, kHappy),
+        &result));
+    for (int i = 0; i < 1000 && !reached; ++i) {
+      g.sim->loop().run_until(g.sim->loop().now() + milliseconds(5));
+    }
+    ASSERT_TRUE(reached);
+    scope.cancel();
+  }
+  EXPECT_FALSE(result.has_value());
+  const auto r = std::get<cap::SskReadCap>(read_of(w).file);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(r.read_key);
+  const ServerMap map = g.run(g.mutable_client->update_servermap(si, w.fingerprint, g.refs));
+  const auto versions = map.versions();
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions.begin()->second.size(), 3u);   // the old version's protected k
+  EXPECT_EQ(versions.rbegin()->second.size(), 7u);  // the new version's other n - k
+  EXPECT_EQ(retrieve(g, read_of(w)), to_bytes("new contents"));
+  // Another writer's publish converges every slot to one version.
+  auto p = g.run(g.mutable_client->publish(w, to_bytes("final"), g.refs, kParams, kHappy));
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  EXPECT_EQ(p->version.seqnum, 3u);
+  const ServerMap after = g.run(g.mutable_client->update_servermap(si, w.fingerprint, g.refs));
+  EXPECT_EQ(after.versions().size(), 1u);
+  EXPECT_EQ(retrieve(g, read_of(w)), to_bytes("final"));
+}
+
+// Shares larger than one write call go in chunks; a reader never takes a half-written share
+// for a version.
+TEST(MutableClient, LargeSharesAreWrittenInChunks) {
+  Grid g(6);
+  MutableClientOptions o;
+  o.write_chunk_bytes = 8192;
+  o.read_chunk_bytes = 5000;
+  auto& writer = g.add_client("writer", o);
+  const MutableParams params{2, 6, 16384, 0};
+  const Bytes big = testing::pattern(200'000, 1);
+  auto w = g.run(writer.mutable_client->create(big, g.refs, params, 4));
+  ASSERT_TRUE(w.ok()) << w.status().to_string();
+  EXPECT_EQ(retrieve(g, as_cap(*w)), big);
+  const Bytes bigger = testing::pattern(300'000, 2);
+  auto p = g.run(writer.mutable_client->publish(*w, bigger, g.refs, params, 4));
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  EXPECT_EQ(retrieve(g, as_cap(*w)), bigger);
+  const Bytes smaller = testing::pattern(10, 3);
+  ASSERT_TRUE(g.run(writer.mutable_client->publish(*w, smaller, g.refs, params, 4)).ok());
+  EXPECT_EQ(retrieve(g, as_cap(*w)), smaller);
+}
+
+TEST(MutableClient, TooFewServersIsAClearError) {
+  Grid g(10);
+  for (int i = 0; i < 5; ++i) g.server_nodes[i]->crash(true);
+  auto w = g.run(g.mutable_client->create(to_bytes("x"), g.refs, kParams, kHappy));
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(w.status().message().find("need"), std::string::npos) << w.status().to_string();
+}
+
+}  // namespace
+}  // namespace lafs::client
