@@ -111,18 +111,22 @@ Result<MutableLayout> MutableLayout::make(const MutableParams& p, std::uint32_t 
   const std::uint64_t tail = p.data_length - (l.segment_count - 1) * p.segment_size;
   l.tail_block_size = ceil_div(tail, p.needed);
   if (l.segment_count == 1) l.block_size = l.tail_block_size;
-  l.salts_offset = kMutablePrefixBytes;
-  l.blocks_offset = l.salts_offset + l.segment_count * crypto::kSaltBytes;
-  l.block_tree_offset = l.blocks_offset + (l.segment_count - 1) * l.block_size + l.tail_block_size;
   auto block_shape = hashtree::TreeShape::make(l.segment_count);
   if (!block_shape.ok()) return block_shape.status();
-  l.block_tree_nodes = block_shape->node_count();
-  l.chain_offset = l.block_tree_offset + l.block_tree_nodes * crypto::kDigestBytes;
   auto share_shape = hashtree::TreeShape::make(p.total);
   if (!share_shape.ok()) return share_shape.status();
   const std::uint64_t leaf = share_number;
   l.chain_nodes = hashtree::proof_nodes(*share_shape, {&leaf, 1});
-  l.share_bytes = l.chain_offset + l.chain_nodes.size() * crypto::kDigestBytes;
+  // Everything whose size depends on the segment count sits in regions sized by the tree's
+  // width W (a power of two), and the blocks come last: a segment appended while S < W moves
+  // nothing, so a ranged write touches only its segments' bytes and their tree paths.
+  l.width = block_shape->width();
+  l.chain_offset = kMutablePrefixBytes;
+  l.salts_offset = l.chain_offset + l.chain_nodes.size() * crypto::kDigestBytes;
+  l.block_tree_offset = l.salts_offset + l.width * crypto::kSaltBytes;
+  l.block_tree_nodes = block_shape->node_count();
+  l.blocks_offset = l.block_tree_offset + l.block_tree_nodes * crypto::kDigestBytes;
+  l.share_bytes = l.blocks_offset + (l.segment_count - 1) * l.block_size + l.tail_block_size;
   if (l.share_bytes > kMutableShareBytesMax) {
     return invalid_argument("mutable file of " + std::to_string(p.data_length) +
                             " bytes is too large: a share would be " +
@@ -169,8 +173,8 @@ Result<std::vector<Bytes>> encode_mutable(const crypto::SigningKey& signing_key,
         cipher.xor_at(crypto::mutable_data_key(keys.read_key, salt), kZeroNonce, 0, segment));
     const std::uint64_t bl = l0.block_length(s);
     for (std::uint32_t i = 0; i < params.total; ++i) {
-      std::copy(salt.begin(), salt.end(), shares[i].begin() + l0.salt_offset(s));
-      views[i] = MutableByteView(shares[i].data() + l0.block_offset(s), bl);
+      std::copy(salt.begin(), salt.end(), shares[i].begin() + layouts[i].salt_offset(s));
+      views[i] = MutableByteView(shares[i].data() + layouts[i].block_offset(s), bl);
     }
     LAFS_RETURN_IF_ERROR((*codec)->encode(segment, views));
     for (std::uint32_t i = 0; i < params.total; ++i) leaves[i][s] = block_leaf(salt, views[i]);
@@ -183,7 +187,7 @@ Result<std::vector<Bytes>> encode_mutable(const crypto::SigningKey& signing_key,
     for (std::uint64_t node = 0; node < l0.block_tree_nodes; ++node) {
       const Digest& d = tree.node(node);
       std::copy(d.begin(), d.end(),
-                shares[i].begin() + l0.block_tree_offset + node * crypto::kDigestBytes);
+                shares[i].begin() + layouts[i].block_tree_offset + node * crypto::kDigestBytes);
     }
   }
   const auto share_tree = hashtree::HashTree::build(HashTag::kShareTreeNode, block_roots);
@@ -325,30 +329,36 @@ Result<Bytes> decode_mutable(const crypto::ReadKey& read_key, const MutableHeade
   auto codec = codec::ErasureCodec::create(codec::CodecKind::kReedSolomon,
                                            static_cast<int>(p.needed), static_cast<int>(p.total));
   if (!codec.ok()) return codec.status();
-  auto l = MutableLayout::make(p, 0);
-  if (!l.ok()) return l.status();
   // Which shares: the data shares first (decoding them is a copy).
   std::vector<int> available;
   for (const auto& [shnum, bytes] : shares) available.push_back(static_cast<int>(shnum));
   auto chosen = (*codec)->choose_shares_to_fetch(available);
   if (!chosen.ok()) return chosen.status();
+  std::vector<std::pair<const Bytes*, MutableLayout>> used;  // per chosen share
+  for (int shnum : *chosen) {
+    auto l = MutableLayout::make(p, static_cast<std::uint32_t>(shnum));
+    if (!l.ok()) return l.status();
+    const Bytes& share = shares.at(static_cast<std::uint32_t>(shnum));
+    if (share.size() < l->share_bytes) return corruption("mutable share is short");
+    used.emplace_back(&share, std::move(*l));
+  }
+  const MutableLayout& l0 = used.front().second;
   Bytes out(p.data_length);
   crypto::StreamCipher cipher;
   std::vector<codec::ShareBlock> blocks;
-  for (std::uint64_t s = 0; s < l->segment_count; ++s) {
+  for (std::uint64_t s = 0; s < l0.segment_count; ++s) {
     blocks.clear();
-    for (int shnum : *chosen) {
-      const Bytes& share = shares.at(static_cast<std::uint32_t>(shnum));
-      if (share.size() < l->block_tree_offset) return corruption("mutable share is short");
-      blocks.emplace_back(shnum, ByteView(share).subspan(l->block_offset(s), l->block_length(s)));
+    for (std::size_t c = 0; c < used.size(); ++c) {
+      const MutableLayout& l = used[c].second;
+      blocks.emplace_back((*chosen)[c],
+                          ByteView(*used[c].first).subspan(l.block_offset(s), l.block_length(s)));
     }
-    const std::uint64_t len = l->segment_length(p, s);
+    const std::uint64_t len = l0.segment_length(p, s);
     const MutableByteView seg(out.data() + s * p.segment_size, len);
     LAFS_RETURN_IF_ERROR((*codec)->decode(blocks, len, seg));
     crypto::Salt salt{};
-    const Bytes& first = shares.at(static_cast<std::uint32_t>(chosen->front()));
-    std::copy_n(first.begin() + static_cast<std::ptrdiff_t>(l->salt_offset(s)), salt.size(),
-                salt.begin());
+    std::copy_n(used.front().first->begin() + static_cast<std::ptrdiff_t>(l0.salt_offset(s)),
+                salt.size(), salt.begin());
     LAFS_RETURN_IF_ERROR(
         cipher.xor_at(crypto::mutable_data_key(read_key, salt), kZeroNonce, 0, seg));
   }

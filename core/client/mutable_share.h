@@ -68,12 +68,13 @@ struct MutableLayout {
   std::uint64_t segment_count = 0;  // max(1, ceil(length / segment_size))
   std::uint64_t block_size = 0;     // blocks of full segments: ceil(segment_size / k)
   std::uint64_t tail_block_size = 0;
-  std::uint64_t salts_offset = kMutablePrefixBytes;
-  std::uint64_t blocks_offset = 0;
-  std::uint64_t block_tree_offset = 0;
-  std::uint64_t block_tree_nodes = 0;
-  std::uint64_t chain_offset = 0;
+  std::uint64_t width = 0;  // the block tree's width: segment_count rounded up to 2^j
+  std::uint64_t chain_offset = kMutablePrefixBytes;
   std::vector<std::uint64_t> chain_nodes;  // share-tree nodes of this share's uncle chain
+  std::uint64_t salts_offset = 0;          // width slots of 16 bytes (unused ones zero)
+  std::uint64_t block_tree_offset = 0;
+  std::uint64_t block_tree_nodes = 0;  // 2 * width - 1
+  std::uint64_t blocks_offset = 0;
   std::uint64_t share_bytes = 0;
 
   // InvalidArgument for parameters out of range or a share over kMutableShareBytesMax.

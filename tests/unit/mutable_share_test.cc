@@ -95,9 +95,10 @@ TEST(MutableShare, KnownAnswer) {
   EXPECT_EQ(e.version.seqnum, 5u);
   EXPECT_EQ(crypto::to_hex(e.version.root),
             "da5ede9af27aeba3c7164cfee29fe79903e594da046e2c53498cfb9c22ef71a8");
-  EXPECT_EQ(crypto::to_hex(ByteView(e.shares[0]).subspan(208, 16)),
+  // Share 0: prefix, its 2-node uncle chain, then the salts (4 slots: width 4).
+  EXPECT_EQ(crypto::to_hex(ByteView(e.shares[0]).subspan(208 + 64, 16)),
             "000102030405060708090a0b0c0d0e0f");
-  EXPECT_EQ(e.shares[0].size(), 208u + 3 * 16 + (5 + 5 + 3) + 7 * 32 + 2 * 32);
+  EXPECT_EQ(e.shares[0].size(), 208u + 2 * 32 + 4 * 16 + 7 * 32 + (5 + 5 + 3));
   EXPECT_EQ(crypto::to_hex(ByteView(e.shares[0]).subspan(0, 16)),
             "6c61667373736b0a0000000000000001");
 }
