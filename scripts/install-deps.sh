@@ -16,6 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   libcli11-dev
+  libicu-dev
 )
 
 missing=()

@@ -490,7 +490,16 @@ Task<Result<RetrieveResult>> MutableClient::retrieve(cap::Cap cap, std::vector<S
 
 Task<Result<cap::SskWriteCap>> MutableClient::create(Bytes contents, std::vector<ServerRef> servers,
                                                      MutableParams params, std::uint32_t happy) {
-  const crypto::SigningKey key = crypto::SigningKey::generate(env_->random());
+  crypto::SigningKey key = crypto::SigningKey::generate(env_->random());
+  co_return co_await create_with_key(std::move(key), std::move(contents), std::move(servers),
+                                     params, happy);
+}
+
+Task<Result<cap::SskWriteCap>> MutableClient::create_with_key(crypto::SigningKey key,
+                                                              Bytes contents,
+                                                              std::vector<ServerRef> servers,
+                                                              MutableParams params,
+                                                              std::uint32_t happy) {
   const cap::SskWriteCap cap = cap::ssk_write_cap(key);
   const crypto::MutableKeys keys = crypto::derive_mutable_keys(key);
   const ServerMap map =

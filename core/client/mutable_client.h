@@ -85,6 +85,11 @@ class MutableClient {
   // published as sequence number 1. `params.data_length` is ignored (set from contents).
   Task<Result<cap::SskWriteCap>> create(Bytes contents, std::vector<ServerRef> servers,
                                         MutableParams params, std::uint32_t happy);
+  // The same with a key the caller made (a directory encrypts its children's write caps under
+  // its write key before the first publish).
+  Task<Result<cap::SskWriteCap>> create_with_key(crypto::SigningKey key, Bytes contents,
+                                                 std::vector<ServerRef> servers,
+                                                 MutableParams params, std::uint32_t happy);
 
   Task<ServerMap> update_servermap(crypto::StorageIndex si, crypto::Fingerprint fingerprint,
                                    std::vector<ServerRef> servers);
