@@ -3,7 +3,10 @@
 #include <algorithm>
 
 #include "core/client/placement.h"
+#include "core/hashtree/hash_tree.h"
+#include "core/hashtree/verifier.h"
 #include "core/runtime/when.h"
+#include "core/storage/limits.h"
 #include "core/storage/storage_service.h"
 
 namespace lafs::client {
@@ -107,6 +110,9 @@ struct SlotTarget {
   std::size_t server = 0;
   std::uint32_t share_number = 0;
   std::optional<Bytes> expected_checkstring;  // nullopt: the share must not exist
+  // A ranged update's writes (and the share's new length); empty: the whole share.
+  std::vector<storage::WriteVector> vectors;
+  std::uint64_t new_length = 0;
 };
 
 storage::TestVector test_for(const std::optional<Bytes>& expected) {
@@ -129,6 +135,7 @@ struct WriteContext {
   storage::LeaseSecretBytes renew{};
   storage::LeaseSecretBytes cancel{};
   MutableVersion ours;
+  MutableClient::Stats* stats = nullptr;
 };
 
 // Decides what to do when a slot holds something else than we expected: a version at or above
@@ -143,6 +150,10 @@ bool is_conflict(const WriteContext& ctx, ByteView current) {
 Task<Result<storage::SlotWriteResult>> slot_call(const WriteContext& ctx, const ServerRef& server,
                                                  std::vector<storage::SlotShareWrite> writes) {
   auto sc = client_for(ctx.pool, server, ctx.options->call_timeout);
+  if (ctx.stats != nullptr) {
+    for (const auto& w : writes)
+      for (const auto& v : w.writes) ctx.stats->bytes_written += v.data.size();
+  }
   co_return co_await sc.slot_write(ctx.si, ctx.enabler, ctx.renew, ctx.cancel, writes);
 }
 
@@ -159,8 +170,13 @@ Task<std::vector<SlotResult>> write_server(WriteContext ctx, ServerRef server,
   std::vector<SlotTarget> large;
   std::uint64_t small_bytes = 0;
   for (const SlotTarget& t : targets) {
-    const std::uint64_t size = (*shares)[t.share_number].size();
-    if (small_bytes + size <= ctx.options->write_chunk_bytes) {
+    std::uint64_t size = 0;
+    if (t.vectors.empty()) {
+      size = (*shares)[t.share_number].size();
+    } else {
+      for (const auto& v : t.vectors) size += v.data.size();
+    }
+    if (!t.vectors.empty() || small_bytes + size <= ctx.options->write_chunk_bytes) {
       small.push_back(t);
       small_bytes += size;
     } else {
@@ -209,6 +225,11 @@ Task<std::vector<SlotResult>> write_server(WriteContext ctx, ServerRef server,
       storage::SlotShareWrite w;
       w.share_number = t.share_number;
       w.tests.push_back(test_for(t.expected_checkstring));
+      if (!t.vectors.empty()) {
+        w.writes = t.vectors;
+        w.new_length = t.new_length;
+        return w;
+      }
       const Bytes& share = (*shares)[t.share_number];
       w.writes.push_back({0, share});
       w.new_length = share.size();
@@ -275,6 +296,15 @@ Task<std::vector<SlotResult>> write_server(WriteContext ctx, ServerRef server,
   co_return results;
 }
 
+struct WriteEnv {
+  Env* env;
+  rpc::RpcPool* pool;
+  const MutableClientOptions* options;
+  const ClientSecrets* secrets;
+  const std::function<Task<void>()>* hook;
+  MutableClient::Stats* stats;
+};
+
 Duration backoff(Random& random, const MutableClientOptions& o, std::uint32_t attempt) {
   const auto base = std::chrono::duration_cast<std::chrono::microseconds>(o.retry_backoff_base);
   const auto cap = std::chrono::duration_cast<std::chrono::microseconds>(o.retry_backoff_max);
@@ -283,6 +313,107 @@ Duration backoff(Random& random, const MutableClientOptions& o, std::uint32_t at
   limit = std::min<std::int64_t>(limit, cap.count());
   const auto us = static_cast<std::int64_t>(random.uniform(static_cast<std::uint64_t>(limit) + 1));
   return std::chrono::microseconds(limit / 2 + us / 2);
+}
+
+// Writes one version to its targets in two phases (docs/specs/mutable.md section 7): every
+// slot but k protected ones of the current version, then those. A Conflict stops it.
+Task<Result<PublishResult>> write_version(WriteEnv we, cap::SskWriteCap cap, const ServerMap& map,
+                                          MutableVersion ours, std::uint32_t needed,
+                                          std::vector<SlotTarget> targets,
+                                          const std::vector<Bytes>* shares, std::uint32_t happy) {
+  // Crash safety: k slots of the newest recoverable version are written last, so until the
+  // new version has its other shares the old one stays recoverable.
+  std::set<std::pair<std::size_t, std::uint32_t>> protected_slots;
+  if (const auto current = map.newest_recoverable()) {
+    const MutableHeader* h = map.header_of(*current);
+    std::set<std::uint32_t> chosen;
+    std::vector<const ServerMap::Share*> holders;
+    for (const auto& s : map.shares) {
+      if (s.header && s.header->version == *current) holders.push_back(&s);
+    }
+    std::stable_sort(holders.begin(), holders.end(),
+                     [](const auto* a, const auto* b) { return a->server < b->server; });
+    for (const auto* s : holders) {
+      if (chosen.size() >= h->params.needed) break;
+      if (chosen.insert(s->share_number).second) {
+        protected_slots.insert({s->server, s->share_number});
+      }
+    }
+  }
+
+  std::set<std::pair<std::size_t, std::uint32_t>> written;
+  std::string failures;
+  for (int phase = 1; phase <= 2; ++phase) {
+    std::map<std::size_t, std::vector<SlotTarget>> by_server;
+    for (const SlotTarget& t : targets) {
+      const bool late = protected_slots.contains({t.server, t.share_number});
+      if ((phase == 2) == late) by_server[t.server].push_back(t);
+    }
+    if (phase == 2) {
+      if (*we.hook) co_await (*we.hook)();
+      std::set<std::uint32_t> distinct;
+      for (const auto& w : written) distinct.insert(w.second);
+      if (!protected_slots.empty() && distinct.size() < needed) {
+        // Replacing the protected slots now could leave neither version recoverable.
+        co_return unavailable("published only " + std::to_string(distinct.size()) + " shares of " +
+                              describe(ours) + ", fewer than k=" + std::to_string(needed) +
+                              "; the previous version was left in place" + failures);
+      }
+    }
+    std::vector<std::size_t> order;
+    std::vector<Task<std::vector<SlotResult>>> tasks;
+    for (auto& [server, list] : by_server) {
+      const ServerRef& ref = map.servers[server];
+      WriteContext ctx;
+      ctx.pool = we.pool;
+      ctx.options = we.options;
+      ctx.si = map.storage_index;
+      const auto enabler = crypto::write_enabler(cap.write_key, server_id(ref));
+      std::copy_n(enabler.data(), ctx.enabler.size(), ctx.enabler.begin());
+      ctx.renew = to_bytes32(crypto::lease_renew_secret(we.secrets->lease, ctx.si, server_id(ref)));
+      ctx.cancel =
+          to_bytes32(crypto::lease_cancel_secret(we.secrets->lease, ctx.si, server_id(ref)));
+      ctx.ours = ours;
+      ctx.stats = we.stats;
+      order.push_back(server);
+      tasks.push_back(write_server(std::move(ctx), ref, std::move(list), shares));
+    }
+    auto results = co_await when_all(we.env->executor(), std::move(tasks));
+    std::string conflicts;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      for (const SlotResult& r : results[i]) {
+        if (r.outcome == SlotOutcome::kWritten) {
+          written.insert({order[i], r.share_number});
+        } else if (r.outcome == SlotOutcome::kConflict) {
+          conflicts += "; " + r.detail;
+        } else {
+          failures += "; share " + std::to_string(r.share_number) + ": " + r.detail;
+        }
+      }
+    }
+    if (!conflicts.empty()) {
+      co_return conflict(
+          "uncoordinated write: another writer published to this mutable file "
+          "while we wrote " +
+          describe(ours) + conflicts);
+    }
+  }
+
+  std::map<std::size_t, ServerShares> holdings;
+  for (const auto& [server, shnum] : written) {
+    auto& h = holdings[server];
+    std::copy_n(map.servers[server].key.begin(), h.server.size(), h.server.begin());
+    h.shares.push_back(shnum);
+  }
+  std::vector<ServerShares> list;
+  for (auto& [server, h] : holdings) list.push_back(std::move(h));
+  const std::uint32_t happiness = servers_of_happiness(list);
+  if (happiness < happy) {
+    co_return unavailable("published " + describe(ours) + " to " + std::to_string(written.size()) +
+                          " slots on " + std::to_string(holdings.size()) + " servers: happiness " +
+                          std::to_string(happiness) + ", need " + std::to_string(happy) + failures);
+  }
+  co_return PublishResult{ours, written.size(), happiness};
 }
 
 }  // namespace
@@ -581,97 +712,10 @@ Task<Result<PublishResult>> MutableClient::publish_with_map(const cap::SskWriteC
     targets.push_back({u.server_index, u.share, std::nullopt});
   }
 
-  // Crash safety: k slots of the newest recoverable version are written last, so until the
-  // new version has its other shares the old one stays recoverable.
-  std::set<std::pair<std::size_t, std::uint32_t>> protected_slots;
-  if (const auto current = map.newest_recoverable()) {
-    const MutableHeader* h = map.header_of(*current);
-    std::set<std::uint32_t> chosen;
-    std::vector<const ServerMap::Share*> holders;
-    for (const auto& s : map.shares) {
-      if (s.header && s.header->version == *current) holders.push_back(&s);
-    }
-    std::stable_sort(holders.begin(), holders.end(),
-                     [](const auto* a, const auto* b) { return a->server < b->server; });
-    for (const auto* s : holders) {
-      if (chosen.size() >= h->params.needed) break;
-      if (chosen.insert(s->share_number).second) {
-        protected_slots.insert({s->server, s->share_number});
-      }
-    }
-  }
-
-  std::set<std::pair<std::size_t, std::uint32_t>> written;
-  std::string failures;
-  for (int phase = 1; phase <= 2; ++phase) {
-    std::map<std::size_t, std::vector<SlotTarget>> by_server;
-    for (const SlotTarget& t : targets) {
-      const bool late = protected_slots.contains({t.server, t.share_number});
-      if ((phase == 2) == late) by_server[t.server].push_back(t);
-    }
-    if (phase == 2) {
-      if (between_phases_for_test) co_await between_phases_for_test();
-      std::set<std::uint32_t> distinct;
-      for (const auto& w : written) distinct.insert(w.second);
-      if (!protected_slots.empty() && distinct.size() < params.needed) {
-        // Replacing the protected slots now could leave neither version recoverable.
-        co_return unavailable("published only " + std::to_string(distinct.size()) + " shares of " +
-                              describe(ours) + ", fewer than k=" + std::to_string(params.needed) +
-                              "; the previous version was left in place" + failures);
-      }
-    }
-    std::vector<std::size_t> order;
-    std::vector<Task<std::vector<SlotResult>>> tasks;
-    for (auto& [server, list] : by_server) {
-      const ServerRef& ref = map.servers[server];
-      WriteContext ctx;
-      ctx.pool = pool_;
-      ctx.options = &options_;
-      ctx.si = map.storage_index;
-      const auto enabler = crypto::write_enabler(cap.write_key, server_id(ref));
-      std::copy_n(enabler.data(), ctx.enabler.size(), ctx.enabler.begin());
-      ctx.renew = to_bytes32(crypto::lease_renew_secret(secrets_->lease, ctx.si, server_id(ref)));
-      ctx.cancel = to_bytes32(crypto::lease_cancel_secret(secrets_->lease, ctx.si, server_id(ref)));
-      ctx.ours = ours;
-      order.push_back(server);
-      tasks.push_back(write_server(std::move(ctx), ref, std::move(list), &*shares));
-    }
-    auto results = co_await when_all(env_->executor(), std::move(tasks));
-    std::string conflicts;
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      for (const SlotResult& r : results[i]) {
-        if (r.outcome == SlotOutcome::kWritten) {
-          written.insert({order[i], r.share_number});
-        } else if (r.outcome == SlotOutcome::kConflict) {
-          conflicts += "; " + r.detail;
-        } else {
-          failures += "; share " + std::to_string(r.share_number) + ": " + r.detail;
-        }
-      }
-    }
-    if (!conflicts.empty()) {
-      co_return conflict(
-          "uncoordinated write: another writer published to this mutable file "
-          "while we wrote " +
-          describe(ours) + conflicts);
-    }
-  }
-
-  std::map<std::size_t, ServerShares> holdings;
-  for (const auto& [server, shnum] : written) {
-    auto& h = holdings[server];
-    std::copy_n(map.servers[server].key.begin(), h.server.size(), h.server.begin());
-    h.shares.push_back(shnum);
-  }
-  std::vector<ServerShares> list;
-  for (auto& [server, h] : holdings) list.push_back(std::move(h));
-  const std::uint32_t happiness = servers_of_happiness(list);
-  if (happiness < happy) {
-    co_return unavailable("published " + describe(ours) + " to " + std::to_string(written.size()) +
-                          " slots on " + std::to_string(holdings.size()) + " servers: happiness " +
-                          std::to_string(happiness) + ", need " + std::to_string(happy) + failures);
-  }
-  co_return PublishResult{ours, written.size(), happiness};
+  ++stats_.full_publishes;
+  const WriteEnv we{env_, pool_, &options_, secrets_, &between_phases_for_test, &stats_};
+  co_return co_await write_version(we, cap, map, ours, params.needed, std::move(targets), &*shares,
+                                   happy);
 }
 
 Task<Result<PublishResult>> MutableClient::modify(cap::SskWriteCap cap, Change change,
@@ -693,6 +737,463 @@ Task<Result<PublishResult>> MutableClient::modify(cap::SskWriteCap cap, Change c
     if (!key.ok()) co_return key.status();
     auto published =
         co_await publish_with_map(cap, *key, std::move(*next), map, current->params, happy);
+    if (published.ok() || published.status().code() != ErrorCode::kConflict) co_return published;
+    last = published.status();
+  }
+  co_return conflict("gave up after " + std::to_string(options_.modify_attempts_max) +
+                     " attempts: " + last.message());
+}
+
+// ---- Segment-level access ----
+
+namespace {
+
+// Reads `vectors` of one share, splitting them into calls within the storage protocol's
+// bounds (64 vectors, 4 MiB a call). The result is aligned with `vectors`.
+Task<Result<std::vector<Bytes>>> read_vectors(rpc::RpcPool* pool, ServerRef server,
+                                              Duration timeout, crypto::StorageIndex si,
+                                              std::uint32_t shnum,
+                                              std::vector<storage::ReadVector> vectors,
+                                              MutableClient::Stats* stats) {
+  constexpr std::size_t kVectorsPerCall = 64;
+  constexpr std::uint64_t kPieceMax = 1 << 20;
+  constexpr std::uint64_t kCallBytesMax = 4 << 20;
+  // Pieces: (index into vectors, offset, length).
+  struct Piece {
+    std::size_t index;
+    std::uint64_t offset;
+    std::uint64_t length;
+  };
+  std::vector<Piece> pieces;
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    std::uint64_t at = vectors[i].offset;
+    std::uint64_t left = vectors[i].length;
+    do {
+      const std::uint64_t len = std::min(left, kPieceMax);
+      pieces.push_back({i, at, len});
+      at += len;
+      left -= len;
+    } while (left > 0);
+  }
+  std::vector<Bytes> out(vectors.size());
+  auto sc = client_for(pool, server, timeout);
+  const std::vector<std::uint32_t> wanted{shnum};
+  std::size_t next = 0;
+  while (next < pieces.size()) {
+    std::vector<storage::ReadVector> call;
+    std::uint64_t bytes = 0;
+    const std::size_t first = next;
+    while (next < pieces.size() && call.size() < kVectorsPerCall &&
+           bytes + pieces[next].length <= kCallBytesMax) {
+      call.push_back({pieces[next].offset, pieces[next].length});
+      bytes += pieces[next].length;
+      ++next;
+    }
+    auto got = co_await sc.slot_read(si, wanted, call);
+    if (!got.ok()) co_return got.status();
+    auto it = got->find(shnum);
+    if (it == got->end() || it->second.size() != call.size()) {
+      co_return not_found("share " + std::to_string(shnum) + " is gone");
+    }
+    for (std::size_t c = 0; c < call.size(); ++c) {
+      const Bytes& data = it->second[c];
+      if (data.size() != call[c].length) co_return corruption("the share is shorter than expected");
+      if (stats != nullptr) stats->bytes_read += data.size();
+      Bytes& dst = out[pieces[first + c].index];
+      dst.insert(dst.end(), data.begin(), data.end());
+    }
+  }
+  co_return out;
+}
+
+crypto::Digest digest_of(ByteView b) {
+  crypto::Digest d{};
+  std::copy_n(b.begin(), d.size(), d.begin());
+  return d;
+}
+
+// Checks a block-tree root against the signed share-tree root through the share's chain.
+Status check_chain(const MutableHeader& h, const MutableLayout& layout, std::uint32_t shnum,
+                   ByteView chain_bytes, const crypto::Digest& block_root) {
+  auto verifier = hashtree::IncrementalVerifier::create(crypto::HashTag::kShareTreeNode,
+                                                        h.version.root, h.params.total);
+  if (!verifier.ok()) return verifier.status();
+  std::vector<hashtree::NodeHash> chain;
+  for (std::size_t c = 0; c < layout.chain_nodes.size(); ++c) {
+    chain.push_back({layout.chain_nodes[c], digest_of(chain_bytes.subspan(c * 32, 32))});
+  }
+  const hashtree::LeafHash leaf{shnum, block_root};
+  LAFS_RETURN_IF_ERROR(verifier->add(chain, {&leaf, 1}));
+  if (!verifier->is_leaf_verified(shnum)) return corruption("the chain does not reach the root");
+  return Status{};
+}
+
+// Read vectors for tree nodes, adjacent nodes merged.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> node_runs(
+    const std::set<std::uint64_t>& nodes) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;  // (first node, count)
+  for (std::uint64_t n : nodes) {
+    if (!runs.empty() && runs.back().first + runs.back().second == n) {
+      ++runs.back().second;
+    } else {
+      runs.push_back({n, 1});
+    }
+  }
+  return runs;
+}
+
+}  // namespace
+
+Task<Result<std::map<std::uint64_t, Bytes>>> MutableClient::read_segments(
+    const ServerMap& map, crypto::ReadKey read_key, MutableVersion version,
+    std::vector<std::uint64_t> segments) {
+  const MutableHeader* header = map.header_of(version);
+  if (header == nullptr) co_return invalid_argument("read_segments: version not in the map");
+  const MutableParams params = header->params;
+  auto l0 = MutableLayout::make(params, 0);
+  if (!l0.ok()) co_return l0.status();
+  std::set<std::uint64_t> segs(segments.begin(), segments.end());
+  for (std::uint64_t seg : segs) {
+    if (seg >= l0->segment_count) co_return invalid_argument("read_segments: segment out of range");
+  }
+  auto shape = hashtree::TreeShape::make(l0->segment_count);
+  if (!shape.ok()) co_return shape.status();
+  std::vector<std::uint64_t> seg_list(segs.begin(), segs.end());
+  const std::vector<std::uint64_t> proof = hashtree::proof_nodes(*shape, seg_list);
+
+  std::vector<const ServerMap::Share*> candidates;
+  for (const ServerMap::Share& sh : map.shares) {
+    if (sh.header && sh.header->version == version) candidates.push_back(&sh);
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const auto* a, const auto* b) { return a->share_number < b->share_number; });
+  // share -> (salts by segment, blocks by segment), verified.
+  std::map<std::uint32_t, std::map<std::uint64_t, std::pair<crypto::Salt, Bytes>>> good;
+  std::vector<std::string> problems;
+  std::size_t next = 0;
+  while (good.size() < params.needed && next < candidates.size()) {
+    std::vector<const ServerMap::Share*> round;
+    std::set<std::uint32_t> planned;
+    while (next < candidates.size() && good.size() + round.size() < params.needed) {
+      const ServerMap::Share* c = candidates[next++];
+      if (good.contains(c->share_number) || planned.contains(c->share_number)) continue;
+      planned.insert(c->share_number);
+      round.push_back(c);
+    }
+    std::vector<Task<Result<std::vector<Bytes>>>> reads;
+    std::vector<MutableLayout> layouts;
+    for (const ServerMap::Share* c : round) {
+      auto l = MutableLayout::make(params, c->share_number);
+      if (!l.ok()) co_return l.status();
+      std::vector<storage::ReadVector> v;
+      v.push_back({l->chain_offset, l->chain_nodes.size() * crypto::kDigestBytes});
+      for (std::uint64_t seg : seg_list) {
+        v.push_back({l->salt_offset(seg), crypto::kSaltBytes});
+        v.push_back({l->block_offset(seg), l->block_length(seg)});
+      }
+      for (std::uint64_t node : proof) {
+        v.push_back({l->block_tree_offset + node * crypto::kDigestBytes, crypto::kDigestBytes});
+      }
+      layouts.push_back(std::move(*l));
+      reads.push_back(read_vectors(pool_, map.servers[c->server], options_.call_timeout,
+                                   map.storage_index, c->share_number, std::move(v), &stats_));
+    }
+    auto got = co_await when_all(env_->executor(), std::move(reads));
+    for (std::size_t r = 0; r < round.size(); ++r) {
+      const std::uint32_t shnum = round[r]->share_number;
+      if (!got[r].ok()) {
+        problems.push_back("share " + std::to_string(shnum) + ": " + got[r].status().message());
+        continue;
+      }
+      const std::vector<Bytes>& parts = *got[r];
+      std::map<std::uint64_t, crypto::Digest> leaves;
+      std::map<std::uint64_t, std::pair<crypto::Salt, Bytes>> data;
+      for (std::size_t i = 0; i < seg_list.size(); ++i) {
+        crypto::Salt salt{};
+        std::copy_n(parts[1 + 2 * i].begin(), salt.size(), salt.begin());
+        leaves[seg_list[i]] = mutable_block_leaf(salt, parts[2 + 2 * i]);
+        data[seg_list[i]] = {salt, parts[2 + 2 * i]};
+      }
+      std::map<std::uint64_t, crypto::Digest> siblings;
+      for (std::size_t i = 0; i < proof.size(); ++i) {
+        siblings[proof[i]] = digest_of(parts[1 + 2 * seg_list.size() + i]);
+      }
+      auto paths = tree_paths(*shape, leaves, siblings);
+      Status ok = paths.ok() ? check_chain(*header, layouts[r], shnum, parts[0], paths->at(0))
+                             : paths.status();
+      if (!ok.is_ok()) {
+        problems.push_back("share " + std::to_string(shnum) + ": " + ok.message());
+        continue;
+      }
+      good[shnum] = std::move(data);
+    }
+  }
+  if (good.size() < params.needed) {
+    std::string msg = "mutable " + describe(version) + ": only " + std::to_string(good.size()) +
+                      " good shares of the segments, " + std::to_string(params.needed) + " needed";
+    for (const auto& p : problems) msg += "; " + p;
+    co_return unavailable(msg);
+  }
+  std::map<std::uint64_t, Bytes> out;
+  for (std::uint64_t seg : seg_list) {
+    std::map<std::uint32_t, ByteView> blocks;
+    for (const auto& [shnum, data] : good) blocks[shnum] = data.at(seg).second;
+    const crypto::Salt salt = good.begin()->second.at(seg).first;
+    auto plain =
+        decode_mutable_segment(read_key, params, l0->segment_length(params, seg), salt, blocks);
+    if (!plain.ok()) co_return plain.status();
+    out[seg] = std::move(*plain);
+  }
+  co_return out;
+}
+
+Task<Result<PublishResult>> MutableClient::update_segments(cap::SskWriteCap cap,
+                                                           const ServerMap& map,
+                                                           MutableVersion base,
+                                                           SegmentUpdate update,
+                                                           std::uint32_t happy) {
+  const MutableHeader* header = map.header_of(base);
+  if (header == nullptr) co_return invalid_argument("update_segments: base not in the map");
+  auto key = unwrap_signing_key(cap.write_key, *header);
+  if (!key.ok()) co_return key.status();
+  const crypto::ReadKey read_key = crypto::mutable_read_key(cap.write_key);
+  const MutableParams old_params = header->params;
+  MutableParams params = old_params;
+  params.data_length = update.new_length;
+  auto old_l0 = MutableLayout::make(old_params, 0);
+  auto new_l0 = MutableLayout::make(params, 0);
+  if (!old_l0.ok()) co_return old_l0.status();
+  if (!new_l0.ok()) co_return new_l0.status();
+  // Every segment whose bytes or length change must be given, with its new length.
+  for (const auto& [seg, plain] : update.segments) {
+    if (seg >= new_l0->segment_count || plain.size() != new_l0->segment_length(params, seg)) {
+      co_return invalid_argument("update_segments: segment " + std::to_string(seg) +
+                                 " is missing or has the wrong length");
+    }
+  }
+  for (std::uint64_t seg = 0; seg < new_l0->segment_count; ++seg) {
+    const bool is_new = seg >= old_l0->segment_count;
+    const bool resized =
+        !is_new && old_l0->segment_length(old_params, seg) != new_l0->segment_length(params, seg);
+    if ((is_new || resized) && !update.segments.contains(seg)) {
+      co_return invalid_argument("update_segments: segment " + std::to_string(seg) +
+                                 " changes length and must be given");
+    }
+  }
+
+  // The fast path's conditions.
+  bool ranged = update.new_length >= old_params.data_length && new_l0->width == old_l0->width &&
+                !update.segments.empty();
+  std::set<std::uint32_t> present;
+  for (const auto& sh : map.shares) {
+    if (!sh.header || sh.header->version != base) ranged = false;
+    if (sh.header && sh.header->version == base) present.insert(sh.share_number);
+  }
+  if (present.size() != old_params.total) ranged = false;
+  std::uint64_t highest = 0;
+  for (const auto& sh : map.shares) {
+    if (sh.header) highest = std::max(highest, sh.header->version.seqnum);
+  }
+
+  std::vector<std::uint64_t> changed;
+  for (const auto& [seg, plain] : update.segments) changed.push_back(seg);
+  auto old_shape = hashtree::TreeShape::make(old_l0->segment_count);
+  auto new_shape = hashtree::TreeShape::make(new_l0->segment_count);
+  if (!old_shape.ok() || !new_shape.ok()) co_return internal_error("tree shapes");
+  const std::vector<std::uint64_t> proof = hashtree::proof_nodes(*new_shape, changed);
+
+  // Per share number: the current tree's siblings of the changed paths, and its chain, read
+  // from one slot and checked against the base root.
+  std::map<std::uint32_t, std::map<std::uint64_t, crypto::Digest>> siblings;
+  if (ranged) {
+    std::vector<std::uint32_t> order;
+    std::vector<Task<Result<std::vector<Bytes>>>> reads;
+    std::vector<MutableLayout> layouts;
+    for (std::uint32_t shnum : present) {
+      const ServerMap::Share* slot = nullptr;
+      for (const auto& sh : map.shares)
+        if (sh.share_number == shnum && slot == nullptr) slot = &sh;
+      auto l = MutableLayout::make(old_params, shnum);
+      if (!l.ok()) co_return l.status();
+      std::vector<storage::ReadVector> v;
+      v.push_back({l->chain_offset, l->chain_nodes.size() * crypto::kDigestBytes});
+      for (std::uint64_t seg : changed) {
+        if (seg < old_l0->segment_count) {
+          v.push_back({l->block_tree_offset + old_shape->leaf_node(seg) * crypto::kDigestBytes,
+                       crypto::kDigestBytes});
+        }
+      }
+      for (std::uint64_t node : proof) {
+        v.push_back({l->block_tree_offset + node * crypto::kDigestBytes, crypto::kDigestBytes});
+      }
+      order.push_back(shnum);
+      layouts.push_back(std::move(*l));
+      reads.push_back(read_vectors(pool_, map.servers[slot->server], options_.call_timeout,
+                                   map.storage_index, shnum, std::move(v), &stats_));
+    }
+    auto got = co_await when_all(env_->executor(), std::move(reads));
+    const auto pad = hashtree::padding_hashes(crypto::HashTag::kBlockTreeNode, 0);
+    for (std::size_t r = 0; r < order.size() && ranged; ++r) {
+      if (!got[r].ok()) {
+        ranged = false;
+        break;
+      }
+      const std::vector<Bytes>& parts = *got[r];
+      std::map<std::uint64_t, crypto::Digest> old_leaves;
+      std::size_t at = 1;
+      for (std::uint64_t seg : changed) {
+        old_leaves[seg] = seg < old_l0->segment_count ? digest_of(parts[at++]) : pad[0];
+      }
+      std::map<std::uint64_t, crypto::Digest> sib;
+      for (std::uint64_t node : proof) sib[node] = digest_of(parts[at++]);
+      auto old_paths = tree_paths(*old_shape, old_leaves, sib);
+      if (!old_paths.ok() ||
+          !check_chain(*header, layouts[r], order[r], parts[0], old_paths->at(0)).is_ok()) {
+        ranged = false;  // a share's tree is damaged: republish it whole instead
+        break;
+      }
+      siblings[order[r]] = std::move(sib);
+    }
+  }
+
+  if (!ranged) {
+    // The slow path: the whole file, changed, republished.
+    auto whole = co_await fetch_version(env_, pool_, options_, map, read_key, base);
+    if (!whole.ok()) co_return whole.status();
+    Bytes contents = std::move(whole->contents);
+    contents.resize(update.new_length, 0);
+    for (const auto& [seg, plain] : update.segments) {
+      std::copy(plain.begin(), plain.end(),
+                contents.begin() + static_cast<std::ptrdiff_t>(seg * params.segment_size));
+    }
+    co_return co_await publish_with_map(cap, *key, std::move(contents), map, old_params, happy);
+  }
+
+  // Encode the changed segments; new block roots per share; the new share tree.
+  std::map<std::uint64_t, EncodedSegment> encoded;
+  for (const auto& [seg, plain] : update.segments) {
+    auto e = encode_mutable_segment(read_key, params, plain, env_->random());
+    if (!e.ok()) co_return e.status();
+    encoded[seg] = std::move(*e);
+  }
+  std::vector<crypto::Digest> roots(params.total);
+  std::map<std::uint32_t, std::map<std::uint64_t, crypto::Digest>> new_paths;
+  for (std::uint32_t shnum = 0; shnum < params.total; ++shnum) {
+    std::map<std::uint64_t, crypto::Digest> leaves;
+    for (const auto& [seg, e] : encoded) leaves[seg] = e.leaves[shnum];
+    auto paths = tree_paths(*new_shape, leaves, siblings[shnum]);
+    if (!paths.ok()) co_return paths.status();
+    roots[shnum] = paths->at(0);
+    new_paths[shnum] = std::move(*paths);
+  }
+  const auto share_tree = hashtree::HashTree::build(crypto::HashTag::kShareTreeNode, roots);
+  const MutableVersion ours{highest + 1, share_tree.root()};
+  auto prefix = mutable_prefix(*key, ours, params);
+  if (!prefix.ok()) co_return prefix.status();
+
+  std::vector<SlotTarget> targets;
+  for (const auto& sh : map.shares) {
+    auto l = MutableLayout::make(params, sh.share_number);
+    if (!l.ok()) co_return l.status();
+    SlotTarget t{sh.server, sh.share_number, sh.raw_checkstring, {}, l->share_bytes};
+    Bytes p = *prefix;
+    set_prefix_share_number(p, sh.share_number);
+    t.vectors.push_back({0, std::move(p)});
+    Bytes chain;
+    for (std::uint64_t node : l->chain_nodes) {
+      const auto& d = share_tree.node(node);
+      chain.insert(chain.end(), d.begin(), d.end());
+    }
+    t.vectors.push_back({l->chain_offset, std::move(chain)});
+    for (const auto& [seg, e] : encoded) {
+      t.vectors.push_back({l->salt_offset(seg), Bytes(e.salt.begin(), e.salt.end())});
+      t.vectors.push_back({l->block_offset(seg), e.blocks[sh.share_number]});
+    }
+    std::set<std::uint64_t> nodes;
+    for (const auto& [node, hash] : new_paths[sh.share_number]) nodes.insert(node);
+    for (const auto& [first, count] : node_runs(nodes)) {
+      Bytes run;
+      for (std::uint64_t n = first; n < first + count; ++n) {
+        const auto& d = new_paths[sh.share_number].at(n);
+        run.insert(run.end(), d.begin(), d.end());
+      }
+      t.vectors.push_back({l->block_tree_offset + first * crypto::kDigestBytes, std::move(run)});
+    }
+    if (t.vectors.size() > storage::kVectorsMax) {
+      // Too scattered for one atomic call: republish whole.
+      auto whole = co_await fetch_version(env_, pool_, options_, map, read_key, base);
+      if (!whole.ok()) co_return whole.status();
+      Bytes contents = std::move(whole->contents);
+      contents.resize(update.new_length, 0);
+      for (const auto& [seg, plain] : update.segments) {
+        std::copy(plain.begin(), plain.end(),
+                  contents.begin() + static_cast<std::ptrdiff_t>(seg * params.segment_size));
+      }
+      co_return co_await publish_with_map(cap, *key, std::move(contents), map, old_params, happy);
+    }
+    targets.push_back(std::move(t));
+  }
+  ++stats_.ranged_updates;
+  const WriteEnv we{env_, pool_, &options_, secrets_, &between_phases_for_test, &stats_};
+  const std::vector<Bytes> no_shares;
+  co_return co_await write_version(we, cap, map, ours, params.needed, std::move(targets),
+                                   &no_shares, happy);
+}
+
+Task<Result<PublishResult>> MutableClient::write_range(cap::SskWriteCap cap, std::uint64_t offset,
+                                                       Bytes data, std::vector<ServerRef> servers,
+                                                       std::uint32_t happy) {
+  if (data.empty()) co_return invalid_argument("write_range: no bytes to write");
+  const crypto::ReadKey read_key = crypto::mutable_read_key(cap.write_key);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(read_key);
+  Status last;
+  for (std::uint32_t attempt = 0; attempt < options_.modify_attempts_max; ++attempt) {
+    if (attempt > 0)
+      co_await sleep_for(env_->executor(), backoff(env_->random(), options_, attempt));
+    const ServerMap map = co_await update_servermap(si, cap.fingerprint, servers);
+    const auto base = map.newest_recoverable();
+    if (!base) {
+      co_return map.shares.empty() ? not_found("no shares of this mutable file were found")
+                                   : unavailable("no recoverable version of this mutable file");
+    }
+    const MutableParams old = map.header_of(*base)->params;
+    const std::uint64_t seg_size = old.segment_size;
+    const std::uint64_t end = offset + data.size();
+    const std::uint64_t new_length = std::max(old.data_length, end);
+    MutableParams np = old;
+    np.data_length = new_length;
+    auto nl = MutableLayout::make(np, 0);
+    if (!nl.ok()) co_return nl.status();
+    auto ol = MutableLayout::make(old, 0);
+    if (!ol.ok()) co_return ol.status();
+    // Segments to write: those the range covers, the old tail if it grows, and any gap.
+    std::set<std::uint64_t> touched;
+    const std::uint64_t first = std::min(offset, old.data_length) / seg_size;
+    const std::uint64_t last_byte = std::max<std::uint64_t>(end, 1) - 1;
+    for (std::uint64_t sgm = first; sgm <= last_byte / seg_size && sgm < nl->segment_count; ++sgm)
+      touched.insert(sgm);
+    // Old bytes of touched segments that exist: read them.
+    std::vector<std::uint64_t> to_read;
+    for (std::uint64_t sgm : touched)
+      if (sgm < ol->segment_count) to_read.push_back(sgm);
+    std::map<std::uint64_t, Bytes> old_segments;
+    if (!to_read.empty()) {
+      auto got = co_await read_segments(map, read_key, *base, to_read);
+      if (!got.ok()) co_return got.status();
+      old_segments = std::move(*got);
+    }
+    SegmentUpdate u;
+    u.new_length = new_length;
+    for (std::uint64_t sgm : touched) {
+      Bytes seg = old_segments.contains(sgm) ? old_segments[sgm] : Bytes{};
+      seg.resize(nl->segment_length(np, sgm), 0);
+      const std::uint64_t seg_start = sgm * seg_size;
+      const std::uint64_t from = std::max(seg_start, offset);
+      const std::uint64_t to = std::min(seg_start + seg.size(), end);
+      for (std::uint64_t b = from; b < to; ++b) seg[b - seg_start] = data[b - offset];
+      u.segments[sgm] = std::move(seg);
+    }
+    auto published = co_await update_segments(cap, map, *base, std::move(u), happy);
     if (published.ok() || published.status().code() != ErrorCode::kConflict) co_return published;
     last = published.status();
   }

@@ -116,6 +116,42 @@ class MutableClient {
   Task<Result<PublishResult>> modify(cap::SskWriteCap cap, Change change,
                                      std::vector<ServerRef> servers, std::uint32_t happy);
 
+  // ---- Segment-level (ranged) access ----
+
+  // Segments of `version` (a version of `map` with k good shares), each block checked through
+  // its tree path and its share's uncle chain against the signed root, decoded from k shares.
+  // Only those segments' salts, blocks and tree paths are fetched.
+  Task<Result<std::map<std::uint64_t, Bytes>>> read_segments(const ServerMap& map,
+                                                             crypto::ReadKey read_key,
+                                                             MutableVersion version,
+                                                             std::vector<std::uint64_t> segments);
+
+  struct SegmentUpdate {
+    std::map<std::uint64_t, Bytes> segments;  // index -> new plaintext (its full new length)
+    std::uint64_t new_length = 0;             // the file's length after the update
+  };
+  // Publishes the next version: `base` (the map's newest recoverable) with these segments
+  // replaced or appended. When every slot the map saw holds `base`, all n share numbers are
+  // present, the file does not shrink and the tree width stays the same, only the segments'
+  // salts and blocks, their tree paths, the chains and the prefixes are written (a ranged
+  // update); otherwise the whole file is read, changed and republished. Conflict as publish().
+  Task<Result<PublishResult>> update_segments(cap::SskWriteCap cap, const ServerMap& map,
+                                              MutableVersion base, SegmentUpdate update,
+                                              std::uint32_t happy);
+
+  // Writes `data` at `offset` (zero-filling a gap, extending the file) through update_segments,
+  // reading only the partly covered segments; retries on Conflict like modify().
+  Task<Result<PublishResult>> write_range(cap::SskWriteCap cap, std::uint64_t offset, Bytes data,
+                                          std::vector<ServerRef> servers, std::uint32_t happy);
+
+  struct Stats {
+    std::uint64_t bytes_written = 0;  // share bytes sent in slot writes (all servers)
+    std::uint64_t bytes_read = 0;     // share bytes received in slot reads
+    std::uint64_t ranged_updates = 0;
+    std::uint64_t full_publishes = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
   // Test hook: awaited between the two publish phases (a test stops the writer there).
   std::function<Task<void>()> between_phases_for_test;
 
@@ -129,6 +165,7 @@ class MutableClient {
   rpc::RpcPool* pool_;
   const ClientSecrets* secrets_;
   MutableClientOptions options_;
+  Stats stats_;
 };
 
 }  // namespace lafs::client

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include <sodium.h>
 
@@ -136,6 +137,116 @@ Result<MutableLayout> MutableLayout::make(const MutableParams& p, std::uint32_t 
   return l;
 }
 
+Result<Bytes> mutable_prefix(const crypto::SigningKey& signing_key, const MutableVersion& v,
+                             const MutableParams& params) {
+  LAFS_RETURN_IF_ERROR(validate_mutable_params(params));
+  const crypto::MutableKeys keys = crypto::derive_mutable_keys(signing_key);
+  Bytes prefix(kMutablePrefixBytes, 0);
+  std::copy(kMagic.begin(), kMagic.end(), prefix.begin());
+  put_be(prefix, 12, kMutableFormatVersion, 4);
+  put_be(prefix, 16, v.seqnum, 8);
+  std::copy(v.root.begin(), v.root.end(), prefix.begin() + 24);
+  put_be(prefix, 56, params.needed, 4);
+  put_be(prefix, 60, params.total, 4);
+  put_be(prefix, 64, params.segment_size, 8);
+  put_be(prefix, 72, params.data_length, 8);
+  const auto& vk = signing_key.verifying_key();
+  std::copy(vk.begin(), vk.end(), prefix.begin() + kVerifyingKeyAt);
+  const crypto::Signature sig = signing_key.sign(HashTag::kMutableHeaderSignature,
+                                                 signed_message(keys.storage_index, prefix));
+  std::copy(sig.begin(), sig.end(), prefix.begin() + kSignatureAt);
+  std::array<std::uint8_t, crypto::kSigningSeedBytes> seed{};
+  std::copy_n(signing_key.seed().data(), seed.size(), seed.begin());
+  LAFS_RETURN_IF_ERROR(
+      crypto::xor_at(crypto::signing_key_wrap_key(keys.write_key), kZeroNonce, 0, seed));
+  std::copy(seed.begin(), seed.end(), prefix.begin() + kSeedAt);
+  sodium_memzero(seed.data(), seed.size());
+  return prefix;
+}
+
+void set_prefix_share_number(Bytes& prefix, std::uint32_t share_number) {
+  put_be(prefix, 8, share_number, 4);
+}
+
+Result<EncodedSegment> encode_mutable_segment(const crypto::ReadKey& read_key,
+                                              const MutableParams& params, ByteView plaintext,
+                                              Random& random) {
+  auto codec =
+      codec::ErasureCodec::create(codec::CodecKind::kReedSolomon, static_cast<int>(params.needed),
+                                  static_cast<int>(params.total));
+  if (!codec.ok()) return codec.status();
+  EncodedSegment out;
+  random.fill(out.salt);
+  Bytes segment(plaintext.begin(), plaintext.end());
+  LAFS_RETURN_IF_ERROR(
+      crypto::xor_at(crypto::mutable_data_key(read_key, out.salt), kZeroNonce, 0, segment));
+  const std::size_t bs = (*codec)->block_size(segment.size());
+  out.blocks.assign(params.total, Bytes(bs));
+  std::vector<MutableByteView> views;
+  for (Bytes& b : out.blocks) views.emplace_back(b);
+  LAFS_RETURN_IF_ERROR((*codec)->encode(segment, views));
+  for (const Bytes& b : out.blocks) out.leaves.push_back(block_leaf(out.salt, b));
+  return out;
+}
+
+Result<Bytes> decode_mutable_segment(const crypto::ReadKey& read_key, const MutableParams& params,
+                                     std::uint64_t segment_length, const crypto::Salt& salt,
+                                     const std::map<std::uint32_t, ByteView>& blocks) {
+  auto codec =
+      codec::ErasureCodec::create(codec::CodecKind::kReedSolomon, static_cast<int>(params.needed),
+                                  static_cast<int>(params.total));
+  if (!codec.ok()) return codec.status();
+  if (blocks.size() < params.needed) {
+    return corruption("segment: " + std::to_string(blocks.size()) + " good blocks, " +
+                      std::to_string(params.needed) + " needed");
+  }
+  std::vector<codec::ShareBlock> use;
+  for (const auto& [shnum, b] : blocks) {
+    if (use.size() == params.needed) break;
+    use.emplace_back(static_cast<int>(shnum), b);
+  }
+  Bytes out(segment_length);
+  LAFS_RETURN_IF_ERROR((*codec)->decode(use, segment_length, out));
+  LAFS_RETURN_IF_ERROR(
+      crypto::xor_at(crypto::mutable_data_key(read_key, salt), kZeroNonce, 0, out));
+  return out;
+}
+
+crypto::Digest mutable_block_leaf(const crypto::Salt& salt, ByteView block) {
+  return block_leaf(salt, block);
+}
+
+Result<std::map<std::uint64_t, crypto::Digest>> tree_paths(
+    const hashtree::TreeShape& shape, const std::map<std::uint64_t, crypto::Digest>& leaves,
+    const std::map<std::uint64_t, crypto::Digest>& siblings) {
+  const auto pad = hashtree::padding_hashes(HashTag::kBlockTreeNode, shape.depth());
+  std::map<std::uint64_t, crypto::Digest> out;
+  std::set<std::uint64_t> level;
+  for (const auto& [leaf, hash] : leaves) {
+    if (leaf >= shape.width()) return invalid_argument("tree_paths: leaf beyond the tree");
+    out[shape.leaf_node(leaf)] = hash;
+    level.insert(shape.leaf_node(leaf));
+  }
+  auto get = [&](std::uint64_t node) -> std::optional<crypto::Digest> {
+    if (auto it = out.find(node); it != out.end()) return it->second;
+    if (auto it = siblings.find(node); it != siblings.end()) return it->second;
+    if (shape.is_padding(node)) return pad[static_cast<std::size_t>(shape.height(node))];
+    return std::nullopt;
+  };
+  while (!level.empty() && *level.begin() != 0) {
+    std::set<std::uint64_t> parents;
+    for (std::uint64_t node : level) parents.insert(hashtree::TreeShape::parent(node));
+    for (std::uint64_t p : parents) {
+      const auto l = get(2 * p + 1);
+      const auto r = get(2 * p + 2);
+      if (!l || !r) return corruption("tree_paths: a sibling hash is missing");
+      out[p] = hashtree::hash_node(HashTag::kBlockTreeNode, *l, *r);
+    }
+    level = std::move(parents);
+  }
+  return out;
+}
+
 Result<std::vector<Bytes>> encode_mutable(const crypto::SigningKey& signing_key,
                                           std::uint64_t seqnum, const MutableParams& params,
                                           ByteView plaintext, Random& random,
@@ -193,31 +304,12 @@ Result<std::vector<Bytes>> encode_mutable(const crypto::SigningKey& signing_key,
   const auto share_tree = hashtree::HashTree::build(HashTag::kShareTreeNode, block_roots);
   const MutableVersion v{seqnum, share_tree.root()};
 
-  // The prefix, the same in every share but the share number.
-  Bytes prefix(kMutablePrefixBytes, 0);
-  std::copy(kMagic.begin(), kMagic.end(), prefix.begin());
-  put_be(prefix, 12, kMutableFormatVersion, 4);
-  put_be(prefix, 16, seqnum, 8);
-  std::copy(v.root.begin(), v.root.end(), prefix.begin() + 24);
-  put_be(prefix, 56, params.needed, 4);
-  put_be(prefix, 60, params.total, 4);
-  put_be(prefix, 64, params.segment_size, 8);
-  put_be(prefix, 72, params.data_length, 8);
-  const auto& vk = signing_key.verifying_key();
-  std::copy(vk.begin(), vk.end(), prefix.begin() + kVerifyingKeyAt);
-  const crypto::StorageIndex si = keys.storage_index;
-  const crypto::Signature sig =
-      signing_key.sign(HashTag::kMutableHeaderSignature, signed_message(si, prefix));
-  std::copy(sig.begin(), sig.end(), prefix.begin() + kSignatureAt);
-  std::array<std::uint8_t, crypto::kSigningSeedBytes> seed{};
-  std::copy_n(signing_key.seed().data(), seed.size(), seed.begin());
-  LAFS_RETURN_IF_ERROR(
-      cipher.xor_at(crypto::signing_key_wrap_key(keys.write_key), kZeroNonce, 0, seed));
-  std::copy(seed.begin(), seed.end(), prefix.begin() + kSeedAt);
-
+  auto built = mutable_prefix(signing_key, v, params);
+  if (!built.ok()) return built.status();
+  const Bytes& prefix = *built;
   for (std::uint32_t i = 0; i < params.total; ++i) {
     std::copy(prefix.begin(), prefix.end(), shares[i].begin());
-    put_be(shares[i], 8, i, 4);
+    set_prefix_share_number(shares[i], i);
     const MutableLayout& l = layouts[i];
     for (std::size_t c = 0; c < l.chain_nodes.size(); ++c) {
       const Digest& d = share_tree.node(l.chain_nodes[c]);

@@ -17,6 +17,7 @@
 #include "core/crypto/sign.h"
 #include "core/env/bytes.h"
 #include "core/env/random.h"
+#include "core/hashtree/layout.h"
 #include "core/runtime/status.h"
 
 namespace lafs::client {
@@ -101,6 +102,37 @@ Result<std::vector<Bytes>> encode_mutable(const crypto::SigningKey& signing_key,
                                           std::uint64_t seqnum, const MutableParams& params,
                                           ByteView plaintext, Random& random,
                                           MutableVersion* version = nullptr);
+
+// ---- Pieces for segment-level (ranged) reads and writes ----
+
+// The signed 208-byte prefix of `v` with `params` (share number 0; set it per share).
+Result<Bytes> mutable_prefix(const crypto::SigningKey& signing_key, const MutableVersion& v,
+                             const MutableParams& params);
+void set_prefix_share_number(Bytes& prefix, std::uint32_t share_number);
+
+// One segment encrypted under a fresh salt and erasure-coded: block i and its leaf hash for
+// share i.
+struct EncodedSegment {
+  crypto::Salt salt{};
+  std::vector<Bytes> blocks;
+  std::vector<crypto::Digest> leaves;
+};
+Result<EncodedSegment> encode_mutable_segment(const crypto::ReadKey& read_key,
+                                              const MutableParams& params, ByteView plaintext,
+                                              Random& random);
+// The plaintext of one segment from at least k verified blocks (share -> block).
+Result<Bytes> decode_mutable_segment(const crypto::ReadKey& read_key, const MutableParams& params,
+                                     std::uint64_t segment_length, const crypto::Salt& salt,
+                                     const std::map<std::uint32_t, ByteView>& blocks);
+crypto::Digest mutable_block_leaf(const crypto::Salt& salt, ByteView block);
+
+// The block-tree hashes of every node on the paths from `leaves` (leaf index -> hash) to the
+// root (node 0), given the hashes of the paths' siblings (node -> hash; padding is computed).
+// Corruption if a needed sibling is missing. A leaf at or past leaf_count (below the width) may
+// be given too (its padding hash, to recompute a smaller tree's root along a longer one's paths).
+Result<std::map<std::uint64_t, crypto::Digest>> tree_paths(
+    const hashtree::TreeShape& shape, const std::map<std::uint64_t, crypto::Digest>& leaves,
+    const std::map<std::uint64_t, crypto::Digest>& siblings);
 
 // Parses and checks a share's prefix: the magic, format version, share number, parameters,
 // that the verifying key's fingerprint is the cap's, and the signature. Corruption (naming

@@ -263,3 +263,96 @@ TEST(MutableClient, TooFewServersIsAClearError) {
 
 }  // namespace
 }  // namespace lafs::client
+
+namespace lafs::client {
+namespace {
+
+// Ranged writes touch only their segments: the bytes sent are a small fraction of the shares,
+// every read returns exactly the model's bytes, and appends below the tree width stay ranged.
+TEST(MutableRanged, WriteRangeTouchesOnlyItsSegments) {
+  Grid g(10);
+  const MutableParams params{3, 10, 4096, 0};
+  Bytes model = testing::pattern(100'000, 1);  // 25 segments, width 32
+  auto w = g.run(g.mutable_client->create(model, g.refs, params, 7));
+  ASSERT_TRUE(w.ok()) << w.status().to_string();
+  const cap::Cap c{*w, false};
+  const auto before = g.mutable_client->stats();
+  const Bytes patch = to_bytes("patched bytes in the middle");
+  auto p = g.run(g.mutable_client->write_range(*w, 50'000, patch, g.refs, 7));
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  std::copy(patch.begin(), patch.end(), model.begin() + 50'000);
+  const auto after = g.mutable_client->stats();
+  EXPECT_EQ(after.ranged_updates, before.ranged_updates + 1);
+  EXPECT_EQ(after.full_publishes, before.full_publishes);
+  // One segment: ~1.4 KiB of block per share, plus prefix, chain and tree path; far below the
+  // ~34 KiB a whole share would be.
+  EXPECT_LT(after.bytes_written - before.bytes_written, 10u * 3000u);
+  auto got = g.run(g.mutable_client->retrieve(c, g.refs));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->contents, model);
+  EXPECT_EQ(got->version, p->version);
+
+  // Across a segment boundary, and an append that stays below the width (25 -> 27 segments).
+  const Bytes across(5000, 'x');
+  ASSERT_TRUE(g.run(g.mutable_client->write_range(*w, 8000, across, g.refs, 7)).ok());
+  std::copy(across.begin(), across.end(), model.begin() + 8000);
+  const Bytes tail(8000, 't');
+  ASSERT_TRUE(g.run(g.mutable_client->write_range(*w, model.size(), tail, g.refs, 7)).ok());
+  model.insert(model.end(), tail.begin(), tail.end());
+  EXPECT_EQ(g.mutable_client->stats().full_publishes, before.full_publishes);
+  EXPECT_EQ(g.run(g.mutable_client->retrieve(c, g.refs))->contents, model);
+
+  // An append past the width (32 segments) is republished whole, and still right.
+  const Bytes big(40'000, 'b');
+  ASSERT_TRUE(g.run(g.mutable_client->write_range(*w, model.size(), big, g.refs, 7)).ok());
+  model.insert(model.end(), big.begin(), big.end());
+  EXPECT_EQ(g.mutable_client->stats().full_publishes, before.full_publishes + 1);
+  EXPECT_EQ(g.run(g.mutable_client->retrieve(c, g.refs))->contents, model);
+
+  // A write beyond the end zero-fills the gap.
+  ASSERT_TRUE(
+      g.run(g.mutable_client->write_range(*w, model.size() + 10, to_bytes("z"), g.refs, 7)).ok());
+  model.resize(model.size() + 10, 0);
+  model.push_back('z');
+  EXPECT_EQ(g.run(g.mutable_client->retrieve(c, g.refs))->contents, model);
+}
+
+TEST(MutableRanged, ReadSegmentsChecksEveryBlockAndFallsBackToOtherShares) {
+  Grid g(6);
+  const MutableParams params{2, 6, 1000, 0};
+  const Bytes model = testing::pattern(10'000, 2);
+  auto w = g.run(g.mutable_client->create(model, g.refs, params, 4));
+  ASSERT_TRUE(w.ok());
+  const auto r = std::get<cap::SskReadCap>(cap::read_cap(cap::Cap{*w, false})->file);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(r.read_key);
+  ServerMap map = g.run(g.mutable_client->update_servermap(si, w->fingerprint, g.refs));
+  const auto v = *map.newest_recoverable();
+  // Damage segment 3's block in shares 0 and 1 (the data shares a reader prefers).
+  for (const auto& sh : map.shares) {
+    if (sh.share_number > 1) continue;
+    std::size_t idx = 0;
+    while (g.refs[idx].key != map.servers[sh.server].key) ++idx;
+    auto layout = MutableLayout::make(sh.header->params, sh.share_number);
+    auto cur = g.run(g.nodes[idx].server->slot_read(si, {sh.share_number}, {{0, 1 << 20}}));
+    Bytes bytes = cur->at(sh.share_number)[0];
+    bytes[layout->block_offset(3) + 7] ^= 0x40;
+    const auto enabler = crypto::write_enabler(
+        w->write_key, crypto::ServerIdView(g.refs[idx].key.data(), g.refs[idx].key.size()));
+    storage::WriteEnablerBytes we;
+    std::copy_n(enabler.data(), we.size(), we.begin());
+    storage::SlotShareWrite write;
+    write.share_number = sh.share_number;
+    write.writes.push_back({0, bytes});
+    std::vector<storage::SlotShareWrite> writes{write};
+    ASSERT_TRUE(g.run(g.nodes[idx].server->slot_write(si, we, {}, {}, writes))->success);
+  }
+  auto got = g.run(g.mutable_client->read_segments(map, r.read_key, v, {3, 9}));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->at(3), Bytes(model.begin() + 3000, model.begin() + 4000));
+  EXPECT_EQ(got->at(9), Bytes(model.begin() + 9000, model.end()));
+  EXPECT_EQ(g.run(g.mutable_client->read_segments(map, r.read_key, v, {10})).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace lafs::client
