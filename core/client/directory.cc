@@ -3,6 +3,8 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
+#include <set>
+
 #include "core/crypto/cipher.h"
 #include "core/proto/directory.pb.h"
 
@@ -128,6 +130,91 @@ Result<std::pair<cap::Cap, std::optional<cap::Cap>>> split_child_cap(const cap::
   return std::pair{child, std::optional<cap::Cap>()};
 }
 
+// ---- Entries ----
+
+namespace {
+
+struct DecodedEntry {
+  DirectoryEntry entry;
+  std::optional<Bytes> sealed;  // the stored encrypted write cap
+};
+
+Result<DecodedEntry> decode_entry(const pb::DirectoryEntry& e,
+                                  const std::optional<crypto::WriteKey>& write_key) {
+  auto name = normalize_entry_name(e.name());
+  if (!name.ok() || *name != e.name()) {
+    return corruption("directory entry " + quoted(e.name()) + " has a non-canonical name");
+  }
+  DecodedEntry out;
+  DirectoryEntry& entry = out.entry;
+  entry.name = *name;
+  auto read = cap::parse_cap(e.read_cap());
+  if (!read.ok()) {
+    return corruption("directory entry " + quoted(entry.name) + ": " + read.status().message());
+  }
+  entry.read_cap = std::move(*read);
+  if (entry.read_cap.authority() == cap::Authority::kWrite) {
+    return corruption("directory entry " + quoted(entry.name) + " holds a write cap in the clear");
+  }
+  entry.metadata.link_created = from_ns(e.link_created_unix_ns());
+  entry.metadata.link_modified = from_ns(e.link_modified_unix_ns());
+  if (e.has_size()) entry.metadata.size = e.size();
+  if (!e.encrypted_write_cap().empty()) {
+    const Bytes sealed(e.encrypted_write_cap().begin(), e.encrypted_write_cap().end());
+    if (write_key) {
+      auto w = open_write_cap(*write_key, sealed);
+      if (!w.ok() || w->authority() != cap::Authority::kWrite ||
+          cap::read_cap(*w) != entry.read_cap) {
+        return corruption("directory entry " + quoted(entry.name) +
+                          ": its write cap does not match its read cap");
+      }
+      entry.write_cap = std::move(*w);
+    }
+    out.sealed = sealed;
+  }
+  return out;
+}
+
+Result<pb::DirectoryEntry> encode_entry(const DirectoryEntry& entry,
+                                        const std::optional<Bytes>& sealed,
+                                        const std::optional<crypto::WriteKey>& write_key,
+                                        Random& random) {
+  pb::DirectoryEntry e;
+  e.set_name(entry.name);
+  e.set_read_cap(cap::format_cap(entry.read_cap));
+  e.set_link_created_unix_ns(to_ns(entry.metadata.link_created));
+  e.set_link_modified_unix_ns(to_ns(entry.metadata.link_modified));
+  if (entry.metadata.size) {
+    e.set_has_size(true);
+    e.set_size(*entry.metadata.size);
+  }
+  if (sealed) {
+    e.set_encrypted_write_cap(std::string(sealed->begin(), sealed->end()));
+  } else if (entry.write_cap) {
+    if (!write_key) {
+      return invalid_argument("entry " + quoted(entry.name) +
+                              " has a write cap, which only a mutable directory can hold");
+    }
+    const Bytes s = seal_write_cap(*write_key, *entry.write_cap, random);
+    e.set_encrypted_write_cap(std::string(s.begin(), s.end()));
+  }
+  return e;
+}
+
+Result<DecodedEntry> decode_entry_bytes(const std::string& name, ByteView bytes,
+                                        const std::optional<crypto::WriteKey>& write_key) {
+  pb::DirectoryEntry e;
+  if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return corruption("directory entry " + quoted(name) + " does not parse");
+  }
+  auto d = decode_entry(e, write_key);
+  if (!d.ok()) return d.status();
+  if (d->entry.name != name) return corruption("directory entry " + quoted(name) + " is misfiled");
+  return d;
+}
+
+}  // namespace
+
 // ---- DirectoryTable ----
 
 Result<DirectoryTable> DirectoryTable::parse(ByteView plaintext,
@@ -146,40 +233,38 @@ Result<DirectoryTable> DirectoryTable::parse(ByteView plaintext,
   }
   DirectoryTable t;
   for (const pb::DirectoryEntry& e : msg.entries()) {
-    auto name = normalize_entry_name(e.name());
-    if (!name.ok() || *name != e.name()) {
-      return corruption("directory entry " + quoted(e.name()) + " has a non-canonical name");
+    auto d = decode_entry(e, write_key);
+    if (!d.ok()) return d.status();
+    if (d->sealed) t.sealed_[d->entry.name] = *d->sealed;
+    const std::string name = d->entry.name;
+    if (!t.entries_.emplace(name, std::move(d->entry)).second) {
+      return corruption("directory table names " + quoted(name) + " twice");
     }
-    DirectoryEntry entry;
-    entry.name = *name;
-    auto read = cap::parse_cap(e.read_cap());
-    if (!read.ok()) {
-      return corruption("directory entry " + quoted(entry.name) + ": " + read.status().message());
-    }
-    entry.read_cap = std::move(*read);
-    if (entry.read_cap.authority() == cap::Authority::kWrite) {
-      return corruption("directory entry " + quoted(entry.name) +
-                        " holds a write cap in the clear");
-    }
-    entry.metadata.link_created = from_ns(e.link_created_unix_ns());
-    entry.metadata.link_modified = from_ns(e.link_modified_unix_ns());
-    if (e.has_size()) entry.metadata.size = e.size();
-    if (!e.encrypted_write_cap().empty()) {
-      const Bytes sealed(e.encrypted_write_cap().begin(), e.encrypted_write_cap().end());
-      if (write_key) {
-        auto w = open_write_cap(*write_key, sealed);
-        if (!w.ok() || w->authority() != cap::Authority::kWrite ||
-            cap::read_cap(*w) != entry.read_cap) {
-          return corruption("directory entry " + quoted(entry.name) +
-                            ": its write cap does not match its read cap");
-        }
-        entry.write_cap = std::move(*w);
-      }
-      t.sealed_[entry.name] = sealed;
-    }
-    if (!t.entries_.emplace(entry.name, std::move(entry)).second) {
-      return corruption("directory table names " + quoted(e.name()) + " twice");
-    }
+  }
+  return t;
+}
+
+Result<DirectoryTable> DirectoryTable::parse_pages(
+    ByteView plaintext, const std::optional<crypto::WriteKey>& write_key) {
+  if (plaintext.empty() || plaintext.size() % kDirPageBytes != 0) {
+    return corruption("a paged directory of " + std::to_string(plaintext.size()) +
+                      " bytes is not a whole number of " + std::to_string(kDirPageBytes) +
+                      "-byte pages");
+  }
+  const auto pages = static_cast<std::uint32_t>(plaintext.size() / kDirPageBytes);
+  DirPageTree tree(pages);
+  for (std::uint32_t i = 0; i < pages; ++i) {
+    LAFS_RETURN_IF_ERROR(
+        tree.load(i, plaintext.subspan(std::size_t{i} * kDirPageBytes, kDirPageBytes)));
+  }
+  auto all = tree.all_entries();
+  if (!all.ok()) return all.status();
+  DirectoryTable t;
+  for (const auto& [name, bytes] : *all) {
+    auto d = decode_entry_bytes(name, bytes, write_key);
+    if (!d.ok()) return d.status();
+    if (d->sealed) t.sealed_[name] = *d->sealed;
+    t.entries_.emplace(name, std::move(d->entry));
   }
   return t;
 }
@@ -189,25 +274,12 @@ Result<Bytes> DirectoryTable::serialize(const std::optional<crypto::WriteKey>& w
   pb::DirectoryTable msg;
   msg.set_version(kTableVersion);
   for (const auto& [name, entry] : entries_) {
-    pb::DirectoryEntry* e = msg.add_entries();
-    e->set_name(name);
-    e->set_read_cap(cap::format_cap(entry.read_cap));
-    e->set_link_created_unix_ns(to_ns(entry.metadata.link_created));
-    e->set_link_modified_unix_ns(to_ns(entry.metadata.link_modified));
-    if (entry.metadata.size) {
-      e->set_has_size(true);
-      e->set_size(*entry.metadata.size);
-    }
-    if (auto it = sealed_.find(name); it != sealed_.end()) {
-      e->set_encrypted_write_cap(std::string(it->second.begin(), it->second.end()));
-    } else if (entry.write_cap) {
-      if (!write_key) {
-        return invalid_argument("entry " + quoted(name) +
-                                " has a write cap, which only a mutable directory can hold");
-      }
-      const Bytes sealed = seal_write_cap(*write_key, *entry.write_cap, random);
-      e->set_encrypted_write_cap(std::string(sealed.begin(), sealed.end()));
-    }
+    auto it = sealed_.find(name);
+    auto e =
+        encode_entry(entry, it == sealed_.end() ? std::nullopt : std::optional<Bytes>(it->second),
+                     write_key, random);
+    if (!e.ok()) return e.status();
+    *msg.add_entries() = std::move(*e);
   }
   std::string out;
   msg.SerializeToString(&out);
@@ -251,9 +323,54 @@ Result<DirectoryEntry> DirectoryTable::remove(const std::string& normalized) {
 
 // ---- DirectoryClient ----
 
+// The pages of one change, with entries decoded and encoded on the way in and out.
+class DirectoryEditor {
+ public:
+  DirectoryEditor(DirPageTree* tree, std::optional<crypto::WriteKey> key, Random* random,
+                  WallTime now)
+      : tree_(tree), key_(std::move(key)), random_(random), now_(now) {}
+
+  Result<std::optional<DirectoryEntry>> find(const std::string& name) {
+    auto raw = tree_->find(name);
+    if (!raw.ok()) return raw.status();
+    if (!*raw) return std::optional<DirectoryEntry>();
+    auto d = decode_entry_bytes(name, **raw, key_);
+    if (!d.ok()) return d.status();
+    return std::optional<DirectoryEntry>(std::move(d->entry));
+  }
+  Status put(DirectoryEntry entry, bool replace) {
+    auto old = find(entry.name);
+    if (!old.ok()) return old.status();
+    if (*old && !replace) {
+      return already_exists("an entry named " + quoted(entry.name) +
+                            " already exists (and replace was not asked for)");
+    }
+    entry.metadata.link_created = *old ? (*old)->metadata.link_created : now_;
+    entry.metadata.link_modified = now_;
+    auto e = encode_entry(entry, std::nullopt, key_, *random_);
+    if (!e.ok()) return e.status();
+    std::string bytes;
+    e->SerializeToString(&bytes);
+    return tree_->put(entry.name, Bytes(bytes.begin(), bytes.end()));
+  }
+  Result<DirectoryEntry> remove(const std::string& name) {
+    auto old = find(name);
+    if (!old.ok()) return old.status();
+    if (!*old) return not_found("no entry named " + quoted(name));
+    LAFS_RETURN_IF_ERROR(tree_->erase(name));
+    return std::move(**old);
+  }
+
+ private:
+  DirPageTree* tree_;
+  std::optional<crypto::WriteKey> key_;
+  Random* random_;
+  WallTime now_;
+};
+
 namespace {
 
-using Edit = std::function<Status(DirectoryTable&)>;
+using Edit = std::function<Status(DirectoryEditor&)>;
 
 Result<DirectoryEntry> make_entry(const std::string& raw_name, const cap::Cap& child,
                                   std::optional<std::uint64_t> size) {
@@ -278,6 +395,36 @@ bool same_directory(const cap::Cap& a, const cap::Cap& b) {
   return cap::storage_index(a) == cap::storage_index(b) && cap::storage_index(a).has_value();
 }
 
+struct MutableDirKeys {
+  crypto::ReadKey read_key;
+  crypto::StorageIndex si{};
+  crypto::Fingerprint fingerprint{};
+};
+
+std::optional<MutableDirKeys> mutable_dir_keys(const cap::Cap& dir) {
+  MutableDirKeys k;
+  if (const auto* w = std::get_if<cap::SskWriteCap>(&dir.file)) {
+    k.read_key = crypto::mutable_read_key(w->write_key);
+    k.fingerprint = w->fingerprint;
+  } else if (const auto* r = std::get_if<cap::SskReadCap>(&dir.file)) {
+    k.read_key = r->read_key;
+    k.fingerprint = r->fingerprint;
+  } else {
+    return std::nullopt;
+  }
+  k.si = crypto::mutable_storage_index(k.read_key);
+  return k;
+}
+
+// The page count of a paged directory version, checked.
+Result<std::uint32_t> page_count_of(const MutableParams& p) {
+  if (p.segment_size != kDirPageBytes || p.data_length == 0 || p.data_length % kDirPageBytes != 0) {
+    return corruption("not a paged directory (segment size " + std::to_string(p.segment_size) +
+                      ", length " + std::to_string(p.data_length) + ")");
+  }
+  return static_cast<std::uint32_t>(p.data_length / kDirPageBytes);
+}
+
 }  // namespace
 
 Task<Result<DirectoryTable>> DirectoryClient::load(const cap::Cap& dir,
@@ -298,44 +445,95 @@ Task<Result<DirectoryTable>> DirectoryClient::load(const cap::Cap& dir,
   const cap::Cap file{dir.file, false};
   auto got = co_await mutable_->retrieve(file, servers);
   if (!got.ok()) co_return got.status();
-  co_return DirectoryTable::parse(got->contents, write_key_of(dir));
+  co_return DirectoryTable::parse_pages(got->contents, write_key_of(dir));
 }
 
 Task<Status> DirectoryClient::change(const cap::Cap& dir, const std::vector<ServerRef>& servers,
-                                     std::function<Status(DirectoryTable&)> edit) {
+                                     std::vector<std::string> names, Edit edit) {
   if (!dir.directory) co_return invalid_argument("not a directory cap");
   const auto* w = std::get_if<cap::SskWriteCap>(&dir.file);
   if (w == nullptr) {
     co_return permission_denied(dir.is_mutable() ? "this directory cap is read-only"
                                                  : "an immutable directory cannot be changed");
   }
-  const crypto::WriteKey key = w->write_key;
-  Env* env = env_;
-  MutableClient::Change change = [&](const Bytes& current) -> Result<Bytes> {
-    auto table = DirectoryTable::parse(current, key);
-    if (!table.ok()) return table.status();
-    LAFS_RETURN_IF_ERROR(edit(*table));
-    return table->serialize(key, env->random());
-  };
-  auto r = co_await mutable_->modify(*w, change, servers, options_.happy);
-  co_return r.ok() ? Status{} : r.status();
+  const auto keys = *mutable_dir_keys(dir);
+  Status last;
+  for (std::uint32_t attempt = 0; attempt < mutable_->options().modify_attempts_max; ++attempt) {
+    if (attempt > 0) co_await sleep_for(env_->executor(), mutable_->retry_backoff(attempt));
+    const ServerMap map = co_await mutable_->update_servermap(keys.si, keys.fingerprint, servers);
+    const auto base = map.newest_recoverable();
+    if (!base) {
+      co_return map.shares.empty() ? not_found("no shares of this directory were found")
+                                   : unavailable("no recoverable version of this directory");
+    }
+    auto pages = page_count_of(map.header_of(*base)->params);
+    if (!pages.ok()) co_return pages.status();
+    DirPageTree tree(*pages);
+    Status read_failure;
+    // Load the paths of the names, a level at a time (one ranged read per level).
+    for (int depth = 0; depth < 64; ++depth) {
+      std::set<std::uint64_t> wanted;
+      for (const std::string& n : names) {
+        auto next = tree.next_page_for(n);
+        if (!next.ok()) co_return next.status();
+        if (*next) wanted.insert(**next);
+      }
+      if (wanted.empty()) break;
+      const std::vector<std::uint64_t> list(wanted.begin(), wanted.end());
+      auto got = co_await mutable_->read_segments(map, keys.read_key, *base, list);
+      if (!got.ok()) {
+        read_failure = got.status();
+        break;
+      }
+      for (const auto& [id, bytes] : *got) {
+        LAFS_CO_RETURN_IF_ERROR(tree.load(static_cast<std::uint32_t>(id), bytes));
+      }
+    }
+    if (!read_failure.is_ok()) {
+      if (read_failure.code() != ErrorCode::kConflict) co_return read_failure;
+      last = read_failure;  // another editor published while we read: start again
+      continue;
+    }
+    DirectoryEditor editor(&tree, w->write_key, &env_->random(), env_->clock().wall_now());
+    LAFS_CO_RETURN_IF_ERROR(edit(editor));
+    auto dirty = tree.dirty_pages();
+    if (!dirty.ok()) co_return dirty.status();
+    MutableClient::SegmentUpdate update;
+    for (auto& [id, bytes] : *dirty) update.segments[id] = std::move(bytes);
+    update.new_length = std::uint64_t{tree.page_count()} * kDirPageBytes;
+    if (update.segments.empty()) co_return Status{};
+    auto r = co_await mutable_->update_segments(*w, map, *base, std::move(update), options_.happy);
+    if (r.ok()) co_return Status{};
+    if (r.status().code() != ErrorCode::kConflict) co_return r.status();
+    last = r.status();
+  }
+  co_return conflict("gave up after " + std::to_string(mutable_->options().modify_attempts_max) +
+                     " attempts: " + last.message());
 }
 
 Task<Result<cap::Cap>> DirectoryClient::create(
     std::vector<ServerRef> servers, std::vector<std::pair<std::string, cap::Cap>> children) {
   crypto::SigningKey key = crypto::SigningKey::generate(env_->random());
   const crypto::WriteKey write_key = crypto::mutable_write_key(key.seed());
-  DirectoryTable table;
-  const WallTime now = env_->clock().wall_now();
+  DirPageTree tree = DirPageTree::empty();
+  DirectoryEditor editor(&tree, write_key, &env_->random(), env_->clock().wall_now());
   for (const auto& [name, child] : children) {
     auto e = make_entry(name, child, std::nullopt);
     if (!e.ok()) co_return e.status();
-    if (Status s = table.put(std::move(*e), false, now); !s.is_ok()) co_return s;
+    if (Status s = editor.put(std::move(*e), false); !s.is_ok()) co_return s;
   }
-  auto bytes = table.serialize(write_key, env_->random());
-  if (!bytes.ok()) co_return bytes.status();
-  auto w = co_await mutable_->create_with_key(std::move(key), std::move(*bytes), std::move(servers),
-                                              options_.mutable_params, options_.happy);
+  auto pages = tree.dirty_pages();
+  if (!pages.ok()) co_return pages.status();
+  Bytes contents;
+  contents.reserve(std::size_t{tree.page_count()} * kDirPageBytes);
+  for (std::uint32_t i = 0; i < tree.page_count(); ++i) {
+    const Bytes& page = pages->at(i);
+    contents.insert(contents.end(), page.begin(), page.end());
+  }
+  MutableParams params = options_.mutable_params;
+  params.segment_size = kDirPageBytes;
+  auto w = co_await mutable_->create_with_key(std::move(key), std::move(contents),
+                                              std::move(servers), params, options_.happy);
   if (!w.ok()) co_return w.status();
   co_return cap::Cap{*w, true};
 }
@@ -378,11 +576,38 @@ Task<Result<DirectoryEntry>> DirectoryClient::get(cap::Cap dir, std::string name
                                                   std::vector<ServerRef> servers) {
   auto normalized = normalize_entry_name(name);
   if (!normalized.ok()) co_return normalized.status();
-  auto table = co_await load(dir, servers);
-  if (!table.ok()) co_return table.status();
-  const DirectoryEntry* e = table->find(*normalized);
-  if (e == nullptr) co_return not_found("no entry named " + quoted(*normalized));
-  co_return *e;
+  const auto keys = mutable_dir_keys(dir);
+  if (!dir.directory || !keys) {
+    auto table = co_await load(dir, servers);
+    if (!table.ok()) co_return table.status();
+    const DirectoryEntry* e = table->find(*normalized);
+    if (e == nullptr) co_return not_found("no entry named " + quoted(*normalized));
+    co_return *e;
+  }
+  // A mutable directory: only the pages on the name's path.
+  const ServerMap map = co_await mutable_->update_servermap(keys->si, keys->fingerprint, servers);
+  const auto base = map.newest_recoverable();
+  if (!base) {
+    co_return map.shares.empty() ? not_found("no shares of this directory were found")
+                                 : unavailable("no recoverable version of this directory");
+  }
+  auto pages = page_count_of(map.header_of(*base)->params);
+  if (!pages.ok()) co_return pages.status();
+  DirPageTree tree(*pages);
+  for (int depth = 0; depth < 64; ++depth) {
+    auto next = tree.next_page_for(*normalized);
+    if (!next.ok()) co_return next.status();
+    if (!*next) break;
+    const std::vector<std::uint64_t> want{**next};
+    auto got = co_await mutable_->read_segments(map, keys->read_key, *base, want);
+    if (!got.ok()) co_return got.status();
+    LAFS_CO_RETURN_IF_ERROR(tree.load(**next, got->at(**next)));
+  }
+  DirectoryEditor editor(&tree, write_key_of(dir), &env_->random(), WallTime{});
+  auto e = editor.find(*normalized);
+  if (!e.ok()) co_return e.status();
+  if (!*e) co_return not_found("no entry named " + quoted(*normalized));
+  co_return std::move(**e);
 }
 
 Task<Status> DirectoryClient::add(cap::Cap dir, std::string name, cap::Cap child, bool replace,
@@ -390,10 +615,10 @@ Task<Status> DirectoryClient::add(cap::Cap dir, std::string name, cap::Cap child
                                   std::optional<std::uint64_t> size) {
   auto entry = make_entry(name, child, size);
   if (!entry.ok()) co_return entry.status();
-  const WallTime now = env_->clock().wall_now();
-  DirectoryEntry e = std::move(*entry);
-  const Edit edit = [&](DirectoryTable& t) { return t.put(e, replace, now); };
-  co_return co_await change(dir, servers, edit);
+  const DirectoryEntry e = std::move(*entry);
+  const Edit edit = [&](DirectoryEditor& ed) { return ed.put(e, replace); };
+  std::vector<std::string> names{e.name};
+  co_return co_await change(dir, servers, std::move(names), edit);
 }
 
 Task<Status> DirectoryClient::remove(cap::Cap dir, std::string name,
@@ -401,11 +626,12 @@ Task<Status> DirectoryClient::remove(cap::Cap dir, std::string name,
   auto normalized = normalize_entry_name(name);
   if (!normalized.ok()) co_return normalized.status();
   const std::string n = *normalized;
-  const Edit edit = [&](DirectoryTable& t) {
-    auto r = t.remove(n);
+  const Edit edit = [&](DirectoryEditor& ed) {
+    auto r = ed.remove(n);
     return r.ok() ? Status{} : r.status();
   };
-  co_return co_await change(dir, servers, edit);
+  std::vector<std::string> names{n};
+  co_return co_await change(dir, servers, std::move(names), edit);
 }
 
 Task<Status> DirectoryClient::rename(cap::Cap from_dir, std::string from_name, cap::Cap to_dir,
@@ -417,16 +643,19 @@ Task<Status> DirectoryClient::rename(cap::Cap from_dir, std::string from_name, c
   if (!to.ok()) co_return to.status();
   const std::string f = *from;
   const std::string t = *to;
-  const WallTime now = env_->clock().wall_now();
   if (same_directory(from_dir, to_dir)) {
-    if (f == t) co_return Status{};
-    const Edit edit = [&](DirectoryTable& table) -> Status {
-      auto moved = table.remove(f);
+    if (f == t) {  // a no-op, but only for a name that exists
+      auto e = co_await get(from_dir, f, servers);
+      co_return e.ok() ? Status{} : e.status();
+    }
+    const Edit edit = [&](DirectoryEditor& ed) -> Status {
+      auto moved = ed.remove(f);
       if (!moved.ok()) return moved.status();
       moved->name = t;
-      return table.put(std::move(*moved), replace, now);
+      return ed.put(std::move(*moved), replace);
     };
-    co_return co_await change(from_dir, servers, edit);
+    std::vector<std::string> names{f, t};
+    co_return co_await change(from_dir, servers, std::move(names), edit);
   }
   // Across directories: the source must be writable too, checked before the target changes.
   if (!std::holds_alternative<cap::SskWriteCap>(from_dir.file) || !from_dir.directory) {
@@ -436,14 +665,16 @@ Task<Status> DirectoryClient::rename(cap::Cap from_dir, std::string from_name, c
   if (!entry.ok()) co_return entry.status();
   DirectoryEntry moved = std::move(*entry);
   moved.name = t;
-  const Edit add_to = [&](DirectoryTable& table) { return table.put(moved, replace, now); };
-  Status added = co_await change(to_dir, servers, add_to);
+  const Edit add_to = [&](DirectoryEditor& ed) { return ed.put(moved, replace); };
+  std::vector<std::string> to_names{t};
+  Status added = co_await change(to_dir, servers, std::move(to_names), add_to);
   if (!added.is_ok()) co_return added;
-  const Edit remove_from = [&](DirectoryTable& table) {
-    auto r = table.remove(f);
+  const Edit remove_from = [&](DirectoryEditor& ed) {
+    auto r = ed.remove(f);
     return r.ok() ? Status{} : r.status();
   };
-  co_return co_await change(from_dir, servers, remove_from);
+  std::vector<std::string> from_names{f};
+  co_return co_await change(from_dir, servers, std::move(from_names), remove_from);
 }
 
 Task<Result<cap::Cap>> DirectoryClient::mkdir(
@@ -454,11 +685,11 @@ Task<Result<cap::Cap>> DirectoryClient::mkdir(
   if (!std::holds_alternative<cap::SskWriteCap>(parent.file) || !parent.directory) {
     co_return permission_denied("the parent directory cap is not a writable directory");
   }
-  auto existing = co_await load(parent, servers);
-  if (!existing.ok()) co_return existing.status();
-  if (existing->find(*normalized) != nullptr) {
+  auto existing = co_await get(parent, *normalized, servers);
+  if (existing.ok()) {
     co_return already_exists("an entry named " + quoted(*normalized) + " already exists");
   }
+  if (existing.status().code() != ErrorCode::kNotFound) co_return existing.status();
   auto made = co_await create(servers, std::move(children));
   if (!made.ok()) co_return made.status();
   Status linked = co_await add(parent, *normalized, *made, false, servers);

@@ -11,15 +11,16 @@
 #include <vector>
 
 #include "core/cap/cap.h"
+#include "core/client/dir_pages.h"
 #include "core/client/immutable_client.h"
 #include "core/client/mutable_client.h"
 
 namespace lafs::client {
 
 inline constexpr std::size_t kEntryNameBytesMax = 255;  // after NFC, in UTF-8
-// A directory's table is one mutable file, rewritten on every change: this bounds it
-// (about 300 bytes an entry).
-inline constexpr std::size_t kDirectoryEntriesMax = 100'000;
+// Entries of one directory at most (a mutable directory's pages grow with it; a change still
+// writes only its pages).
+inline constexpr std::size_t kDirectoryEntriesMax = 1'000'000;
 
 // The canonical form of an entry name: NFC. InvalidArgument (naming the problem) for invalid
 // UTF-8, an empty name, '/', NUL, "." or "..", or more than kEntryNameBytesMax bytes.
@@ -47,6 +48,9 @@ class DirectoryTable {
   // caps are decrypted (and checked against their read caps); without it they stay hidden.
   static Result<DirectoryTable> parse(ByteView plaintext,
                                       const std::optional<crypto::WriteKey>& write_key);
+  // The same for a mutable directory's file: B+tree pages (dir_pages.h), all of them.
+  static Result<DirectoryTable> parse_pages(ByteView plaintext,
+                                            const std::optional<crypto::WriteKey>& write_key);
   // The file's plaintext. Children's write caps are encrypted under `write_key` with fresh
   // salts from `random`; kept as they were for entries this table did not change.
   Result<Bytes> serialize(const std::optional<crypto::WriteKey>& write_key, Random& random) const;
@@ -65,8 +69,11 @@ class DirectoryTable {
   std::map<std::string, Bytes> sealed_;  // entries whose encrypted write cap is kept as stored
 };
 
+class DirectoryEditor;  // the pages of one change (directory.cc)
+
 struct DirectoryOptions {
-  MutableParams mutable_params{3, 10, 128 << 10, 0};
+  // k and n of mutable directories; their segment size is always kDirPageBytes (one page).
+  MutableParams mutable_params{3, 10, kDirPageBytes, 0};
   EncodingParams immutable_params;  // for immutable directories
   std::uint32_t happy = 7;
 };
@@ -105,8 +112,10 @@ class DirectoryClient {
 
  private:
   Task<Result<DirectoryTable>> load(const cap::Cap& dir, const std::vector<ServerRef>& servers);
+  // One change to a mutable directory: loads the pages on the paths of `names`, applies `edit`
+  // and writes the changed pages with a ranged update; Conflict retries like modify().
   Task<Status> change(const cap::Cap& dir, const std::vector<ServerRef>& servers,
-                      std::function<Status(DirectoryTable&)> edit);
+                      std::vector<std::string> names, std::function<Status(DirectoryEditor&)> edit);
 
   Env* env_;
   MutableClient* mutable_;

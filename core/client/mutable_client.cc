@@ -524,6 +524,7 @@ Task<Result<RetrieveResult>> fetch_version(Env* env, rpc::RpcPool* pool,
                    [](const auto* a, const auto* b) { return a->share_number < b->share_number; });
   std::map<std::uint32_t, Bytes> good;
   std::vector<std::string> problems;
+  std::size_t changed = 0;
   std::size_t next = 0;
   while (good.size() < params.needed && next < candidates.size()) {
     std::vector<const ServerMap::Share*> round;
@@ -553,6 +554,7 @@ Task<Result<RetrieveResult>> fetch_version(Env* env, rpc::RpcPool* pool,
       auto checked =
           check_mutable_share(map.storage_index, map.fingerprint, c->share_number, *got[i]);
       if (!checked.ok() || checked->version != version || checked->params != params) {
+        if (checked.ok()) ++changed;
         problems.push_back(checked.ok() ? "share " + std::to_string(c->share_number) +
                                               " changed version while being read"
                                         : checked.status().message());
@@ -570,6 +572,8 @@ Task<Result<RetrieveResult>> fetch_version(Env* env, rpc::RpcPool* pool,
     std::string msg = "mutable " + describe(version) + ": only " + std::to_string(good.size()) +
                       " of the " + std::to_string(params.needed) + " shares needed are good";
     for (const auto& p : problems) msg += "; " + p;
+    // Shares replaced by a newer version while we read: another writer, not damage.
+    if (changed > 0) co_return conflict("the file changed while being read: " + msg);
     co_return unavailable(msg);
   }
   auto plain = decode_mutable(read_key, *header, good);
@@ -718,6 +722,10 @@ Task<Result<PublishResult>> MutableClient::publish_with_map(const cap::SskWriteC
                                    happy);
 }
 
+Duration MutableClient::retry_backoff(std::uint32_t attempt) {
+  return backoff(env_->random(), options_, attempt);
+}
+
 Task<Result<PublishResult>> MutableClient::modify(cap::SskWriteCap cap, Change change,
                                                   std::vector<ServerRef> servers,
                                                   std::uint32_t happy) {
@@ -729,6 +737,10 @@ Task<Result<PublishResult>> MutableClient::modify(cap::SskWriteCap cap, Change c
       co_await sleep_for(env_->executor(), backoff(env_->random(), options_, attempt));
     const ServerMap map = co_await update_servermap(si, cap.fingerprint, servers);
     auto current = co_await retrieve_from_map(env_, pool_, options_, map, read_key);
+    if (!current.ok() && current.status().code() == ErrorCode::kConflict) {
+      last = current.status();
+      continue;
+    }
     if (!current.ok()) co_return current.status();
     auto next = change(current->contents);
     if (!next.ok()) co_return next.status();
@@ -870,6 +882,7 @@ Task<Result<std::map<std::uint64_t, Bytes>>> MutableClient::read_segments(
   // share -> (salts by segment, blocks by segment), verified.
   std::map<std::uint32_t, std::map<std::uint64_t, std::pair<crypto::Salt, Bytes>>> good;
   std::vector<std::string> problems;
+  std::size_t changed = 0;
   std::size_t next = 0;
   while (good.size() < params.needed && next < candidates.size()) {
     std::vector<const ServerMap::Share*> round;
@@ -894,6 +907,7 @@ Task<Result<std::map<std::uint64_t, Bytes>>> MutableClient::read_segments(
       for (std::uint64_t node : proof) {
         v.push_back({l->block_tree_offset + node * crypto::kDigestBytes, crypto::kDigestBytes});
       }
+      v.push_back({kCheckstringOffset, kCheckstringBytes});  // to tell a new version from damage
       layouts.push_back(std::move(*l));
       reads.push_back(read_vectors(pool_, map.servers[c->server], options_.call_timeout,
                                    map.storage_index, c->share_number, std::move(v), &stats_));
@@ -918,6 +932,11 @@ Task<Result<std::map<std::uint64_t, Bytes>>> MutableClient::read_segments(
       for (std::size_t i = 0; i < proof.size(); ++i) {
         siblings[proof[i]] = digest_of(parts[1 + 2 * seg_list.size() + i]);
       }
+      if (parts.back() != checkstring(version)) {
+        ++changed;
+        problems.push_back("share " + std::to_string(shnum) + " changed version while being read");
+        continue;
+      }
       auto paths = tree_paths(*shape, leaves, siblings);
       Status ok = paths.ok() ? check_chain(*header, layouts[r], shnum, parts[0], paths->at(0))
                              : paths.status();
@@ -932,6 +951,7 @@ Task<Result<std::map<std::uint64_t, Bytes>>> MutableClient::read_segments(
     std::string msg = "mutable " + describe(version) + ": only " + std::to_string(good.size()) +
                       " good shares of the segments, " + std::to_string(params.needed) + " needed";
     for (const auto& p : problems) msg += "; " + p;
+    if (changed > 0) co_return conflict("the file changed while being read: " + msg);
     co_return unavailable(msg);
   }
   std::map<std::uint64_t, Bytes> out;
@@ -1179,6 +1199,10 @@ Task<Result<PublishResult>> MutableClient::write_range(cap::SskWriteCap cap, std
     std::map<std::uint64_t, Bytes> old_segments;
     if (!to_read.empty()) {
       auto got = co_await read_segments(map, read_key, *base, to_read);
+      if (!got.ok() && got.status().code() == ErrorCode::kConflict) {
+        last = got.status();
+        continue;
+      }
       if (!got.ok()) co_return got.status();
       old_segments = std::move(*got);
     }

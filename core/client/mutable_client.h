@@ -151,6 +151,9 @@ class MutableClient {
     std::uint64_t full_publishes = 0;
   };
   const Stats& stats() const { return stats_; }
+  const MutableClientOptions& options() const { return options_; }
+  // The randomised wait before retry `attempt` (>= 1) after a Conflict.
+  Duration retry_backoff(std::uint32_t attempt);
 
   // Test hook: awaited between the two publish phases (a test stops the writer there).
   std::function<Task<void>()> between_phases_for_test;

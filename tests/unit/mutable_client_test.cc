@@ -356,3 +356,32 @@ TEST(MutableRanged, ReadSegmentsChecksEveryBlockAndFallsBackToOtherShares) {
 
 }  // namespace
 }  // namespace lafs::client
+
+namespace lafs::client {
+namespace {
+
+// Found by DirectoryProperty.TwoEditorsAtOnceLoseNothing: a reader holding a server map whose
+// version another writer then replaced got "Unavailable: only 0 good shares", which made a
+// directory edit fail instead of retrying. Reading a replaced version is a Conflict.
+TEST(MutableRanged, ReadingAVersionReplacedSinceTheMapIsAConflict) {
+  Grid g(6);
+  const MutableParams params{2, 6, 1000, 0};
+  auto w = g.run(g.mutable_client->create(testing::pattern(5000, 1), g.refs, params, 4));
+  ASSERT_TRUE(w.ok());
+  const auto r = std::get<cap::SskReadCap>(cap::read_cap(cap::Cap{*w, false})->file);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(r.read_key);
+  const ServerMap stale = g.run(g.mutable_client->update_servermap(si, w->fingerprint, g.refs));
+  const auto v1 = *stale.newest_recoverable();
+  auto& other = g.add_client("other");
+  ASSERT_TRUE(
+      g.run(other.mutable_client->publish(*w, testing::pattern(5000, 2), g.refs, params, 4)).ok());
+  auto got = g.run(g.mutable_client->read_segments(stale, r.read_key, v1, {2}));
+  EXPECT_EQ(got.status().code(), ErrorCode::kConflict) << got.status().to_string();
+  // modify() started from the stale state simply retries and succeeds.
+  auto m = g.run(g.mutable_client->modify(
+      *w, [](const Bytes& b) -> Result<Bytes> { return b; }, g.refs, 4));
+  EXPECT_TRUE(m.ok()) << m.status().to_string();
+}
+
+}  // namespace
+}  // namespace lafs::client
