@@ -905,7 +905,7 @@ Task<Result<std::map<std::uint64_t, Bytes>>> MutableClient::read_segments(
         v.push_back({l->block_offset(seg), l->block_length(seg)});
       }
       for (std::uint64_t node : proof) {
-        v.push_back({l->block_tree_offset + node * crypto::kDigestBytes, crypto::kDigestBytes});
+        v.push_back({l->node_offset(*shape, node), crypto::kDigestBytes});
       }
       v.push_back({kCheckstringOffset, kCheckstringBytes});  // to tell a new version from damage
       layouts.push_back(std::move(*l));
@@ -1002,8 +1002,7 @@ Task<Result<PublishResult>> MutableClient::update_segments(cap::SskWriteCap cap,
   }
 
   // The fast path's conditions.
-  bool ranged = update.new_length >= old_params.data_length && new_l0->width == old_l0->width &&
-                !update.segments.empty();
+  bool ranged = update.new_length >= old_params.data_length && !update.segments.empty();
   std::set<std::uint32_t> present;
   for (const auto& sh : map.shares) {
     if (!sh.header || sh.header->version != base) ranged = false;
@@ -1020,11 +1019,53 @@ Task<Result<PublishResult>> MutableClient::update_segments(cap::SskWriteCap cap,
   auto old_shape = hashtree::TreeShape::make(old_l0->segment_count);
   auto new_shape = hashtree::TreeShape::make(new_l0->segment_count);
   if (!old_shape.ok() || !new_shape.ok()) co_return internal_error("tree shapes");
+  // The siblings of the changed paths in the new tree. None contains a changed or appended
+  // leaf, so each is the same subtree in the old tree (same height and position): read there.
   const std::vector<std::uint64_t> proof = hashtree::proof_nodes(*new_shape, changed);
+  std::vector<std::uint64_t> proof_old;  // the same nodes in the old shape
+  for (std::uint64_t node : proof) {
+    const int h = new_shape->height(node);
+    const std::uint64_t p = node - ((std::uint64_t{1} << (new_shape->depth() - h)) - 1);
+    auto old_node = node_at(*old_shape, h, p);
+    if (!old_node || old_shape->is_padding(*old_node)) {
+      ranged = false;  // cannot happen for a valid update; be safe
+      break;
+    }
+    proof_old.push_back(*old_node);
+  }
+  // Leaves whose old hash we need (to recompute the old root), and old leaves that are padding.
+  const auto pad_leaf = hashtree::padding_hashes(crypto::HashTag::kBlockTreeNode, 0)[0];
+  std::vector<std::uint64_t> old_real;  // changed segments that exist in the old tree
+  std::vector<std::uint64_t> old_pad;   // changed segments inside the old width, past its end
+  for (std::uint64_t seg : changed) {
+    if (seg < old_shape->leaf_count()) {
+      old_real.push_back(seg);
+    } else if (seg < old_shape->width()) {
+      old_pad.push_back(seg);
+    }
+  }
+  // The heights of the partial nodes (ancestors of the last leaf with padding below them): a
+  // spine slot that held one before and holds none now is zeroed.
+  const auto partial_heights = [](const hashtree::TreeShape& shape) {
+    std::set<int> out;
+    std::uint64_t node = shape.leaf_node(shape.leaf_count() - 1);
+    for (;;) {
+      if (!is_complete(shape, node)) out.insert(shape.height(node));
+      if (node == 0) break;
+      node = hashtree::TreeShape::parent(node);
+    }
+    return out;
+  };
+  std::vector<int> zero_spine;
+  {
+    const std::set<int> before = partial_heights(*old_shape);
+    const std::set<int> after = partial_heights(*new_shape);
+    for (int h : before)
+      if (!after.contains(h)) zero_spine.push_back(h);
+  }
 
-  // Per share number: the current tree's siblings of the changed paths, and its chain, read
-  // from one slot and checked against the base root.
-  std::map<std::uint32_t, std::map<std::uint64_t, crypto::Digest>> siblings;
+  // Per share number: the old nodes needed, read from one slot and checked against the base.
+  std::map<std::uint32_t, std::map<std::uint64_t, crypto::Digest>> siblings;  // new-shape ids
   if (ranged) {
     std::vector<std::uint32_t> order;
     std::vector<Task<Result<std::vector<Bytes>>>> reads;
@@ -1037,14 +1078,11 @@ Task<Result<PublishResult>> MutableClient::update_segments(cap::SskWriteCap cap,
       if (!l.ok()) co_return l.status();
       std::vector<storage::ReadVector> v;
       v.push_back({l->chain_offset, l->chain_nodes.size() * crypto::kDigestBytes});
-      for (std::uint64_t seg : changed) {
-        if (seg < old_l0->segment_count) {
-          v.push_back({l->block_tree_offset + old_shape->leaf_node(seg) * crypto::kDigestBytes,
-                       crypto::kDigestBytes});
-        }
+      for (std::uint64_t seg : old_real) {
+        v.push_back({l->node_offset(*old_shape, old_shape->leaf_node(seg)), crypto::kDigestBytes});
       }
-      for (std::uint64_t node : proof) {
-        v.push_back({l->block_tree_offset + node * crypto::kDigestBytes, crypto::kDigestBytes});
+      for (std::uint64_t node : proof_old) {
+        v.push_back({l->node_offset(*old_shape, node), crypto::kDigestBytes});
       }
       order.push_back(shnum);
       layouts.push_back(std::move(*l));
@@ -1052,27 +1090,37 @@ Task<Result<PublishResult>> MutableClient::update_segments(cap::SskWriteCap cap,
                                    map.storage_index, shnum, std::move(v), &stats_));
     }
     auto got = co_await when_all(env_->executor(), std::move(reads));
-    const auto pad = hashtree::padding_hashes(crypto::HashTag::kBlockTreeNode, 0);
     for (std::size_t r = 0; r < order.size() && ranged; ++r) {
       if (!got[r].ok()) {
         ranged = false;
         break;
       }
       const std::vector<Bytes>& parts = *got[r];
-      std::map<std::uint64_t, crypto::Digest> old_leaves;
       std::size_t at = 1;
-      for (std::uint64_t seg : changed) {
-        old_leaves[seg] = seg < old_l0->segment_count ? digest_of(parts[at++]) : pad[0];
+      std::map<std::uint64_t, crypto::Digest> old_leaves;
+      for (std::uint64_t seg : old_real) old_leaves[seg] = digest_of(parts[at++]);
+      for (std::uint64_t seg : old_pad) old_leaves[seg] = pad_leaf;
+      std::map<std::uint64_t, crypto::Digest> sib_old;
+      std::map<std::uint64_t, crypto::Digest> sib_new;
+      for (std::size_t i = 0; i < proof.size(); ++i) {
+        const crypto::Digest d = digest_of(parts[at++]);
+        sib_old[proof_old[i]] = d;
+        sib_new[proof[i]] = d;
       }
-      std::map<std::uint64_t, crypto::Digest> sib;
-      for (std::uint64_t node : proof) sib[node] = digest_of(parts[at++]);
-      auto old_paths = tree_paths(*old_shape, old_leaves, sib);
-      if (!old_paths.ok() ||
-          !check_chain(*header, layouts[r], order[r], parts[0], old_paths->at(0)).is_ok()) {
+      // The old root: recomputed along the old paths, or (appending to a full tree) the old
+      // root itself, which is then a sibling.
+      std::optional<crypto::Digest> old_root;
+      if (!old_leaves.empty()) {
+        auto old_paths = tree_paths(*old_shape, old_leaves, sib_old);
+        if (old_paths.ok()) old_root = old_paths->at(0);
+      } else if (sib_old.contains(0)) {
+        old_root = sib_old.at(0);
+      }
+      if (!old_root || !check_chain(*header, layouts[r], order[r], parts[0], *old_root).is_ok()) {
         ranged = false;  // a share's tree is damaged: republish it whole instead
         break;
       }
-      siblings[order[r]] = std::move(sib);
+      siblings[order[r]] = std::move(sib_new);
     }
   }
 
@@ -1115,29 +1163,35 @@ Task<Result<PublishResult>> MutableClient::update_segments(cap::SskWriteCap cap,
   for (const auto& sh : map.shares) {
     auto l = MutableLayout::make(params, sh.share_number);
     if (!l.ok()) co_return l.status();
-    SlotTarget t{sh.server, sh.share_number, sh.raw_checkstring, {}, l->share_bytes};
+    // Every piece by offset; touching pieces are merged into one write vector.
+    std::map<std::uint64_t, Bytes> pieces;
     Bytes p = *prefix;
     set_prefix_share_number(p, sh.share_number);
-    t.vectors.push_back({0, std::move(p)});
+    pieces[0] = std::move(p);
     Bytes chain;
     for (std::uint64_t node : l->chain_nodes) {
       const auto& d = share_tree.node(node);
       chain.insert(chain.end(), d.begin(), d.end());
     }
-    t.vectors.push_back({l->chain_offset, std::move(chain)});
+    pieces[l->chain_offset] = std::move(chain);
     for (const auto& [seg, e] : encoded) {
-      t.vectors.push_back({l->salt_offset(seg), Bytes(e.salt.begin(), e.salt.end())});
-      t.vectors.push_back({l->block_offset(seg), e.blocks[sh.share_number]});
+      pieces[l->salt_offset(seg)] = Bytes(e.salt.begin(), e.salt.end());
+      pieces[l->block_offset(seg)] = e.blocks[sh.share_number];
     }
-    std::set<std::uint64_t> nodes;
-    for (const auto& [node, hash] : new_paths[sh.share_number]) nodes.insert(node);
-    for (const auto& [first, count] : node_runs(nodes)) {
-      Bytes run;
-      for (std::uint64_t n = first; n < first + count; ++n) {
-        const auto& d = new_paths[sh.share_number].at(n);
-        run.insert(run.end(), d.begin(), d.end());
+    for (const auto& [node, hash] : new_paths[sh.share_number]) {
+      pieces[l->node_offset(*new_shape, node)] = Bytes(hash.begin(), hash.end());
+    }
+    for (int h : zero_spine) {
+      pieces[l->spine_offset + static_cast<std::uint64_t>(h) * crypto::kDigestBytes] =
+          Bytes(crypto::kDigestBytes, 0);
+    }
+    SlotTarget t{sh.server, sh.share_number, sh.raw_checkstring, {}, l->share_bytes};
+    for (auto& [offset, bytes] : pieces) {
+      if (!t.vectors.empty() && t.vectors.back().offset + t.vectors.back().data.size() == offset) {
+        t.vectors.back().data.insert(t.vectors.back().data.end(), bytes.begin(), bytes.end());
+      } else {
+        t.vectors.push_back({offset, std::move(bytes)});
       }
-      t.vectors.push_back({l->block_tree_offset + first * crypto::kDigestBytes, std::move(run)});
     }
     if (t.vectors.size() > storage::kVectorsMax) {
       // Too scattered for one atomic call: republish whole.

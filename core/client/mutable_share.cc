@@ -100,6 +100,37 @@ std::uint64_t MutableLayout::segment_length(const MutableParams& p, std::uint64_
   return p.data_length - s * p.segment_size;
 }
 
+std::uint64_t flat_index(const hashtree::TreeShape& shape, std::uint64_t node) {
+  const int h = shape.height(node);
+  const std::uint64_t level_start = (std::uint64_t{1} << (shape.depth() - h)) - 1;
+  const std::uint64_t p = node - level_start;
+  return ((2 * p + 1) << h) - 1;
+}
+
+std::optional<std::uint64_t> node_at(const hashtree::TreeShape& shape, int height,
+                                     std::uint64_t p) {
+  if (height < 0 || height > shape.depth()) return std::nullopt;
+  const std::uint64_t level_start = (std::uint64_t{1} << (shape.depth() - height)) - 1;
+  if (p > level_start) return std::nullopt;  // the level has level_start + 1 nodes
+  return level_start + p;
+}
+
+bool is_complete(const hashtree::TreeShape& shape, std::uint64_t node) {
+  const std::uint64_t last =
+      shape.first_leaf_under(node) + (std::uint64_t{1} << shape.height(node)) - 1;
+  return last < shape.leaf_count();
+}
+
+std::uint64_t MutableLayout::node_offset(const hashtree::TreeShape& shape,
+                                         std::uint64_t node) const {
+  LAFS_ASSERT(!shape.is_padding(node));
+  if (!is_complete(shape, node)) {
+    return spine_offset + static_cast<std::uint64_t>(shape.height(node)) * crypto::kDigestBytes;
+  }
+  const std::uint64_t f = flat_index(shape, node);
+  return record_offset(f / 2) + crypto::kSaltBytes + (f % 2) * crypto::kDigestBytes;
+}
+
 Result<MutableLayout> MutableLayout::make(const MutableParams& p, std::uint32_t share_number) {
   LAFS_RETURN_IF_ERROR(validate_mutable_params(p));
   if (share_number >= p.total) {
@@ -118,16 +149,11 @@ Result<MutableLayout> MutableLayout::make(const MutableParams& p, std::uint32_t 
   if (!share_shape.ok()) return share_shape.status();
   const std::uint64_t leaf = share_number;
   l.chain_nodes = hashtree::proof_nodes(*share_shape, {&leaf, 1});
-  // Everything whose size depends on the segment count sits in regions sized by the tree's
-  // width W (a power of two), and the blocks come last: a segment appended while S < W moves
-  // nothing, so a ranged write touches only its segments' bytes and their tree paths.
-  l.width = block_shape->width();
-  l.chain_offset = kMutablePrefixBytes;
-  l.salts_offset = l.chain_offset + l.chain_nodes.size() * crypto::kDigestBytes;
-  l.block_tree_offset = l.salts_offset + l.width * crypto::kSaltBytes;
-  l.block_tree_nodes = block_shape->node_count();
-  l.blocks_offset = l.block_tree_offset + l.block_tree_nodes * crypto::kDigestBytes;
-  l.share_bytes = l.blocks_offset + (l.segment_count - 1) * l.block_size + l.tail_block_size;
+  (void)block_shape;
+  l.spine_offset = l.chain_offset + l.chain_nodes.size() * crypto::kDigestBytes;
+  l.records_offset = l.spine_offset + kSpineSlots * crypto::kDigestBytes;
+  l.record_size = kRecordHeaderBytes + l.block_size;
+  l.share_bytes = l.record_offset(l.segment_count - 1) + kRecordHeaderBytes + l.tail_block_size;
   if (l.share_bytes > kMutableShareBytesMax) {
     return invalid_argument("mutable file of " + std::to_string(p.data_length) +
                             " bytes is too large: a share would be " +
@@ -295,10 +321,13 @@ Result<std::vector<Bytes>> encode_mutable(const crypto::SigningKey& signing_key,
   for (std::uint32_t i = 0; i < params.total; ++i) {
     const auto tree = hashtree::HashTree::build(HashTag::kBlockTreeNode, leaves[i]);
     block_roots[i] = tree.root();
-    for (std::uint64_t node = 0; node < l0.block_tree_nodes; ++node) {
+    const auto& shape = tree.shape();
+    for (std::uint64_t node = 0; node < shape.node_count(); ++node) {
+      if (shape.is_padding(node)) continue;
       const Digest& d = tree.node(node);
-      std::copy(d.begin(), d.end(),
-                shares[i].begin() + layouts[i].block_tree_offset + node * crypto::kDigestBytes);
+      std::copy(
+          d.begin(), d.end(),
+          shares[i].begin() + static_cast<std::ptrdiff_t>(layouts[i].node_offset(shape, node)));
     }
   }
   const auto share_tree = hashtree::HashTree::build(HashTag::kShareTreeNode, block_roots);
@@ -387,10 +416,33 @@ Result<MutableHeader> check_mutable_share(const crypto::StorageIndex& si,
                            share.subspan(l->block_offset(s), l->block_length(s)));
   }
   const auto tree = hashtree::HashTree::build(HashTag::kBlockTreeNode, leaves);
-  for (std::uint64_t node = 0; node < l->block_tree_nodes; ++node) {
-    if (digest_at(share, l->block_tree_offset + node * crypto::kDigestBytes) != tree.node(node)) {
-      return corruption(name + ": block tree node " + std::to_string(node) +
-                        " does not match its blocks");
+  // Every node slot holds exactly its node (or zeros where no node lives), so a share has one
+  // valid encoding.
+  Bytes expected_spine(kSpineSlots * crypto::kDigestBytes, 0);
+  std::vector<Digest> expected_inner(l->segment_count, Digest{});
+  const auto& shape = tree.shape();
+  for (std::uint64_t node = 0; node < shape.node_count(); ++node) {
+    if (shape.is_padding(node)) continue;
+    if (!is_complete(shape, node)) {
+      const Digest& d = tree.node(node);
+      std::copy(
+          d.begin(), d.end(),
+          expected_spine.begin() + shape.height(node) * static_cast<int>(crypto::kDigestBytes));
+      continue;
+    }
+    const std::uint64_t f = flat_index(shape, node);
+    if (f % 2 == 1) expected_inner[f / 2] = tree.node(node);
+  }
+  if (!std::equal(expected_spine.begin(), expected_spine.end(),
+                  share.begin() + static_cast<std::ptrdiff_t>(l->spine_offset))) {
+    return corruption(name + ": its spine nodes do not match its blocks");
+  }
+  for (std::uint64_t seg = 0; seg < l->segment_count; ++seg) {
+    if (digest_at(share, l->record_offset(seg) + crypto::kSaltBytes) != leaves[seg] ||
+        digest_at(share, l->record_offset(seg) + crypto::kSaltBytes + crypto::kDigestBytes) !=
+            expected_inner[seg]) {
+      return corruption(name + ": the tree nodes of segment " + std::to_string(seg) +
+                        " do not match its blocks");
     }
   }
   auto verifier = hashtree::IncrementalVerifier::create(HashTag::kShareTreeNode, h->version.root,

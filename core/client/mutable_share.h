@@ -65,31 +65,51 @@ struct MutableHeader {
 };
 
 // Where everything is in one share, computed from the signed parameters alone.
+//
+// After the prefix and the share's uncle chain come the spine (kSpineSlots node hashes) and
+// then one record per segment: salt(16), leaf slot(32), inner slot(32), block. The block tree
+// (padded to a power-of-two width, as hashtree.md) is stored by node: a complete node (all
+// leaves below it real) at in-order ("flat") index f lives in record f/2 — the leaf slot for
+// even f (the segment's own leaf), the inner slot for odd f; a partial node (some real, some
+// padding leaves below it: the ancestors of the last leaf) lives in spine[height]. Appending a
+// segment appends a record and moves nothing, whatever the segment count: a ranged write
+// touches its records, a few node slots, the spine, the chain and the prefix.
+inline constexpr std::size_t kSpineSlots = 49;  // heights 0..48 (trees of up to 2^48 leaves)
+inline constexpr std::size_t kRecordHeaderBytes = crypto::kSaltBytes + 2 * crypto::kDigestBytes;
+
 struct MutableLayout {
   std::uint64_t segment_count = 0;  // max(1, ceil(length / segment_size))
   std::uint64_t block_size = 0;     // blocks of full segments: ceil(segment_size / k)
   std::uint64_t tail_block_size = 0;
-  std::uint64_t width = 0;  // the block tree's width: segment_count rounded up to 2^j
   std::uint64_t chain_offset = kMutablePrefixBytes;
   std::vector<std::uint64_t> chain_nodes;  // share-tree nodes of this share's uncle chain
-  std::uint64_t salts_offset = 0;          // width slots of 16 bytes (unused ones zero)
-  std::uint64_t block_tree_offset = 0;
-  std::uint64_t block_tree_nodes = 0;  // 2 * width - 1
-  std::uint64_t blocks_offset = 0;
+  std::uint64_t spine_offset = 0;
+  std::uint64_t records_offset = 0;
+  std::uint64_t record_size = 0;  // kRecordHeaderBytes + block_size
   std::uint64_t share_bytes = 0;
 
   // InvalidArgument for parameters out of range or a share over kMutableShareBytesMax.
   static Result<MutableLayout> make(const MutableParams& params, std::uint32_t share_number);
-  std::uint64_t salt_offset(std::uint64_t s) const { return salts_offset + s * crypto::kSaltBytes; }
-  std::uint64_t block_offset(std::uint64_t s) const { return blocks_offset + s * block_size; }
+  std::uint64_t record_offset(std::uint64_t s) const { return records_offset + s * record_size; }
+  std::uint64_t salt_offset(std::uint64_t s) const { return record_offset(s); }
+  std::uint64_t block_offset(std::uint64_t s) const {
+    return record_offset(s) + kRecordHeaderBytes;
+  }
   std::uint64_t block_length(std::uint64_t s) const {
     return s + 1 == segment_count ? tail_block_size : block_size;
   }
-  std::uint64_t segment_offset(const MutableParams& p, std::uint64_t s) const {
-    return s * p.segment_size;
-  }
   std::uint64_t segment_length(const MutableParams& p, std::uint64_t s) const;
+  // Where a non-padding node of `shape` (a block tree of segment_count leaves) is stored.
+  std::uint64_t node_offset(const hashtree::TreeShape& shape, std::uint64_t node) const;
 };
+
+// In-order index of a node: ((2p + 1) << h) - 1 for the p-th node at height h. Unlike the
+// breadth-first index it does not depend on the tree's depth.
+std::uint64_t flat_index(const hashtree::TreeShape& shape, std::uint64_t node);
+// The node of `shape` at (height, position p), if the shape is that deep.
+std::optional<std::uint64_t> node_at(const hashtree::TreeShape& shape, int height, std::uint64_t p);
+// All leaves below `node` are real (below leaf_count).
+bool is_complete(const hashtree::TreeShape& shape, std::uint64_t node);
 
 // Checks the parameters (1 <= k <= n <= 256, segment size in 1..kMutableSegmentSizeMax, every
 // share within kMutableShareBytesMax).

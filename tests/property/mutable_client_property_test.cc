@@ -344,15 +344,16 @@ RC_GTEST_PROP(MutableProperty, EveryPublishUsesFreshKeystreams, ()) {
       const ServerRef& ref = map.servers[sh.server];
       std::size_t idx = 0;
       while (g.refs[idx].key != ref.key) ++idx;
-      auto got = g.run(g.nodes[idx].server->slot_read(
-          si, {sh.share_number},
-          {{layout->salts_offset, layout->segment_count * crypto::kSaltBytes}}));
-      RC_ASSERT(got.ok() && got->contains(sh.share_number));
-      const Bytes& raw = got->at(sh.share_number)[0];
+      std::vector<storage::ReadVector> where;
       for (std::uint64_t seg = 0; seg < layout->segment_count; ++seg) {
+        where.push_back({layout->salt_offset(seg), crypto::kSaltBytes});
+      }
+      auto got = g.run(g.nodes[idx].server->slot_read(si, {sh.share_number}, where));
+      RC_ASSERT(got.ok() && got->contains(sh.share_number));
+      for (std::uint64_t seg = 0; seg < layout->segment_count; ++seg) {
+        const Bytes& raw = got->at(sh.share_number)[seg];
         crypto::Salt salt{};
-        std::copy_n(raw.begin() + static_cast<std::ptrdiff_t>(seg * crypto::kSaltBytes),
-                    salt.size(), salt.begin());
+        std::copy_n(raw.begin(), salt.size(), salt.begin());
         RC_ASSERT(salts.insert(salt).second);
         ++segments;
       }

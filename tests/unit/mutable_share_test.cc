@@ -95,10 +95,10 @@ TEST(MutableShare, KnownAnswer) {
   EXPECT_EQ(e.version.seqnum, 5u);
   EXPECT_EQ(crypto::to_hex(e.version.root),
             "da5ede9af27aeba3c7164cfee29fe79903e594da046e2c53498cfb9c22ef71a8");
-  // Share 0: prefix, its 2-node uncle chain, then the salts (4 slots: width 4).
-  EXPECT_EQ(crypto::to_hex(ByteView(e.shares[0]).subspan(208 + 64, 16)),
+  // Share 0: prefix, its 2-node uncle chain, the 49-slot spine, then the first record's salt.
+  EXPECT_EQ(crypto::to_hex(ByteView(e.shares[0]).subspan(208 + 64 + 49 * 32, 16)),
             "000102030405060708090a0b0c0d0e0f");
-  EXPECT_EQ(e.shares[0].size(), 208u + 2 * 32 + 4 * 16 + 7 * 32 + (5 + 5 + 3));
+  EXPECT_EQ(e.shares[0].size(), 208u + 2 * 32 + 49 * 32 + (80 + 5) + (80 + 5) + (80 + 3));
   EXPECT_EQ(crypto::to_hex(ByteView(e.shares[0]).subspan(0, 16)),
             "6c61667373736b0a0000000000000001");
 }
@@ -143,7 +143,9 @@ TEST(MutableShare, TamperingAnywhereIsRefused) {
       {"signature", 150},
       {"salt", layout->salt_offset(2)},
       {"block", layout->block_offset(1) + 3},
-      {"block tree", layout->block_tree_offset + 40},
+      {"leaf slot", layout->salt_offset(1) + 16 + 3},
+      {"inner slot", layout->salt_offset(0) + 48 + 1},
+      {"spine (zero here)", layout->spine_offset + 5},
       {"chain", layout->chain_offset + 5},
   };
   for (const auto& [what, at] : spots) {
