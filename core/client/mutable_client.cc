@@ -1279,4 +1279,44 @@ Task<Result<PublishResult>> MutableClient::write_range(cap::SskWriteCap cap, std
                      " attempts: " + last.message());
 }
 
+Task<Result<MutableVersion>> MutableClient::read_range(cap::Cap cap, std::uint64_t offset,
+                                                       std::uint64_t length,
+                                                       std::vector<ServerRef> servers, Sink sink) {
+  auto keys = read_keys_of(cap);
+  if (!keys.ok()) co_return keys.status();
+  if (!keys->read_key) {
+    co_return invalid_argument("a verify cap cannot read a mutable file (it has no read key)");
+  }
+  const ServerMap map = co_await update_servermap(keys->si, keys->fingerprint, std::move(servers));
+  const auto version = map.newest_recoverable();
+  if (!version) {
+    co_return map.shares.empty() ? not_found("no shares of this mutable file were found")
+                                 : unavailable("no recoverable version of this mutable file");
+  }
+  const MutableParams params = map.header_of(*version)->params;
+  const std::uint64_t end =
+      std::min(params.data_length, offset + std::min(length, params.data_length));
+  if (offset >= end) co_return *version;
+  const std::uint64_t seg_size = params.segment_size;
+  const std::uint64_t per_window =
+      std::max<std::uint64_t>(1, options_.read_window_bytes / seg_size);
+  std::uint64_t seg = offset / seg_size;
+  const std::uint64_t last = (end - 1) / seg_size;
+  while (seg <= last) {
+    std::vector<std::uint64_t> window;
+    for (std::uint64_t s = seg; s <= last && window.size() < per_window; ++s) window.push_back(s);
+    auto got = co_await read_segments(map, *keys->read_key, *version, window);
+    if (!got.ok()) co_return got.status();
+    for (std::uint64_t s : window) {
+      const Bytes& data = got->at(s);
+      const std::uint64_t start = s * seg_size;
+      const std::uint64_t from = std::max(start, offset) - start;
+      const std::uint64_t to = std::min(start + data.size(), end) - start;
+      LAFS_CO_RETURN_IF_ERROR(sink(ByteView(data).subspan(from, to - from)));
+    }
+    seg = window.back() + 1;
+  }
+  co_return *version;
+}
+
 }  // namespace lafs::client

@@ -28,6 +28,8 @@ struct MutableClientOptions {
   // A share is sent in calls of at most this many bytes (a server's frame bound is 8 MiB).
   std::size_t write_chunk_bytes = 1 << 20;
   std::size_t read_chunk_bytes = 1 << 20;
+  // read_range() fetches this many plaintext bytes of segments per round (at least one segment).
+  std::size_t read_window_bytes = 4 << 20;
   // A slot that changed since the server map, to a version older than ours (a crashed
   // writer's leftover), is tested again against what it holds now at most this many times.
   std::uint32_t slot_retries_max = 2;
@@ -143,6 +145,13 @@ class MutableClient {
   // reading only the partly covered segments; retries on Conflict like modify().
   Task<Result<PublishResult>> write_range(cap::SskWriteCap cap, std::uint64_t offset, Bytes data,
                                           std::vector<ServerRef> servers, std::uint32_t happy);
+
+  // Streams plaintext bytes [offset, offset + length) (clipped to the file) of the newest
+  // recoverable version to `sink`, read_segments() a window of read_window_bytes at a time:
+  // memory stays at one window whatever the file's size. The sink's error stops the read.
+  using Sink = std::function<Status(ByteView)>;
+  Task<Result<MutableVersion>> read_range(cap::Cap cap, std::uint64_t offset, std::uint64_t length,
+                                          std::vector<ServerRef> servers, Sink sink);
 
   struct Stats {
     std::uint64_t bytes_written = 0;  // share bytes sent in slot writes (all servers)

@@ -389,3 +389,47 @@ TEST(MutableRanged, ReadingAVersionReplacedSinceTheMapIsAConflict) {
 
 }  // namespace
 }  // namespace lafs::client
+
+namespace lafs::client {
+namespace {
+
+// A large mutable file read as a stream: only the covered segments are fetched, a window at a
+// time, and any range comes back exactly.
+TEST(MutableRanged, ReadRangeStreamsWindowsOfSegments) {
+  Grid g(6);
+  MutableClientOptions o;
+  o.read_window_bytes = 3 * 1000;  // three segments a round
+  auto& reader = g.add_client("reader", o);
+  const MutableParams params{2, 6, 1000, 0};
+  const Bytes model = testing::pattern(25'500, 9);
+  auto w = g.run(g.mutable_client->create(model, g.refs, params, 4));
+  ASSERT_TRUE(w.ok());
+  const cap::Cap rc = *cap::read_cap(cap::Cap{*w, false});
+  for (auto [offset, length] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+           {0, 25'500}, {0, 1}, {999, 2}, {12'345, 6'789}, {25'000, 10'000}, {30'000, 5}}) {
+    Bytes out;
+    std::size_t calls = 0;
+    const MutableClient::Sink sink = [&](ByteView b) {
+      out.insert(out.end(), b.begin(), b.end());
+      ++calls;
+      return Status{};
+    };
+    const auto before = reader.mutable_client->stats().bytes_read;
+    auto v = g.run(reader.mutable_client->read_range(rc, offset, length, g.refs, sink));
+    ASSERT_TRUE(v.ok()) << v.status().to_string();
+    const std::uint64_t from = std::min<std::uint64_t>(offset, model.size());
+    const std::uint64_t to = std::min<std::uint64_t>(offset + length, model.size());
+    EXPECT_EQ(out, Bytes(model.begin() + from, model.begin() + to)) << offset;
+    // Only the segments in range are read (k blocks of 500 bytes each, plus tree nodes).
+    const std::uint64_t segments = to > from ? (to - 1) / 1000 - from / 1000 + 1 : 0;
+    EXPECT_LE(reader.mutable_client->stats().bytes_read - before, segments * 2 * 2000 + 4000);
+    if (length == 25'500) EXPECT_EQ(calls, 26u);
+  }
+  // The sink's error stops the read.
+  const MutableClient::Sink failing = [](ByteView) { return io_error("disk full"); };
+  auto stopped = g.run(reader.mutable_client->read_range(rc, 0, 25'500, g.refs, failing));
+  EXPECT_EQ(stopped.status().code(), ErrorCode::kIoError);
+}
+
+}  // namespace
+}  // namespace lafs::client
