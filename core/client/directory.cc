@@ -425,6 +425,18 @@ Result<std::uint32_t> page_count_of(const MutableParams& p) {
   return static_cast<std::uint32_t>(p.data_length / kDirPageBytes);
 }
 
+// The newest recoverable version of a paged directory in `map`, and its page count.
+Result<std::pair<MutableVersion, std::uint32_t>> paged_base(const ServerMap& map) {
+  const auto base = map.newest_recoverable();
+  if (!base) {
+    return map.shares.empty() ? not_found("no shares of this directory were found")
+                              : unavailable("no recoverable version of this directory");
+  }
+  auto pages = page_count_of(map.header_of(*base)->params);
+  if (!pages.ok()) return pages.status();
+  return std::pair{*base, *pages};
+}
+
 }  // namespace
 
 Task<Result<DirectoryTable>> DirectoryClient::load(const cap::Cap& dir,
@@ -461,14 +473,10 @@ Task<Status> DirectoryClient::change(const cap::Cap& dir, const std::vector<Serv
   for (std::uint32_t attempt = 0; attempt < mutable_->options().modify_attempts_max; ++attempt) {
     if (attempt > 0) co_await sleep_for(env_->executor(), mutable_->retry_backoff(attempt));
     const ServerMap map = co_await mutable_->update_servermap(keys.si, keys.fingerprint, servers);
-    const auto base = map.newest_recoverable();
-    if (!base) {
-      co_return map.shares.empty() ? not_found("no shares of this directory were found")
-                                   : unavailable("no recoverable version of this directory");
-    }
-    auto pages = page_count_of(map.header_of(*base)->params);
-    if (!pages.ok()) co_return pages.status();
-    DirPageTree tree(*pages);
+    auto found = paged_base(map);
+    if (!found.ok()) co_return found.status();
+    const std::optional<MutableVersion> base = found->first;
+    DirPageTree tree(found->second);
     Status read_failure;
     // Load the paths of the names, a level at a time (one ranged read per level).
     for (int depth = 0; depth < 64; ++depth) {
@@ -586,14 +594,10 @@ Task<Result<DirectoryEntry>> DirectoryClient::get(cap::Cap dir, std::string name
   }
   // A mutable directory: only the pages on the name's path.
   const ServerMap map = co_await mutable_->update_servermap(keys->si, keys->fingerprint, servers);
-  const auto base = map.newest_recoverable();
-  if (!base) {
-    co_return map.shares.empty() ? not_found("no shares of this directory were found")
-                                 : unavailable("no recoverable version of this directory");
-  }
-  auto pages = page_count_of(map.header_of(*base)->params);
-  if (!pages.ok()) co_return pages.status();
-  DirPageTree tree(*pages);
+  auto found = paged_base(map);
+  if (!found.ok()) co_return found.status();
+  const std::optional<MutableVersion> base = found->first;
+  DirPageTree tree(found->second);
   for (int depth = 0; depth < 64; ++depth) {
     auto next = tree.next_page_for(*normalized);
     if (!next.ok()) co_return next.status();

@@ -14,19 +14,6 @@
 #include "core/storage/storage_service.h"
 
 namespace lafs::client {
-namespace {
-
-storage::LeaseSecretBytes to_bytes32(const crypto::LeaseSecret& s) {
-  storage::LeaseSecretBytes out;
-  std::copy_n(s.data(), out.size(), out.begin());
-  return out;
-}
-
-crypto::ServerIdView server_id(const ServerRef& s) {
-  return crypto::ServerIdView(s.key.data(), s.key.size());
-}
-
-}  // namespace
 
 std::vector<ServerRef> permuted_servers(const crypto::StorageIndex& si,
                                         std::vector<ServerRef> servers) {

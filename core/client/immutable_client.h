@@ -3,6 +3,7 @@
 // Runs on any Env: the simulator's or the real one. Spec: docs/specs/immutable.md.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "core/client/immutable_share.h"
 #include "core/env/env.h"
 #include "core/rpc/rpc_pool.h"
+#include "core/storage/storage_server.h"
 
 namespace lafs::client {
 
@@ -21,6 +23,17 @@ struct ServerRef {
   net::PublicKey key{};
   std::string address;
 };
+
+// The server id a ServerRef names (its node key), as derivations take it.
+inline crypto::ServerIdView server_id(const ServerRef& s) {
+  return crypto::ServerIdView(s.key.data(), s.key.size());
+}
+// A lease secret in the storage protocol's form.
+inline storage::LeaseSecretBytes to_bytes32(const crypto::LeaseSecret& s) {
+  storage::LeaseSecretBytes out;
+  std::copy_n(s.data(), out.size(), out.begin());
+  return out;
+}
 
 struct ClientSecrets {
   crypto::ConvergenceSecret convergence;  // per client by default (docs/specs/crypto.md)

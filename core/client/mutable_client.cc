@@ -12,16 +12,6 @@
 namespace lafs::client {
 namespace {
 
-storage::LeaseSecretBytes to_bytes32(const crypto::LeaseSecret& s) {
-  storage::LeaseSecretBytes out;
-  std::copy_n(s.data(), out.size(), out.begin());
-  return out;
-}
-
-crypto::ServerIdView server_id(const ServerRef& s) {
-  return crypto::ServerIdView(s.key.data(), s.key.size());
-}
-
 storage::StorageClient client_for(rpc::RpcPool* pool, const ServerRef& s, Duration timeout) {
   return storage::StorageClient(pool, rpc::Peer{s.address, s.key}, timeout);
 }
@@ -507,6 +497,38 @@ Task<ServerMap> MutableClient::update_servermap(crypto::StorageIndex si,
 
 namespace {
 
+// Picks, round by round, distinct share numbers of one version to fetch until k are good: the
+// data shares first (decoding them is a copy), then others as fetches fail.
+class ShareRounds {
+ public:
+  ShareRounds(const ServerMap& map, const MutableVersion& version) {
+    for (const ServerMap::Share& s : map.shares) {
+      if (s.header && s.header->version == version) candidates_.push_back(&s);
+    }
+    std::stable_sort(candidates_.begin(), candidates_.end(), [](const auto* a, const auto* b) {
+      return a->share_number < b->share_number;
+    });
+  }
+  bool exhausted() const { return next_ >= candidates_.size(); }
+  // Up to needed - good.size() shares whose numbers are neither good nor already planned.
+  template <typename Good>
+  std::vector<const ServerMap::Share*> next(const Good& good, std::size_t needed) {
+    std::vector<const ServerMap::Share*> round;
+    std::set<std::uint32_t> planned;
+    while (next_ < candidates_.size() && good.size() + round.size() < needed) {
+      const ServerMap::Share* c = candidates_[next_++];
+      if (good.contains(c->share_number) || planned.contains(c->share_number)) continue;
+      planned.insert(c->share_number);
+      round.push_back(c);
+    }
+    return round;
+  }
+
+ private:
+  std::vector<const ServerMap::Share*> candidates_;
+  std::size_t next_ = 0;
+};
+
 // Fetches and checks shares of `version` until k are good, then decodes.
 Task<Result<RetrieveResult>> fetch_version(Env* env, rpc::RpcPool* pool,
                                            const MutableClientOptions& options,
@@ -515,26 +537,12 @@ Task<Result<RetrieveResult>> fetch_version(Env* env, rpc::RpcPool* pool,
   const MutableHeader* header = map.header_of(version);
   LAFS_ASSERT(header != nullptr);
   const MutableParams params = header->params;
-  // Candidates: (server, share) of this version, data shares first, then ring order.
-  std::vector<const ServerMap::Share*> candidates;
-  for (const ServerMap::Share& s : map.shares) {
-    if (s.header && s.header->version == version) candidates.push_back(&s);
-  }
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const auto* a, const auto* b) { return a->share_number < b->share_number; });
+  ShareRounds rounds(map, version);
   std::map<std::uint32_t, Bytes> good;
   std::vector<std::string> problems;
   std::size_t changed = 0;
-  std::size_t next = 0;
-  while (good.size() < params.needed && next < candidates.size()) {
-    std::vector<const ServerMap::Share*> round;
-    std::set<std::uint32_t> planned;
-    while (next < candidates.size() && good.size() + round.size() < params.needed) {
-      const ServerMap::Share* c = candidates[next++];
-      if (good.contains(c->share_number) || planned.contains(c->share_number)) continue;
-      planned.insert(c->share_number);
-      round.push_back(c);
-    }
+  while (good.size() < params.needed && !rounds.exhausted()) {
+    const std::vector<const ServerMap::Share*> round = rounds.next(good, params.needed);
     std::vector<Task<Result<Bytes>>> reads;
     for (const ServerMap::Share* c : round) {
       auto layout = MutableLayout::make(params, c->share_number);
@@ -873,26 +881,13 @@ Task<Result<std::map<std::uint64_t, Bytes>>> MutableClient::read_segments(
   std::vector<std::uint64_t> seg_list(segs.begin(), segs.end());
   const std::vector<std::uint64_t> proof = hashtree::proof_nodes(*shape, seg_list);
 
-  std::vector<const ServerMap::Share*> candidates;
-  for (const ServerMap::Share& sh : map.shares) {
-    if (sh.header && sh.header->version == version) candidates.push_back(&sh);
-  }
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const auto* a, const auto* b) { return a->share_number < b->share_number; });
+  ShareRounds rounds(map, version);
   // share -> (salts by segment, blocks by segment), verified.
   std::map<std::uint32_t, std::map<std::uint64_t, std::pair<crypto::Salt, Bytes>>> good;
   std::vector<std::string> problems;
   std::size_t changed = 0;
-  std::size_t next = 0;
-  while (good.size() < params.needed && next < candidates.size()) {
-    std::vector<const ServerMap::Share*> round;
-    std::set<std::uint32_t> planned;
-    while (next < candidates.size() && good.size() + round.size() < params.needed) {
-      const ServerMap::Share* c = candidates[next++];
-      if (good.contains(c->share_number) || planned.contains(c->share_number)) continue;
-      planned.insert(c->share_number);
-      round.push_back(c);
-    }
+  while (good.size() < params.needed && !rounds.exhausted()) {
+    const std::vector<const ServerMap::Share*> round = rounds.next(good, params.needed);
     std::vector<Task<Result<std::vector<Bytes>>>> reads;
     std::vector<MutableLayout> layouts;
     for (const ServerMap::Share* c : round) {

@@ -261,12 +261,6 @@ TEST(MutableClient, TooFewServersIsAClearError) {
   EXPECT_NE(w.status().message().find("need"), std::string::npos) << w.status().to_string();
 }
 
-}  // namespace
-}  // namespace lafs::client
-
-namespace lafs::client {
-namespace {
-
 // Ranged writes touch only their segments: the bytes sent are a small fraction of the shares,
 // every read returns exactly the model's bytes, and appends below the tree width stay ranged.
 TEST(MutableRanged, WriteRangeTouchesOnlyItsSegments) {
@@ -358,12 +352,6 @@ TEST(MutableRanged, ReadSegmentsChecksEveryBlockAndFallsBackToOtherShares) {
             ErrorCode::kInvalidArgument);
 }
 
-}  // namespace
-}  // namespace lafs::client
-
-namespace lafs::client {
-namespace {
-
 // Found by DirectoryProperty.TwoEditorsAtOnceLoseNothing: a reader holding a server map whose
 // version another writer then replaced got "Unavailable: only 0 good shares", which made a
 // directory edit fail instead of retrying. Reading a replaced version is a Conflict.
@@ -386,12 +374,6 @@ TEST(MutableRanged, ReadingAVersionReplacedSinceTheMapIsAConflict) {
       *w, [](const Bytes& b) -> Result<Bytes> { return b; }, g.refs, 4));
   EXPECT_TRUE(m.ok()) << m.status().to_string();
 }
-
-}  // namespace
-}  // namespace lafs::client
-
-namespace lafs::client {
-namespace {
 
 // A large mutable file read as a stream: only the covered segments are fetched, a window at a
 // time, and any range comes back exactly.

@@ -36,7 +36,10 @@ TEST(RealExecutor, EqualTimesRunInSchedulingOrder) {
 
 TEST(RealExecutor, EarlierTimesRunFirstThenSchedulingOrder) {
   RealExecutor ex;
-  const MonoTime base = ex.now() + milliseconds(2);
+  // Far enough ahead that scheduling all 2000 finishes before the first is due, even on a
+  // loaded CI machine under ASan (2 ms was not: a timer already past when scheduled runs as
+  // "now", out of the order this test checks).
+  const MonoTime base = ex.now() + milliseconds(300);
   sim::SimRandom rng(7);
   struct Ran {
     std::int64_t offset_us;
