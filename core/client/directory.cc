@@ -338,14 +338,15 @@ class DirectoryEditor {
     if (!d.ok()) return d.status();
     return std::optional<DirectoryEntry>(std::move(d->entry));
   }
-  Status put(DirectoryEntry entry, bool replace) {
+  // `moved`: a rename, which keeps the entry's own link creation time.
+  Status put(DirectoryEntry entry, bool replace, bool moved = false) {
     auto old = find(entry.name);
     if (!old.ok()) return old.status();
     if (*old && !replace) {
       return already_exists("an entry named " + quoted(entry.name) +
                             " already exists (and replace was not asked for)");
     }
-    entry.metadata.link_created = *old ? (*old)->metadata.link_created : now_;
+    if (!moved) entry.metadata.link_created = *old ? (*old)->metadata.link_created : now_;
     entry.metadata.link_modified = now_;
     auto e = encode_entry(entry, std::nullopt, key_, *random_);
     if (!e.ok()) return e.status();
@@ -592,26 +593,41 @@ Task<Result<DirectoryEntry>> DirectoryClient::get(cap::Cap dir, std::string name
     if (e == nullptr) co_return not_found("no entry named " + quoted(*normalized));
     co_return *e;
   }
-  // A mutable directory: only the pages on the name's path.
-  const ServerMap map = co_await mutable_->update_servermap(keys->si, keys->fingerprint, servers);
-  auto found = paged_base(map);
-  if (!found.ok()) co_return found.status();
-  const std::optional<MutableVersion> base = found->first;
-  DirPageTree tree(found->second);
-  for (int depth = 0; depth < 64; ++depth) {
-    auto next = tree.next_page_for(*normalized);
-    if (!next.ok()) co_return next.status();
-    if (!*next) break;
-    const std::vector<std::uint64_t> want{**next};
-    auto got = co_await mutable_->read_segments(map, keys->read_key, *base, want);
-    if (!got.ok()) co_return got.status();
-    LAFS_CO_RETURN_IF_ERROR(tree.load(**next, got->at(**next)));
+  // A mutable directory: only the pages on the name's path. An edit published between two
+  // levels makes the read a Conflict: read again from a fresh server map.
+  Status last;
+  for (std::uint32_t attempt = 0; attempt < mutable_->options().modify_attempts_max; ++attempt) {
+    if (attempt > 0) co_await sleep_for(env_->executor(), mutable_->retry_backoff(attempt));
+    const ServerMap map = co_await mutable_->update_servermap(keys->si, keys->fingerprint, servers);
+    auto found = paged_base(map);
+    if (!found.ok()) co_return found.status();
+    const MutableVersion base = found->first;
+    DirPageTree tree(found->second);
+    Status read_failure;
+    for (int depth = 0; depth < 64; ++depth) {
+      auto next = tree.next_page_for(*normalized);
+      if (!next.ok()) co_return next.status();
+      if (!*next) break;
+      const std::vector<std::uint64_t> want{**next};
+      auto got = co_await mutable_->read_segments(map, keys->read_key, base, want);
+      if (!got.ok()) {
+        read_failure = got.status();
+        break;
+      }
+      LAFS_CO_RETURN_IF_ERROR(tree.load(**next, got->at(**next)));
+    }
+    if (read_failure.code() == ErrorCode::kConflict) {
+      last = read_failure;
+      continue;
+    }
+    if (!read_failure.is_ok()) co_return read_failure;
+    DirectoryEditor editor(&tree, write_key_of(dir), &env_->random(), WallTime{});
+    auto e = editor.find(*normalized);
+    if (!e.ok()) co_return e.status();
+    if (!*e) co_return not_found("no entry named " + quoted(*normalized));
+    co_return std::move(**e);
   }
-  DirectoryEditor editor(&tree, write_key_of(dir), &env_->random(), WallTime{});
-  auto e = editor.find(*normalized);
-  if (!e.ok()) co_return e.status();
-  if (!*e) co_return not_found("no entry named " + quoted(*normalized));
-  co_return std::move(**e);
+  co_return conflict("the directory kept changing while being read: " + last.message());
 }
 
 Task<Status> DirectoryClient::add(cap::Cap dir, std::string name, cap::Cap child, bool replace,
@@ -656,7 +672,7 @@ Task<Status> DirectoryClient::rename(cap::Cap from_dir, std::string from_name, c
       auto moved = ed.remove(f);
       if (!moved.ok()) return moved.status();
       moved->name = t;
-      return ed.put(std::move(*moved), replace);
+      return ed.put(std::move(*moved), replace, /*moved=*/true);
     };
     std::vector<std::string> names{f, t};
     co_return co_await change(from_dir, servers, std::move(names), edit);
@@ -669,7 +685,7 @@ Task<Status> DirectoryClient::rename(cap::Cap from_dir, std::string from_name, c
   if (!entry.ok()) co_return entry.status();
   DirectoryEntry moved = std::move(*entry);
   moved.name = t;
-  const Edit add_to = [&](DirectoryEditor& ed) { return ed.put(moved, replace); };
+  const Edit add_to = [&](DirectoryEditor& ed) { return ed.put(moved, replace, /*moved=*/true); };
   std::vector<std::string> to_names{t};
   Status added = co_await change(to_dir, servers, std::move(to_names), add_to);
   if (!added.is_ok()) co_return added;

@@ -73,21 +73,28 @@ Task<PrefixAnswer> query_prefixes(rpc::RpcPool* pool, ServerRef server, Duration
   co_return out;
 }
 
-// Reads one whole share (its length from a checked header) in chunks.
+// Reads one whole share (its length from a checked header) in chunks. Every call also reads
+// the checkstring: a share replaced between calls is a Conflict (another writer), not damage.
 Task<Result<Bytes>> read_share(rpc::RpcPool* pool, ServerRef server, Duration timeout,
                                crypto::StorageIndex si, std::uint32_t shnum,
-                               std::uint64_t share_bytes, std::size_t chunk) {
+                               std::uint64_t share_bytes, std::size_t chunk,
+                               MutableVersion version) {
   auto sc = client_for(pool, server, timeout);
   Bytes out;
   out.reserve(share_bytes);
   const std::vector<std::uint32_t> wanted{shnum};
+  const Bytes expected = checkstring(version);
   while (out.size() < share_bytes) {
     const std::uint64_t len = std::min<std::uint64_t>(chunk, share_bytes - out.size());
-    const std::vector<storage::ReadVector> vectors{{out.size(), len}};
+    const std::vector<storage::ReadVector> vectors{{out.size(), len},
+                                                   {kCheckstringOffset, kCheckstringBytes}};
     auto got = co_await sc.slot_read(si, wanted, vectors);
     if (!got.ok()) co_return got.status();
     auto it = got->find(shnum);
-    if (it == got->end() || it->second.empty()) co_return not_found("the share is gone");
+    if (it == got->end() || it->second.size() != 2) co_return not_found("the share is gone");
+    if (it->second[1] != expected) {
+      co_return conflict("share " + std::to_string(shnum) + " changed version while being read");
+    }
     const Bytes& piece = it->second[0];
     if (piece.size() != len) co_return corruption("the share is shorter than its header says");
     out.insert(out.end(), piece.begin(), piece.end());
@@ -158,6 +165,7 @@ Task<std::vector<SlotResult>> write_server(WriteContext ctx, ServerRef server,
   const Bytes ours_check = checkstring(ctx.ours);
   std::vector<SlotTarget> small;
   std::vector<SlotTarget> large;
+  std::vector<SlotTarget> ranged_alone;
   std::uint64_t small_bytes = 0;
   for (const SlotTarget& t : targets) {
     std::uint64_t size = 0;
@@ -166,9 +174,11 @@ Task<std::vector<SlotResult>> write_server(WriteContext ctx, ServerRef server,
     } else {
       for (const auto& v : t.vectors) size += v.data.size();
     }
-    if (!t.vectors.empty() || small_bytes + size <= ctx.options->write_chunk_bytes) {
+    if (small_bytes + size <= ctx.options->write_chunk_bytes) {
       small.push_back(t);
       small_bytes += size;
+    } else if (!t.vectors.empty()) {
+      ranged_alone.push_back(t);  // bounded by update_segments: one call of its own
     } else {
       large.push_back(t);
     }
@@ -199,6 +209,12 @@ Task<std::vector<SlotResult>> write_server(WriteContext ctx, ServerRef server,
           conflict = true;
           detail = "share " + std::to_string(t.share_number) + " now holds " +
                    describe(*parse_checkstring(now));
+        } else if (!t.vectors.empty()) {
+          // A ranged update's writes are deltas against the version the map saw; the slot no
+          // longer holds it (a server that lost unsynced writes, a collected share), so they
+          // would make a broken share. This slot fails; the version's other slots count.
+          co_return unavailable("share " + std::to_string(t.share_number) +
+                                " no longer holds the version this ranged update changes");
         } else {
           t.expected_checkstring = now;  // an older leftover: replace it, testing for it
         }
@@ -233,6 +249,23 @@ Task<std::vector<SlotResult>> write_server(WriteContext ctx, ServerRef server,
                                                             : SlotOutcome::kFailed,
                          s.is_ok() ? std::string() : s.message()});
     }
+  }
+  for (const SlotTarget& target : ranged_alone) {
+    std::vector<SlotTarget> one{target};
+    const MakeWrite ranged = [&](const SlotTarget& t) {
+      storage::SlotShareWrite w;
+      w.share_number = t.share_number;
+      w.tests.push_back(test_for(t.expected_checkstring));
+      w.writes = t.vectors;
+      w.new_length = t.new_length;
+      return w;
+    };
+    Status s = co_await run_first(one, ranged);
+    results.push_back({target.share_number,
+                       s.is_ok()                          ? SlotOutcome::kWritten
+                       : s.code() == ErrorCode::kConflict ? SlotOutcome::kConflict
+                                                          : SlotOutcome::kFailed,
+                       s.is_ok() ? std::string() : s.message()});
   }
   for (const SlotTarget& target : large) {
     const Bytes& share = (*shares)[target.share_number];
@@ -509,24 +542,29 @@ class ShareRounds {
       return a->share_number < b->share_number;
     });
   }
-  bool exhausted() const { return next_ >= candidates_.size(); }
-  // Up to needed - good.size() shares whose numbers are neither good nor already planned.
+  bool exhausted() const { return candidates_.empty(); }
+  // Up to needed - good.size() untried shares whose numbers are neither good nor already
+  // planned in this round. Another holder of a planned number stays for a later round.
   template <typename Good>
   std::vector<const ServerMap::Share*> next(const Good& good, std::size_t needed) {
     std::vector<const ServerMap::Share*> round;
     std::set<std::uint32_t> planned;
-    while (next_ < candidates_.size() && good.size() + round.size() < needed) {
-      const ServerMap::Share* c = candidates_[next_++];
-      if (good.contains(c->share_number) || planned.contains(c->share_number)) continue;
+    std::vector<const ServerMap::Share*> rest;
+    for (const ServerMap::Share* c : candidates_) {
+      if (good.contains(c->share_number)) continue;  // never needed again
+      if (planned.contains(c->share_number) || good.size() + round.size() >= needed) {
+        rest.push_back(c);
+        continue;
+      }
       planned.insert(c->share_number);
       round.push_back(c);
     }
+    candidates_ = std::move(rest);
     return round;
   }
 
  private:
   std::vector<const ServerMap::Share*> candidates_;
-  std::size_t next_ = 0;
 };
 
 // Fetches and checks shares of `version` until k are good, then decodes.
@@ -549,12 +587,13 @@ Task<Result<RetrieveResult>> fetch_version(Env* env, rpc::RpcPool* pool,
       if (!layout.ok()) co_return layout.status();
       reads.push_back(read_share(pool, map.servers[c->server], options.call_timeout,
                                  map.storage_index, c->share_number, layout->share_bytes,
-                                 options.read_chunk_bytes));
+                                 options.read_chunk_bytes, version));
     }
     auto got = co_await when_all(env->executor(), std::move(reads));
     for (std::size_t i = 0; i < round.size(); ++i) {
       const ServerMap::Share* c = round[i];
       if (!got[i].ok()) {
+        if (got[i].status().code() == ErrorCode::kConflict) ++changed;
         problems.push_back("share " + std::to_string(c->share_number) + ": " +
                            got[i].status().message());
         continue;
@@ -744,7 +783,16 @@ Task<Result<PublishResult>> MutableClient::modify(cap::SskWriteCap cap, Change c
     if (attempt > 0)
       co_await sleep_for(env_->executor(), backoff(env_->random(), options_, attempt));
     const ServerMap map = co_await update_servermap(si, cap.fingerprint, servers);
-    auto current = co_await retrieve_from_map(env_, pool_, options_, map, read_key);
+    // Only the newest recoverable version: changing an older one would publish over the
+    // newer one's slots (their checkstrings are in this map) and lose its update.
+    const auto newest = map.newest_recoverable();
+    if (!newest) {
+      co_return map.shares.empty()
+          ? not_found("no shares of this mutable file were found")
+          : unavailable("no recoverable version of this mutable file (" +
+                        std::to_string(map.shares.size()) + " shares seen)");
+    }
+    auto current = co_await fetch_version(env_, pool_, options_, map, read_key, *newest);
     if (!current.ok() && current.status().code() == ErrorCode::kConflict) {
       last = current.status();
       continue;
@@ -873,6 +921,7 @@ Task<Result<std::map<std::uint64_t, Bytes>>> MutableClient::read_segments(
   auto l0 = MutableLayout::make(params, 0);
   if (!l0.ok()) co_return l0.status();
   std::set<std::uint64_t> segs(segments.begin(), segments.end());
+  if (segs.empty()) co_return std::map<std::uint64_t, Bytes>{};
   for (std::uint64_t seg : segs) {
     if (seg >= l0->segment_count) co_return invalid_argument("read_segments: segment out of range");
   }
@@ -1188,8 +1237,10 @@ Task<Result<PublishResult>> MutableClient::update_segments(cap::SskWriteCap cap,
         t.vectors.push_back({offset, std::move(bytes)});
       }
     }
-    if (t.vectors.size() > storage::kVectorsMax) {
-      // Too scattered for one atomic call: republish whole.
+    std::uint64_t vector_bytes = 0;
+    for (const auto& v : t.vectors) vector_bytes += v.data.size();
+    if (t.vectors.size() > storage::kVectorsMax || vector_bytes > options_.write_chunk_bytes * 4) {
+      // Too scattered or too big for one atomic call: republish whole.
       auto whole = co_await fetch_version(env_, pool_, options_, map, read_key, base);
       if (!whole.ok()) co_return whole.status();
       Bytes contents = std::move(whole->contents);
@@ -1213,6 +1264,10 @@ Task<Result<PublishResult>> MutableClient::write_range(cap::SskWriteCap cap, std
                                                        Bytes data, std::vector<ServerRef> servers,
                                                        std::uint32_t happy) {
   if (data.empty()) co_return invalid_argument("write_range: no bytes to write");
+  if (offset > crypto::kMaxFileBytes || data.size() > crypto::kMaxFileBytes - offset) {
+    co_return invalid_argument("write_range: offset " + std::to_string(offset) + " + " +
+                               std::to_string(data.size()) + " bytes is past the largest file");
+  }
   const crypto::ReadKey read_key = crypto::mutable_read_key(cap.write_key);
   const crypto::StorageIndex si = crypto::mutable_storage_index(read_key);
   Status last;

@@ -415,3 +415,161 @@ TEST(MutableRanged, ReadRangeStreamsWindowsOfSegments) {
 
 }  // namespace
 }  // namespace lafs::client
+
+namespace lafs::client {
+namespace {
+
+struct Planter {
+  Grid& g;
+  cap::SskWriteCap w;
+  crypto::StorageIndex si{};
+  std::size_t index_of(const ServerRef& ref) {
+    std::size_t idx = 0;
+    while (g.refs[idx].key != ref.key) ++idx;
+    return idx;
+  }
+  Bytes read(std::size_t idx, std::uint32_t shnum) {
+    auto got = g.run(g.nodes[idx].server->slot_read(si, {shnum}, {{0, 1 << 20}}));
+    return got.ok() && got->contains(shnum) ? got->at(shnum)[0] : Bytes{};
+  }
+  void write(std::size_t idx, std::uint32_t shnum, Bytes bytes) {
+    const auto enabler = crypto::write_enabler(
+        w.write_key, crypto::ServerIdView(g.refs[idx].key.data(), g.refs[idx].key.size()));
+    storage::WriteEnablerBytes we;
+    std::copy_n(enabler.data(), we.size(), we.begin());
+    storage::SlotShareWrite write;
+    write.share_number = shnum;
+    write.new_length = bytes.size();
+    write.writes.push_back({0, std::move(bytes)});
+    std::vector<storage::SlotShareWrite> writes{write};
+    auto r = g.run(g.nodes[idx].server->slot_write(si, we, {}, {}, writes));
+    ASSERT_TRUE(r.ok() && r->success);
+  }
+};
+
+// Review finding: modify() fell back to an older version when the newest one could not be
+// fetched, and published its change over the newest one's slots: a lost update. Scripted: the
+// newest version's shares are all damaged (headers intact, so it is still the newest in the
+// map); modify must fail rather than build on the older version.
+TEST(MutableClient, ModifyNeverBuildsOnAnOlderVersion) {
+  Grid g(10);
+  auto w = g.run(g.mutable_client->create(to_bytes("v1"), g.refs, kParams, kHappy));
+  ASSERT_TRUE(w.ok());
+  for (int i = 7; i < 10; ++i) g.server_nodes[i]->crash(true);
+  ASSERT_TRUE(g.run(g.mutable_client->publish(*w, to_bytes("v2 -- the update to keep"), g.refs,
+                                              kParams, kHappy))
+                  .ok());
+  for (int i = 7; i < 10; ++i) g.restart(i);  // they still hold v1's shares
+  g.sim->loop().run_until(g.sim->loop().now() + milliseconds(10));
+  const auto r = std::get<cap::SskReadCap>(cap::read_cap(cap::Cap{*w, false})->file);
+  Planter p{g, *w, crypto::mutable_storage_index(r.read_key)};
+  const ServerMap map = g.run(g.mutable_client->update_servermap(p.si, w->fingerprint, g.refs));
+  const auto v2 = *map.newest_recoverable();
+  ASSERT_EQ(v2.seqnum, 2u);
+  for (const auto& sh : map.shares) {
+    if (sh.header->version != v2) continue;
+    const std::size_t idx = p.index_of(map.servers[sh.server]);
+    Bytes bytes = p.read(idx, sh.share_number);
+    bytes.back() ^= 0x01;  // the last block's last byte: the header still checks out
+    p.write(idx, sh.share_number, bytes);
+  }
+  auto m = g.run(g.mutable_client->modify(
+      *w,
+      [](const Bytes& b) -> Result<Bytes> {
+        Bytes out = b;
+        out.push_back('+');
+        return out;
+      },
+      g.refs, kHappy));
+  EXPECT_FALSE(m.ok());
+  const ServerMap after = g.run(g.mutable_client->update_servermap(p.si, w->fingerprint, g.refs));
+  EXPECT_EQ(after.newest_seen()->seqnum, 2u);  // nothing was published over v2
+}
+
+// Review finding: a ranged update re-tested a slot that no longer held its base version and
+// wrote its deltas over whatever was there, leaving a broken share counted as written.
+TEST(MutableRanged, ASlotThatLostTheBaseIsNotPatched) {
+  Grid g(6);
+  const MutableParams params{2, 6, 1000, 0};
+  auto w = g.run(g.mutable_client->create(testing::pattern(8000, 1), g.refs, params, 4));
+  ASSERT_TRUE(w.ok());
+  const auto r = std::get<cap::SskReadCap>(cap::read_cap(cap::Cap{*w, false})->file);
+  Planter p{g, *w, crypto::mutable_storage_index(r.read_key)};
+  ServerMap map0 = g.run(g.mutable_client->update_servermap(p.si, w->fingerprint, g.refs));
+  const auto& victim = map0.shares[0];
+  const std::size_t idx = p.index_of(map0.servers[victim.server]);
+  const Bytes v1_share = p.read(idx, victim.share_number);
+  ASSERT_TRUE(
+      g.run(g.mutable_client->publish(*w, testing::pattern(8000, 2), g.refs, params, 4)).ok());
+  const ServerMap map = g.run(g.mutable_client->update_servermap(p.si, w->fingerprint, g.refs));
+  const auto base = *map.newest_recoverable();
+  // Between the phases (after the ranged reads), the victim slot — one of the k protected
+  // slots, written in phase 2 — goes back to version 1, as a server that lost its unsynced
+  // writes would.
+  ASSERT_EQ(victim.server, 0u);  // ring position 0: protected
+  const auto enabler = crypto::write_enabler(
+      w->write_key, crypto::ServerIdView(g.refs[idx].key.data(), g.refs[idx].key.size()));
+  storage::WriteEnablerBytes we;
+  std::copy_n(enabler.data(), we.size(), we.begin());
+  storage::SlotShareWrite restore;
+  restore.share_number = victim.share_number;
+  restore.new_length = v1_share.size();
+  restore.writes.push_back({0, v1_share});
+  g.mutable_client->between_phases_for_test = [&]() -> Task<void> {
+    std::vector<storage::SlotShareWrite> writes{restore};
+    const storage::LeaseSecretBytes none{};
+    auto r = co_await g.nodes[idx].server->slot_write(p.si, we, none, none, writes);
+    EXPECT_TRUE(r.ok() && r->success);
+  };
+  MutableClient::SegmentUpdate u;
+  u.segments[3] = Bytes(1000, 'u');
+  u.new_length = 8000;
+  auto res = g.run(g.mutable_client->update_segments(*w, map, base, u, 4));
+  ASSERT_TRUE(res.ok()) << res.status().to_string();
+  EXPECT_EQ(res->shares_written, 5u);
+  EXPECT_EQ(g.mutable_client->stats().ranged_updates, 1u);
+  g.mutable_client->between_phases_for_test = nullptr;
+  const ServerMap after = g.run(g.mutable_client->update_servermap(p.si, w->fingerprint, g.refs));
+  for (const auto& sh : after.shares) {
+    ASSERT_TRUE(sh.header.has_value()) << sh.problem;  // no broken mix anywhere
+    const Bytes share = p.read(p.index_of(after.servers[sh.server]), sh.share_number);
+    EXPECT_TRUE(check_mutable_share(p.si, w->fingerprint, sh.share_number, share).ok());
+  }
+}
+
+// Review finding: a second holder of a share number was skipped for good when the first
+// holder's copy was bad. Scripted with k=1: share 0 on two servers, the first copy damaged,
+// share 1 gone; the read uses the second copy.
+TEST(MutableClient, AnotherHolderOfTheSameShareIsTried) {
+  Grid g(4);
+  const MutableParams params{1, 2, 1000, 0};
+  auto w = g.run(g.mutable_client->create(to_bytes("only share 0 survives"), g.refs, params, 2));
+  ASSERT_TRUE(w.ok());
+  const auto r = std::get<cap::SskReadCap>(cap::read_cap(cap::Cap{*w, false})->file);
+  Planter p{g, *w, crypto::mutable_storage_index(r.read_key)};
+  const ServerMap map = g.run(g.mutable_client->update_servermap(p.si, w->fingerprint, g.refs));
+  std::size_t holder0 = 0, holder1 = 0;
+  for (const auto& sh : map.shares) {
+    (sh.share_number == 0 ? holder0 : holder1) = p.index_of(map.servers[sh.server]);
+  }
+  const Bytes share0 = p.read(holder0, 0);
+  // A copy of share 0 on a server that holds nothing of this file.
+  std::size_t spare = 0;
+  while (spare == holder0 || spare == holder1) ++spare;
+  p.write(spare, 0, share0);
+  p.write(holder1, 1, Bytes{});  // share 1 gone (length 0 deletes)
+  // Damage whichever copy of share 0 the map lists first.
+  const ServerMap two = g.run(g.mutable_client->update_servermap(p.si, w->fingerprint, g.refs));
+  std::size_t first = SIZE_MAX;
+  for (const auto& sh : two.shares)
+    if (sh.share_number == 0 && first == SIZE_MAX) first = p.index_of(two.servers[sh.server]);
+  Bytes bad = share0;
+  bad.back() ^= 0x01;
+  p.write(first, 0, bad);
+  auto got = g.run(g.mutable_client->retrieve(cap::Cap{*w, false}, g.refs));
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->contents, to_bytes("only share 0 survives"));
+}
+
+}  // namespace
+}  // namespace lafs::client
