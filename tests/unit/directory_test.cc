@@ -294,3 +294,45 @@ TEST(Directory, DuplicateChildrenAtCreationAreRefused) {
 
 }  // namespace
 }  // namespace lafs::client
+
+namespace lafs::client {
+namespace {
+
+// Pinned (docs/specs/directory.md section 4): the bytes of a root leaf page and of an internal
+// page.
+TEST(DirectoryPages, KnownAnswer) {
+  DirLeaf leaf{{{"a", Bytes{0x01, 0x02}}, {"bc", Bytes{0x03}}}};
+  auto root = encode_dir_page(0, DirNode(leaf));
+  ASSERT_TRUE(root.ok());
+  ASSERT_EQ(root->size(), kDirPageBytes);
+  EXPECT_EQ(crypto::to_hex(ByteView(*root).subspan(0, 38)),
+            "6c61667364697232"  // lafsdir2
+            "00000001"          // version 1
+            "01000000"
+            "00000002"  // leaf, 2 entries
+            "0001"
+            "61"
+            "00000002"
+            "0102"
+            "0002"
+            "6263"
+            "00000001"
+            "03");
+  EXPECT_TRUE(std::all_of(root->begin() + 38, root->end(), [](std::uint8_t b) { return b == 0; }));
+  DirInternal in{{1, 2}, {"m"}};
+  auto page = encode_dir_page(3, DirNode(in));
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(crypto::to_hex(ByteView(*page).subspan(0, 19)),
+            "02000000"
+            "00000002"
+            "00000001"
+            "0001"
+            "6d"
+            "00000002");
+  auto back = parse_dir_page(3, *page);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(std::get<DirInternal>(*back).keys, std::vector<std::string>{"m"});
+}
+
+}  // namespace
+}  // namespace lafs::client
