@@ -371,6 +371,9 @@ RC_GTEST_PROP(MutableProperty, RangedWritesMatchAModel, ()) {
   Bytes model = contents_of("base", *rc::gen::inRange<std::size_t>(0, 6000));
   auto w = g.run(g.mutable_client->create(model, g.refs, s.params, s.happy));
   RC_ASSERT(w.ok());
+  const auto rcap = std::get<cap::SskReadCap>(cap::read_cap(as_cap(*w))->file);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(rcap.read_key);
+  std::map<Bytes, Bytes> keystreams;  // salt -> the one plaintext it encrypted
   const int ops = *rc::gen::inRange(1, 8);
   for (int i = 0; i < ops; ++i) {
     const std::uint64_t offset = *rc::gen::inRange<std::uint64_t>(0, model.size() + 300);
@@ -383,6 +386,30 @@ RC_GTEST_PROP(MutableProperty, RangedWritesMatchAModel, ()) {
     auto got = g.run(g.mutable_client->retrieve(as_cap(*w), g.refs));
     RC_ASSERT(got.ok());
     RC_ASSERT(got->contents == model);
+    // Each salt (so each segment key) only ever encrypts one plaintext, across all versions.
+    const ServerMap map = g.run(g.mutable_client->update_servermap(si, w->fingerprint, g.refs));
+    const ServerMap::Share& sh = map.shares.front();
+    const MutableHeader& h = *sh.header;
+    auto layout = MutableLayout::make(h.params, sh.share_number);
+    RC_ASSERT(layout.ok());
+    std::size_t idx = 0;
+    while (g.refs[idx].key != map.servers[sh.server].key) ++idx;
+    for (std::uint64_t first = 0; first < layout->segment_count; first += 64) {
+      const std::uint64_t last = std::min<std::uint64_t>(layout->segment_count, first + 64);
+      std::vector<storage::ReadVector> where;  // at most 64 vectors a call
+      for (std::uint64_t seg = first; seg < last; ++seg)
+        where.push_back({layout->salt_offset(seg), crypto::kSaltBytes});
+      auto salts = g.run(g.nodes[idx].server->slot_read(si, {sh.share_number}, where));
+      RC_ASSERT(salts.ok());
+      for (std::uint64_t seg = first; seg < last; ++seg) {
+        const Bytes& salt = salts->at(sh.share_number)[seg - first];
+        const auto from = static_cast<std::ptrdiff_t>(seg * s.params.segment_size);
+        const auto len = static_cast<std::ptrdiff_t>(layout->segment_length(h.params, seg));
+        const Bytes plain(model.begin() + from, model.begin() + from + len);
+        auto [it, fresh] = keystreams.emplace(salt, plain);
+        RC_ASSERT(fresh || it->second == plain);
+      }
+    }
   }
   RC_TAG(g.mutable_client->stats().ranged_updates > 0 ? "some ranged" : "no ranged");
   RC_TAG(g.mutable_client->stats().full_publishes > 1 ? "some whole" : "no whole");
