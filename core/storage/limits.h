@@ -32,8 +32,11 @@ inline constexpr Duration kDefaultLeaseDuration = hours(24 * 31);
 
 // Test or write vectors per share in one slot request, and read vectors per slot read.
 inline constexpr std::size_t kVectorsMax = 64;
-// A mutable share is rewritten whole (copy-on-write) on every write: this bounds it.
+// A mutable share is at most this (large writes rewrite it whole, copy-on-write).
 inline constexpr std::uint64_t kMutableShareBytesMax = std::uint64_t{64} << 20;
+// A slot write to existing shares whose data totals at most this is applied in place through
+// a journal (the write itself, in one synced KV record); larger ones rewrite whole shares.
+inline constexpr std::uint64_t kInPlaceWriteBytesMax = std::uint64_t{1} << 20;
 
 // Bytes before a share's data in its container file.
 inline constexpr std::size_t kContainerHeaderBytes = 32;

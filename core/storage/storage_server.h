@@ -147,6 +147,8 @@ struct StorageStats {
   // Start-up reconciliation.
   std::uint64_t incomplete_uploads_discarded = 0;
   std::uint64_t orphan_files_removed = 0;
+  std::uint64_t in_place_slot_writes = 0;    // slot writes applied in place through a journal
+  std::uint64_t slot_journals_replayed = 0;  // in-place writes finished at start-up
   std::uint64_t orphan_records_dropped = 0;
 };
 
@@ -258,6 +260,13 @@ class StorageServer {
   std::string share_path(const StorageIndex& si, std::uint32_t share_number) const;
   std::string slot_path(const StorageIndex& si, std::uint32_t share_number,
                         std::uint64_t generation) const;
+  // Ranges [offset, offset + length) of a mutable share, each clipped at its end.
+  Task<Result<std::vector<Bytes>>> load_slot_ranges(const StorageIndex& si,
+                                                    std::uint32_t share_number,
+                                                    std::uint64_t generation, std::uint64_t size,
+                                                    const std::vector<ReadVector>& ranges);
+  // Applies an in-place write journal (the bytes of a SlotJournal) to the share files, synced.
+  Task<Status> apply_slot_journal(const StorageIndex& si, const std::string& journal);
   Task<Result<Bytes>> load_slot(const StorageIndex& si, std::uint32_t share_number,
                                 std::uint64_t generation, std::uint64_t size);
   std::string incoming_dir(const StorageIndex& si) const;

@@ -629,8 +629,49 @@ TEST(StorageSlot, AFailedSwitchLeavesTheOldVersionWhole) {
   r.crash_and_restart();
   EXPECT_EQ(slot_bytes(r, 0), to_bytes("new-0"));
   EXPECT_EQ(r.server->stats().orphan_files_removed, 0u);
+  // Small writes to existing shares are applied in place: no new generation.
   auto files = r.run(r.node->disk().list("storage/shares/05/05050505050505050505050505050505"));
-  EXPECT_EQ(files.value_or(std::vector<std::string>{}), (std::vector<std::string>{"0.2", "1.1"}));
+  EXPECT_EQ(files.value_or(std::vector<std::string>{}), (std::vector<std::string>{"0.1", "1.1"}));
+}
+
+// An in-place write whose journal committed but whose file writes failed (as if the process
+// died right after the journal batch) is finished at start-up: the write is all there.
+TEST(StorageSlot, AnInPlaceWriteInterruptedAfterItsJournalIsFinishedAtStartUp) {
+  Rig r;
+  ASSERT_TRUE(slot_write(r, {put(0, to_bytes("aaaaaaaa")), put(1, to_bytes("bbbbbbbb"))})->success);
+  SlotShareWrite w0;
+  w0.share_number = 0;
+  w0.writes.push_back({2, to_bytes("XY")});
+  SlotShareWrite w1;
+  w1.share_number = 1;
+  w1.writes.push_back({0, to_bytes("B")});
+  w1.new_length = 3;  // truncates
+  // No tests and no growth: the first disk operation after the journal batch is opening the
+  // first share to write it. It fails, as if the process had died there.
+  r.node->sim_disk().set_fail_next(1, ErrorCode::kIoError);
+  EXPECT_CODE(slot_write(r, {w0, w1}), kIoError);
+  r.crash_and_restart();
+  EXPECT_EQ(r.server->stats().slot_journals_replayed, 1u);
+  EXPECT_EQ(slot_bytes(r, 0), to_bytes("aaXYaaaa"));
+  EXPECT_EQ(slot_bytes(r, 1), to_bytes("Bbb"));
+  // In place, a write past the end zero-fills the gap and lengthens the share.
+  SlotShareWrite grow;
+  grow.share_number = 0;
+  grow.tests.push_back({0, to_bytes("aaXY")});
+  grow.writes.push_back({10, to_bytes("tail")});
+  ASSERT_TRUE(slot_write(r, {grow})->success);
+  EXPECT_EQ(slot_bytes(r, 0),
+            Bytes({'a', 'a', 'X', 'Y', 'a', 'a', 'a', 'a', 0, 0, 't', 'a', 'i', 'l'}));
+  // And a journal that never committed changes nothing.
+  r.node->sim_kv().set_fail_next(1, ErrorCode::kIoError);
+  SlotShareWrite w2;
+  w2.share_number = 1;
+  w2.writes.push_back({0, to_bytes("ZZZ")});
+  EXPECT_CODE(slot_write(r, {w2}), kIoError);
+  r.crash_and_restart();
+  EXPECT_EQ(r.server->stats().slot_journals_replayed, 0u);
+  EXPECT_EQ(slot_bytes(r, 1), to_bytes("Bbb"));
+  EXPECT_EQ(r.server->stats().in_place_slot_writes, 0u);  // counted since the restart
 }
 
 TEST(StorageSlot, WritesLeaseTheirSharesAndCancelDeletes) {
