@@ -1273,6 +1273,18 @@ Task<Result<SlotWriteResult>> StorageServer::slot_write(StorageIndex si,
                                   si_hex(si) + " (the cap does not match what was written here)");
     }
   }
+  // A journal left by a write whose file updates failed (an I/O error, not a crash) is
+  // finished before anything else touches these files.
+  {
+    auto pending = co_await kv.get(journal_key(si));
+    if (!pending.ok()) co_return pending.status();
+    if (pending->has_value()) {
+      LAFS_CO_RETURN_IF_ERROR(co_await apply_slot_journal(si, **pending));
+      WriteBatch finished;
+      finished.del(journal_key(si));
+      LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(finished), /*sync=*/true));
+    }
+  }
   // In place, through a journal, when every named share exists and stays and the data is
   // small: the cost of a write is then its own bytes, not the shares' sizes.
   bool in_place = true;

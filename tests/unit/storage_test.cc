@@ -672,6 +672,20 @@ TEST(StorageSlot, AnInPlaceWriteInterruptedAfterItsJournalIsFinishedAtStartUp) {
   EXPECT_EQ(r.server->stats().slot_journals_replayed, 0u);
   EXPECT_EQ(slot_bytes(r, 1), to_bytes("Bbb"));
   EXPECT_EQ(r.server->stats().in_place_slot_writes, 0u);  // counted since the restart
+  // Without a restart: a journal whose application failed is finished by the next write.
+  SlotShareWrite w3;
+  w3.share_number = 1;
+  w3.writes.push_back({1, to_bytes("C")});
+  r.node->sim_disk().set_fail_next(1, ErrorCode::kIoError);
+  EXPECT_CODE(slot_write(r, {w3}), kIoError);
+  SlotShareWrite w4;
+  w4.share_number = 1;
+  w4.tests.push_back({0, to_bytes("BCb")});  // w3 is in place before w4 is tested
+  w4.writes.push_back({2, to_bytes("D")});
+  auto after = slot_write(r, {w4});
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->success);
+  EXPECT_EQ(slot_bytes(r, 1), to_bytes("BCD"));
 }
 
 TEST(StorageSlot, WritesLeaseTheirSharesAndCancelDeletes) {
