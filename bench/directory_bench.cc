@@ -68,11 +68,17 @@ int run(std::uint32_t entries, std::uint32_t ops) {
   std::printf("directory of %u entries created: %.1f ms CPU, %.1f KiB sent\n", entries,
               create_cpu * 1e3, static_cast<double>(after_create.bytes_written) / 1024);
 
-  Summary add_cpu, add_sent, add_read, rm_cpu, rm_sent, rm_read;
+  Summary add_cpu, add_sent, add_read, rm_cpu, rm_sent, rm_read, add_disk, rm_disk, hot_disk;
+  auto disk_bytes = [&g] {
+    std::uint64_t total = 0;
+    for (auto* n : g.server_nodes) total += n->sim_disk().bytes_written();
+    return total;
+  };
   std::uint64_t full_before = g.mutable_client->stats().full_publishes;
   for (std::uint32_t op = 0; op < ops; ++op) {
     const std::uint32_t i = (op * 7919u) % entries;
     auto before = g.mutable_client->stats();
+    std::uint64_t d0 = disk_bytes();
     double c0 = cpu_seconds();
     Status s = g.run(dirs.add(*dir, name_of(2 * i + 1), file_cap(entries + op), false, g.refs));
     const double c1 = cpu_seconds();
@@ -87,6 +93,8 @@ int run(std::uint32_t entries, std::uint32_t ops) {
                   static_cast<unsigned long long>(after.bytes_read - before.bytes_read));
     }
     add_cpu.add((c1 - c0) * 1e3);
+    add_disk.add(static_cast<double>(disk_bytes() - d0) / 1024);
+    d0 = disk_bytes();
     add_sent.add(static_cast<double>(after.bytes_written - before.bytes_written) / 1024);
     add_read.add(static_cast<double>(after.bytes_read - before.bytes_read) / 1024);
     before = after;
@@ -99,6 +107,7 @@ int run(std::uint32_t entries, std::uint32_t ops) {
     }
     after = g.mutable_client->stats();
     rm_cpu.add((c2 - c0) * 1e3);
+    rm_disk.add(static_cast<double>(disk_bytes() - d0) / 1024);
     rm_sent.add(static_cast<double>(after.bytes_written - before.bytes_written) / 1024);
     rm_read.add(static_cast<double>(after.bytes_read - before.bytes_read) / 1024);
   }
@@ -107,6 +116,7 @@ int run(std::uint32_t entries, std::uint32_t ops) {
   Summary hot_cpu, hot_sent;
   for (std::uint32_t op = 0; op < ops; ++op) {
     auto before = g.mutable_client->stats();
+    const std::uint64_t d0 = disk_bytes();
     const double c0 = cpu_seconds();
     Status s =
         g.run(dirs.add(*dir, name_of(2 * (entries / 2)) + "-copy-" + std::to_string(1000 + op),
@@ -119,6 +129,7 @@ int run(std::uint32_t entries, std::uint32_t ops) {
     auto after = g.mutable_client->stats();
     hot_cpu.add((c1 - c0) * 1e3);
     hot_sent.add(static_cast<double>(after.bytes_written - before.bytes_written) / 1024);
+    hot_disk.add(static_cast<double>(disk_bytes() - d0) / 1024);
   }
   const std::uint64_t whole = g.mutable_client->stats().full_publishes - full_before;
   std::printf("%u adds, %u removes, %u hot-spot adds; whole republishes among them: %llu\n", ops,
@@ -130,11 +141,14 @@ int run(std::uint32_t entries, std::uint32_t ops) {
   row("add CPU", add_cpu, "ms");
   row("add sent", add_sent, "KiB");
   row("add read", add_read, "KiB");
+  row("add disk", add_disk, "KiB (all servers' share files)");
   row("remove CPU", rm_cpu, "ms");
   row("remove sent", rm_sent, "KiB");
   row("remove read", rm_read, "KiB");
+  row("remove disk", rm_disk, "KiB");
   row("hot add CPU", hot_cpu, "ms");
   row("hot add sent", hot_sent, "KiB");
+  row("hot add disk", hot_disk, "KiB");
 
   // Listing, and the Tahoe-style alternative: republishing the whole directory once.
   double c0 = cpu_seconds();

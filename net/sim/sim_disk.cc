@@ -469,7 +469,9 @@ Status SimDisk::write_now(Inode& file, std::uint64_t offset, ByteView data) {
   w.offset = offset;
   w.data.assign(data.begin(), data.end());
   const std::uint64_t end = offset + data.size();
-  return change_file(file, std::move(w), std::max<std::uint64_t>(file.data.size(), end));
+  Status s = change_file(file, std::move(w), std::max<std::uint64_t>(file.data.size(), end));
+  if (s.is_ok()) bytes_written_ += data.size();
+  return s;
 }
 
 Status SimDisk::truncate_now(Inode& file, std::uint64_t size) {

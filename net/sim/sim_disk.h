@@ -85,6 +85,8 @@ class SimDisk final : public Disk {
 
   // Bytes in files that have a name or an open handle (an unlinked open file counts until closed).
   std::uint64_t used_bytes() const { return used_bytes_; }
+  // Bytes handed to File::write_at since the disk was made (a benchmark's measure of writes).
+  std::uint64_t bytes_written() const { return bytes_written_; }
 
   // The next `count` calls (of the Disk or of any File) fail with `code` and change nothing.
   void set_fail_next(std::uint32_t count, ErrorCode code);
@@ -143,6 +145,7 @@ class SimDisk final : public Disk {
   std::size_t dirs_compact_at_ = 64;
   std::uint64_t capacity_bytes_;
   std::uint64_t used_bytes_ = 0;
+  std::uint64_t bytes_written_ = 0;
   std::uint32_t fail_next_count_ = 0;
   ErrorCode fail_next_code_ = ErrorCode::kIoError;
 };
