@@ -428,11 +428,8 @@ Result<std::uint32_t> page_count_of(const MutableParams& p) {
 
 // The newest recoverable version of a paged directory in `map`, and its page count.
 Result<std::pair<MutableVersion, std::uint32_t>> paged_base(const ServerMap& map) {
-  const auto base = map.newest_recoverable();
-  if (!base) {
-    return map.shares.empty() ? not_found("no shares of this directory were found")
-                              : unavailable("no recoverable version of this directory");
-  }
+  const auto base = map.newest_recoverable_or_error("directory");
+  if (!base.ok()) return base.status();
   auto pages = page_count_of(map.header_of(*base)->params);
   if (!pages.ok()) return pages.status();
   return std::pair{*base, *pages};

@@ -467,6 +467,16 @@ std::optional<MutableVersion> ServerMap::newest_recoverable() const {
   return std::nullopt;
 }
 
+Result<MutableVersion> ServerMap::newest_recoverable_or_error(std::string_view what) const {
+  if (auto v = newest_recoverable()) return *v;
+  if (shares.empty()) {
+    return not_found("no shares of this " + std::string(what) + " were found on the " +
+                     std::to_string(answered_count()) + " servers that answered");
+  }
+  return unavailable("no recoverable version of this " + std::string(what) + " (" +
+                     std::to_string(shares.size()) + " shares seen)");
+}
+
 std::optional<MutableVersion> ServerMap::newest_seen() const {
   const auto vs = versions();
   if (vs.empty()) return std::nullopt;
@@ -780,18 +790,12 @@ Task<Result<PublishResult>> MutableClient::modify(cap::SskWriteCap cap, Change c
   const crypto::StorageIndex si = crypto::mutable_storage_index(read_key);
   Status last;
   for (std::uint32_t attempt = 0; attempt < options_.modify_attempts_max; ++attempt) {
-    if (attempt > 0)
-      co_await sleep_for(env_->executor(), backoff(env_->random(), options_, attempt));
+    if (attempt > 0) co_await sleep_for(env_->executor(), retry_backoff(attempt));
     const ServerMap map = co_await update_servermap(si, cap.fingerprint, servers);
     // Only the newest recoverable version: changing an older one would publish over the
     // newer one's slots (their checkstrings are in this map) and lose its update.
-    const auto newest = map.newest_recoverable();
-    if (!newest) {
-      co_return map.shares.empty()
-          ? not_found("no shares of this mutable file were found")
-          : unavailable("no recoverable version of this mutable file (" +
-                        std::to_string(map.shares.size()) + " shares seen)");
-    }
+    const auto newest = map.newest_recoverable_or_error("mutable file");
+    if (!newest.ok()) co_return newest.status();
     auto current = co_await fetch_version(env_, pool_, options_, map, read_key, *newest);
     if (!current.ok() && current.status().code() == ErrorCode::kConflict) {
       last = current.status();
@@ -1272,14 +1276,10 @@ Task<Result<PublishResult>> MutableClient::write_range(cap::SskWriteCap cap, std
   const crypto::StorageIndex si = crypto::mutable_storage_index(read_key);
   Status last;
   for (std::uint32_t attempt = 0; attempt < options_.modify_attempts_max; ++attempt) {
-    if (attempt > 0)
-      co_await sleep_for(env_->executor(), backoff(env_->random(), options_, attempt));
+    if (attempt > 0) co_await sleep_for(env_->executor(), retry_backoff(attempt));
     const ServerMap map = co_await update_servermap(si, cap.fingerprint, servers);
-    const auto base = map.newest_recoverable();
-    if (!base) {
-      co_return map.shares.empty() ? not_found("no shares of this mutable file were found")
-                                   : unavailable("no recoverable version of this mutable file");
-    }
+    const auto base = map.newest_recoverable_or_error("mutable file");
+    if (!base.ok()) co_return base.status();
     const MutableParams old = map.header_of(*base)->params;
     const std::uint64_t seg_size = old.segment_size;
     const std::uint64_t end = offset + data.size();
@@ -1338,11 +1338,8 @@ Task<Result<MutableVersion>> MutableClient::read_range(cap::Cap cap, std::uint64
     co_return invalid_argument("a verify cap cannot read a mutable file (it has no read key)");
   }
   const ServerMap map = co_await update_servermap(keys->si, keys->fingerprint, std::move(servers));
-  const auto version = map.newest_recoverable();
-  if (!version) {
-    co_return map.shares.empty() ? not_found("no shares of this mutable file were found")
-                                 : unavailable("no recoverable version of this mutable file");
-  }
+  const auto version = map.newest_recoverable_or_error("mutable file");
+  if (!version.ok()) co_return version.status();
   const MutableParams params = map.header_of(*version)->params;
   const std::uint64_t end =
       std::min(params.data_length, offset + std::min(length, params.data_length));

@@ -60,6 +60,9 @@ struct ServerMap {
   // The newest version with at least k distinct good shares.
   std::optional<MutableVersion> newest_recoverable() const;
   std::optional<MutableVersion> newest_seen() const;
+  // newest_recoverable(), or NotFound (no share at all) / Unavailable (shares, none
+  // recoverable) naming `what` ("mutable file", "directory").
+  Result<MutableVersion> newest_recoverable_or_error(std::string_view what) const;
   // A good header of this version (for its parameters and the wrapped signing key).
   const MutableHeader* header_of(const MutableVersion& v) const;
   std::size_t answered_count() const;

@@ -1168,27 +1168,10 @@ Task<Status> StorageServer::apply_slot_journal(const StorageIndex& si, const std
 
 Task<Result<Bytes>> StorageServer::load_slot(const StorageIndex& si, std::uint32_t shnum,
                                              std::uint64_t generation, std::uint64_t size) {
-  const std::string where = si_hex(si) + "/" + std::to_string(shnum);
-  auto file =
-      co_await env_->disk().open(slot_path(si, shnum, generation), OpenOptions{.read_only = true});
-  if (!file.ok()) {
-    co_return file.status().code() == ErrorCode::kNotFound
-        ? corruption("mutable share " + where + " is recorded but its file is missing")
-        : file.status();
-  }
-  Bytes all(kContainerHeaderBytes + size);
-  auto n = co_await (*file)->read_at(0, MutableByteView(all));
-  if (!n.ok()) co_return n.status();
-  if (*n != all.size()) co_return corruption("mutable share " + where + " is truncated");
-  auto header_size = parse_container_header(all, where, kSlotMagic);
-  if (!header_size.ok()) co_return header_size.status();
-  if (*header_size != size) {
-    co_return corruption("mutable share " + where + " container says " +
-                         std::to_string(*header_size) + " bytes, its record " +
-                         std::to_string(size));
-  }
-  all.erase(all.begin(), all.begin() + kContainerHeaderBytes);
-  co_return all;
+  const std::vector<ReadVector> whole{{0, size}};
+  auto got = co_await load_slot_ranges(si, shnum, generation, size, whole);
+  if (!got.ok()) co_return got.status();
+  co_return std::move(got->front());
 }
 
 namespace {
