@@ -900,20 +900,6 @@ Status check_chain(const MutableHeader& h, const MutableLayout& layout, std::uin
   return Status{};
 }
 
-// Read vectors for tree nodes, adjacent nodes merged.
-std::vector<std::pair<std::uint64_t, std::uint64_t>> node_runs(
-    const std::set<std::uint64_t>& nodes) {
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;  // (first node, count)
-  for (std::uint64_t n : nodes) {
-    if (!runs.empty() && runs.back().first + runs.back().second == n) {
-      ++runs.back().second;
-    } else {
-      runs.push_back({n, 1});
-    }
-  }
-  return runs;
-}
-
 }  // namespace
 
 Task<Result<std::map<std::uint64_t, Bytes>>> MutableClient::read_segments(

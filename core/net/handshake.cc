@@ -15,14 +15,19 @@ constexpr std::string_view kS2cTag = "lafs/handshake/v1/s2c";
 
 using Hash = std::array<std::uint8_t, 32>;
 
-// H(tag | parts...): BLAKE2b-256 with the tag length-prefixed, so tags cannot run into data.
-Hash transcript_hash(std::string_view tag, std::initializer_list<ByteView> parts) {
+// H(tag | parts... [| grid secret]): BLAKE2b-256 with the tag length-prefixed, so tags cannot run
+// into data. The grid secret, when the grid has one, comes last in every transcript hash.
+Hash transcript_hash(std::string_view tag, std::initializer_list<ByteView> parts,
+                     const GridSecret* grid_secret) {
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, 32);
   const std::uint8_t len = static_cast<std::uint8_t>(tag.size());
   crypto_generichash_update(&st, &len, 1);
   crypto_generichash_update(&st, reinterpret_cast<const std::uint8_t*>(tag.data()), tag.size());
   for (ByteView p : parts) crypto_generichash_update(&st, p.data(), p.size());
+  if (grid_secret != nullptr) {
+    crypto_generichash_update(&st, grid_secret->data(), grid_secret->size());
+  }
   Hash out{};
   crypto_generichash_final(&st, out.data(), out.size());
   return out;
@@ -130,8 +135,9 @@ Result<Bytes> FrameCipher::open(ByteView sealed) {
 }
 
 InitiatorHandshake::InitiatorHandshake(const NodeKey& key, const PublicKey& expected,
-                                       std::span<const std::uint8_t, 32> seed)
-    : key_(key), expected_(expected) {
+                                       std::span<const std::uint8_t, 32> seed,
+                                       const GridSecret* grid_secret)
+    : key_(key), expected_(expected), grid_secret_(grid_secret) {
   crypto_kx_seed_keypair(eph_pk_.data(), eph_sk_.data(), seed.data());
 }
 
@@ -166,9 +172,11 @@ Result<Bytes> InitiatorHandshake::on_message2(ByteView m2) {
                              to_hex(view(expected_)));
   }
   const Bytes m1 = message1();
-  Hash t2 = transcript_hash(kResponderTag, {m1, eph_r, view(pk_r)});
+  Hash t2 = transcript_hash(kResponderTag, {m1, eph_r, view(pk_r)}, grid_secret_);
   if (!verify_signature(pk_r, view(t2), sig_r)) {
-    return permission_denied("peer's handshake signature is invalid");
+    return permission_denied(
+        "peer's handshake signature does not verify: it holds another grid secret (or none), "
+        "or it is not a well-behaved lafs node");
   }
   std::array<std::uint8_t, 32> rx{}, tx{};
   if (crypto_kx_client_session_keys(rx.data(), tx.data(), eph_pk_.data(), eph_sk_.data(),
@@ -176,11 +184,11 @@ Result<Bytes> InitiatorHandshake::on_message2(ByteView m2) {
     return protocol_error("peer's ephemeral key is unacceptable");
   }
   ciphers_.emplace(make_ciphers(rx.data(), tx.data(), /*initiator=*/true,
-                                transcript_hash(kSessionTag, {m1, m2})));
+                                transcript_hash(kSessionTag, {m1, m2}, grid_secret_)));
   sodium_memzero(rx.data(), rx.size());
   sodium_memzero(tx.data(), tx.size());
   const PublicKey& pk_i = key_.public_key();
-  Hash t3 = transcript_hash(kInitiatorTag, {m1, m2, view(pk_i)});
+  Hash t3 = transcript_hash(kInitiatorTag, {m1, m2, view(pk_i)}, grid_secret_);
   Signature sig_i = key_.sign(view(t3));
   Bytes body(pk_i.begin(), pk_i.end());
   body.insert(body.end(), sig_i.begin(), sig_i.end());
@@ -194,8 +202,9 @@ SessionCiphers InitiatorHandshake::take_ciphers() {
   return c;
 }
 
-ResponderHandshake::ResponderHandshake(const NodeKey& key, std::span<const std::uint8_t, 32> seed)
-    : key_(key) {
+ResponderHandshake::ResponderHandshake(const NodeKey& key, std::span<const std::uint8_t, 32> seed,
+                                       const GridSecret* grid_secret)
+    : key_(key), grid_secret_(grid_secret) {
   crypto_kx_seed_keypair(eph_pk_.data(), eph_sk_.data(), seed.data());
 }
 
@@ -218,7 +227,7 @@ Result<Bytes> ResponderHandshake::on_message1(ByteView m1) {
     return protocol_error("peer's ephemeral key is unacceptable");
   }
   const PublicKey& pk_r = key_.public_key();
-  Hash t2 = transcript_hash(kResponderTag, {m1, view(eph_pk_), view(pk_r)});
+  Hash t2 = transcript_hash(kResponderTag, {m1, view(eph_pk_), view(pk_r)}, grid_secret_);
   Signature sig = key_.sign(view(t2));
   Bytes m2;
   m2.push_back(kHandshakeVersion);
@@ -229,7 +238,7 @@ Result<Bytes> ResponderHandshake::on_message1(ByteView m1) {
   m1_.assign(m1.begin(), m1.end());
   m2_ = m2;
   ciphers_.emplace(make_ciphers(rx.data(), tx.data(), /*initiator=*/false,
-                                transcript_hash(kSessionTag, {m1_, m2_})));
+                                transcript_hash(kSessionTag, {m1_, m2_}, grid_secret_)));
   sodium_memzero(rx.data(), rx.size());
   sodium_memzero(tx.data(), tx.size());
   return m2;
@@ -242,12 +251,16 @@ Result<PublicKey> ResponderHandshake::on_message3(ByteView m3) {
                           std::to_string(kMessage3Bytes));
   }
   auto body = ciphers_->receive.open(m3);
-  if (!body.ok()) return permission_denied("handshake message 3: " + body.status().message());
+  if (!body.ok()) {
+    return permission_denied(
+        "handshake message 3 does not open: the peer holds another grid secret (or none), or "
+        "it was altered");
+  }
   PublicKey pk_i{};
   std::memcpy(pk_i.data(), body->data(), 32);
   Signature sig{};
   std::memcpy(sig.data(), body->data() + 32, 64);
-  Hash t3 = transcript_hash(kInitiatorTag, {m1_, m2_, view(pk_i)});
+  Hash t3 = transcript_hash(kInitiatorTag, {m1_, m2_, view(pk_i)}, grid_secret_);
   if (!verify_signature(pk_i, view(t3), sig)) {
     return permission_denied("peer's handshake signature is invalid");
   }

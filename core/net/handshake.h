@@ -36,6 +36,11 @@ inline constexpr std::size_t kMessage3Bytes = 32 + 64 + kFrameTagBytes;
 
 using SessionKey = std::array<std::uint8_t, 32>;
 
+// A grid's shared secret: when the nodes of a grid are configured with one, it is mixed into
+// every transcript hash and session key (docs/specs/handshake.md, "Grid secret"), so a peer
+// without it can neither prove anything to a node of the grid nor read what the node sends.
+using GridSecret = std::array<std::uint8_t, 32>;
+
 // Seals and opens the frames of one direction. Counter-based nonces: frames must be opened in
 // the order they were sealed, each once.
 // The AEAD runs on libcrypto, which is ~2.5x libsodium's ChaCha20-Poly1305 here
@@ -70,11 +75,14 @@ struct SessionCiphers {
 class InitiatorHandshake {
  public:
   // `ephemeral_seed` must be fresh randomness for every handshake.
+  // `grid_secret`, when given, must outlive the handshake.
   InitiatorHandshake(const NodeKey& key, const PublicKey& expected_responder,
-                     std::span<const std::uint8_t, 32> ephemeral_seed);
+                     std::span<const std::uint8_t, 32> ephemeral_seed,
+                     const GridSecret* grid_secret = nullptr);
   ~InitiatorHandshake();
   Bytes message1() const;
-  // Checks M2 (version, the expected key, the signature); returns sealed M3. After success,
+  // Checks M2 (version, the expected key, the signature — which fails when the responder holds
+  // another grid secret, or none where we have one); returns sealed M3. After success,
   // take_ciphers() yields the session (the M3 frame already used counter 0 of `send`).
   Result<Bytes> on_message2(ByteView m2);
   SessionCiphers take_ciphers();
@@ -82,13 +90,15 @@ class InitiatorHandshake {
  private:
   const NodeKey& key_;
   PublicKey expected_;
+  const GridSecret* grid_secret_;
   std::array<std::uint8_t, 32> eph_pk_{}, eph_sk_{};
   std::optional<SessionCiphers> ciphers_;
 };
 
 class ResponderHandshake {
  public:
-  ResponderHandshake(const NodeKey& key, std::span<const std::uint8_t, 32> ephemeral_seed);
+  ResponderHandshake(const NodeKey& key, std::span<const std::uint8_t, 32> ephemeral_seed,
+                     const GridSecret* grid_secret = nullptr);
   ~ResponderHandshake();
   // Checks M1; returns M2.
   Result<Bytes> on_message1(ByteView m1);
@@ -98,6 +108,7 @@ class ResponderHandshake {
 
  private:
   const NodeKey& key_;
+  const GridSecret* grid_secret_;
   std::array<std::uint8_t, 32> eph_pk_{}, eph_sk_{};
   Bytes m1_, m2_;
   std::optional<SessionCiphers> ciphers_;

@@ -65,10 +65,10 @@ std::array<std::uint8_t, 32> fresh_seed(Env* env) {
 
 Task<Result<std::unique_ptr<SecureConnection>>> client_steps(Env* env,
                                                              std::unique_ptr<Connection> raw,
-                                                             const NodeKey* key,
-                                                             PublicKey expected) {
+                                                             const NodeKey* key, PublicKey expected,
+                                                             std::optional<GridSecret> secret) {
   auto seed = fresh_seed(env);
-  InitiatorHandshake hs(*key, expected, seed);
+  InitiatorHandshake hs(*key, expected, seed, secret ? &*secret : nullptr);
   sodium_memzero(seed.data(), seed.size());
   LAFS_CO_RETURN_IF_ERROR(co_await raw->send(hs.message1()));
   auto m2 = co_await raw->receive();
@@ -84,9 +84,10 @@ Task<Result<std::unique_ptr<SecureConnection>>> client_steps(Env* env,
 
 Task<Result<std::unique_ptr<SecureConnection>>> server_steps(Env* env,
                                                              std::unique_ptr<Connection> raw,
-                                                             const NodeKey* key) {
+                                                             const NodeKey* key,
+                                                             std::optional<GridSecret> secret) {
   auto seed = fresh_seed(env);
-  ResponderHandshake hs(*key, seed);
+  ResponderHandshake hs(*key, seed, secret ? &*secret : nullptr);
   sodium_memzero(seed.data(), seed.size());
   auto m1 = co_await raw->receive();
   if (!m1.ok()) co_return m1.status().with_context("handshake");
@@ -108,10 +109,11 @@ Task<Result<std::unique_ptr<SecureConnection>>> server_steps(Env* env,
 
 Task<Result<std::unique_ptr<SecureConnection>>> connect_steps(Env* env, std::string address,
                                                               const NodeKey* key,
-                                                              PublicKey expected) {
+                                                              PublicKey expected,
+                                                              std::optional<GridSecret> secret) {
   auto raw = co_await env->network().connect(address);
   if (!raw.ok()) co_return raw.status();
-  co_return co_await client_steps(env, std::move(*raw), key, expected);
+  co_return co_await client_steps(env, std::move(*raw), key, expected, secret);
 }
 
 }  // namespace
@@ -120,13 +122,14 @@ Task<Result<std::unique_ptr<SecureConnection>>> secure_client_handshake(
     Env* env, std::unique_ptr<Connection> raw, const NodeKey* key, PublicKey expected_peer,
     SecureOptions options) {
   return with_timeout(env->executor(), options.handshake_timeout,
-                      client_steps(env, std::move(raw), key, expected_peer), "handshake");
+                      client_steps(env, std::move(raw), key, expected_peer, options.grid_secret),
+                      "handshake");
 }
 
 Task<Result<std::unique_ptr<SecureConnection>>> secure_server_handshake(
     Env* env, std::unique_ptr<Connection> raw, const NodeKey* key, SecureOptions options) {
   return with_timeout(env->executor(), options.handshake_timeout,
-                      server_steps(env, std::move(raw), key), "handshake");
+                      server_steps(env, std::move(raw), key, options.grid_secret), "handshake");
 }
 
 Task<Result<std::unique_ptr<SecureConnection>>> secure_connect(Env* env, std::string address,
@@ -134,7 +137,7 @@ Task<Result<std::unique_ptr<SecureConnection>>> secure_connect(Env* env, std::st
                                                                PublicKey expected_peer,
                                                                SecureOptions options) {
   return with_timeout(env->executor(), options.handshake_timeout,
-                      connect_steps(env, address, key, expected_peer),
+                      connect_steps(env, address, key, expected_peer, options.grid_secret),
                       "secure connect to " + address);
 }
 

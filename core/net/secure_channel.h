@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/env/env.h"
@@ -16,6 +17,9 @@ namespace lafs::net {
 struct SecureOptions {
   // The whole handshake (and, for secure_connect, the TCP connect) must finish within this.
   Duration handshake_timeout = seconds(10);
+  // The grid's shared secret (handshake.h): when set, only peers holding the same one complete
+  // the handshake, in either direction.
+  std::optional<GridSecret> grid_secret;
 };
 
 class SecureConnection final : public Connection {

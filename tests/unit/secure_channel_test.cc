@@ -65,12 +65,13 @@ Task<void> serve(Rig* r, SecureOptions options) {
 }
 
 Task<Result<std::string>> client_exchange(Rig* r, PublicKey expected, Tamper::Mode mode, int target,
-                                          std::vector<std::string> msgs) {
+                                          std::vector<std::string> msgs,
+                                          SecureOptions options = {}) {
   auto raw = co_await r->client->network().connect(r->server->address(1));
   if (!raw.ok()) co_return raw.status();
   auto tampered = std::make_unique<Tamper>(std::move(*raw), mode, target);
   auto conn = co_await secure_client_handshake(r->client, std::move(tampered), &*r->client_key,
-                                               expected, SecureOptions{});
+                                               expected, options);
   if (!conn.ok()) co_return conn.status();
   std::string echoed;
   for (auto& m : msgs) {
@@ -102,6 +103,68 @@ TEST(SecureChannel, WrongExpectedKeyIsRefused) {
   auto out = sim::run_task(r.sim.loop(),
                            client_exchange(&r, other.public_key(), Tamper::Mode::kNone, 0, {"x"}));
   EXPECT_EQ(out.status().code(), ErrorCode::kPermissionDenied) << out.status().to_string();
+}
+
+GridSecret grid_secret_of(std::uint8_t b) {
+  GridSecret g{};
+  g.fill(b);
+  return g;
+}
+
+TEST(SecureChannel, PeersSharingTheGridSecretConnect) {
+  Rig r;
+  SecureOptions o;
+  o.grid_secret = grid_secret_of(7);
+  r.server->scope().spawn(serve(&r, o));
+  auto out = sim::run_task(r.sim.loop(), client_exchange(&r, r.server_key->public_key(),
+                                                         Tamper::Mode::kNone, 0, {"ok"}, o));
+  ASSERT_TRUE(out.ok()) << out.status().to_string();
+  EXPECT_EQ(*out, "ok");
+}
+
+// A client that does not hold the grid's secret (none, or another grid's) learns nothing and
+// gets a clear refusal; a server without the secret is refused by a client that has one.
+TEST(SecureChannel, APeerWithoutTheGridSecretIsRefused) {
+  struct Case {
+    std::optional<GridSecret> server, client;
+  };
+  for (const Case& c :
+       {Case{grid_secret_of(7), std::nullopt}, Case{grid_secret_of(7), grid_secret_of(8)},
+        Case{std::nullopt, grid_secret_of(7)}}) {
+    Rig r;
+    SecureOptions so, co;
+    so.grid_secret = c.server;
+    co.grid_secret = c.client;
+    r.server->scope().spawn(serve(&r, so));
+    auto out = sim::run_task(r.sim.loop(), client_exchange(&r, r.server_key->public_key(),
+                                                           Tamper::Mode::kNone, 0, {"x"}, co));
+    EXPECT_EQ(out.status().code(), ErrorCode::kPermissionDenied) << out.status().to_string();
+    EXPECT_NE(out.status().message().find("grid secret"), std::string::npos);
+    r.sim.loop().run_until(r.sim.loop().now() + seconds(30));
+    ASSERT_EQ(r.server_log.size(), 1u);
+    EXPECT_EQ(r.server_log[0].rfind("handshake: ", 0), 0u) << r.server_log[0];
+  }
+}
+
+// The responder checks too: an initiator that ignores the failed check of M2 and sends M3
+// anyway, sealed under keys bound to another secret, is refused.
+TEST(Handshake, ResponderRefusesMessage3BoundToAnotherGridSecret) {
+  const NodeKey ki = NodeKey::from_seed(seed_of(1));
+  const NodeKey kr = NodeKey::from_seed(seed_of(2));
+  const GridSecret s = grid_secret_of(5), t = grid_secret_of(6);
+  InitiatorHandshake init(ki, kr.public_key(), seed_of(3), &s);
+  ResponderHandshake honest(kr, seed_of(4), &s);
+  ResponderHandshake other(kr, seed_of(4), &t);
+  const Bytes m1 = init.message1();
+  auto m2 = honest.on_message1(m1);
+  ASSERT_TRUE(m2.ok());
+  ASSERT_TRUE(other.on_message1(m1).ok());
+  auto m3 = init.on_message2(*m2);
+  ASSERT_TRUE(m3.ok()) << m3.status().to_string();
+  EXPECT_TRUE(honest.on_message3(*m3).ok());
+  auto refused = other.on_message3(*m3);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(refused.status().message().find("grid secret"), std::string::npos);
 }
 
 TEST(SecureChannel, TamperedFramesCloseTheConnection) {
