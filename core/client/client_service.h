@@ -38,6 +38,8 @@ class ClientService {
                               ImmutableClient::Sink sink);
 
   introducer::Subscriber& subscriber() { return subscriber_; }
+  ImmutableClient& immutable() { return immutable_; }
+  const ClientServiceOptions& options() const { return options_; }
 
  private:
   Env* env_;

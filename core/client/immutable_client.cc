@@ -430,11 +430,19 @@ Task<Result<Bytes>> read_range(storage::StorageClient* sc, storage::StorageIndex
 Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef> servers,
                                              std::uint64_t offset, std::uint64_t length,
                                              Sink sink) {
+  AsyncSink async = [&sink](ByteView piece) -> Task<Status> { co_return sink(piece); };
+  co_return co_await stream_range(std::move(cap), std::move(servers), offset, length,
+                                  std::move(async));
+}
+
+Task<Status> ImmutableClient::stream_range(cap::Cap cap, std::vector<ServerRef> servers,
+                                           std::uint64_t offset, std::uint64_t length,
+                                           AsyncSink sink) {
   if (auto* lit = std::get_if<cap::LiteralCap>(&cap.file)) {
     const std::uint64_t size = lit->data.size();
     const std::uint64_t from = std::min(offset, size);
     const std::uint64_t n = std::min(length, size - from);
-    co_return sink(ByteView(lit->data.data() + from, n));
+    co_return co_await sink(ByteView(lit->data.data() + from, n));
   }
   auto* chk = std::get_if<cap::ChkReadCap>(&cap.file);
   if (chk == nullptr) co_return invalid_argument("download: not an immutable read cap");
@@ -624,7 +632,7 @@ Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef
       const std::uint64_t seg_start = s * info.segment_size;
       const std::uint64_t from = std::max(offset, seg_start) - seg_start;
       const std::uint64_t to = std::min(offset + length, seg_start + plain->size()) - seg_start;
-      LAFS_CO_RETURN_IF_ERROR(sink(ByteView(plain->data() + from, to - from)));
+      LAFS_CO_RETURN_IF_ERROR(co_await sink(ByteView(plain->data() + from, to - from)));
     }
     if (!retry) {
       if (active.size() < k) {

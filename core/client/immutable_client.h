@@ -102,6 +102,12 @@ class ImmutableClient {
   using Sink = std::function<Status(ByteView)>;
   Task<Status> download_range(cap::Cap cap, std::vector<ServerRef> servers, std::uint64_t offset,
                               std::uint64_t length, Sink sink);
+  // The same with a sink that may wait (an HTTP response applying backpressure): the next
+  // segment is fetched while the sink waits, and the bytes it was given stay valid until it
+  // returns.
+  using AsyncSink = std::function<Task<Status>(ByteView)>;
+  Task<Status> stream_range(cap::Cap cap, std::vector<ServerRef> servers, std::uint64_t offset,
+                            std::uint64_t length, AsyncSink sink);
 
  private:
   struct Pass;

@@ -374,10 +374,18 @@ Task<Result<PublishResult>> write_version(WriteEnv we, cap::SskWriteCap cap, con
     }
     if (phase == 2) {
       if (*we.hook) co_await (*we.hook)();
-      std::set<std::uint32_t> distinct;
+      std::set<std::uint32_t> distinct, planned;
       for (const auto& w : written) distinct.insert(w.second);
-      if (!protected_slots.empty() && distinct.size() < needed) {
-        // Replacing the protected slots now could leave neither version recoverable.
+      for (const SlotTarget& t : targets) {
+        if (!protected_slots.contains({t.server, t.share_number})) planned.insert(t.share_number);
+      }
+      // With n < 2k the first phase cannot reach k shares however it goes (k slots stay with the
+      // old version): the guarantee is then impossible, and the publish goes on once every
+      // planned slot is written (docs/specs/mutable.md section 7). Otherwise a first phase that
+      // fell short means servers failed, and replacing the protected slots now could leave
+      // neither version recoverable.
+      if (!protected_slots.empty() && distinct.size() < needed &&
+          distinct.size() < planned.size()) {
         co_return unavailable("published only " + std::to_string(distinct.size()) + " shares of " +
                               describe(ours) + ", fewer than k=" + std::to_string(needed) +
                               "; the previous version was left in place" + failures);
@@ -1318,6 +1326,15 @@ Task<Result<PublishResult>> MutableClient::write_range(cap::SskWriteCap cap, std
 Task<Result<MutableVersion>> MutableClient::read_range(cap::Cap cap, std::uint64_t offset,
                                                        std::uint64_t length,
                                                        std::vector<ServerRef> servers, Sink sink) {
+  AsyncSink async = [&sink](ByteView piece) -> Task<Status> { co_return sink(piece); };
+  co_return co_await stream_range(std::move(cap), offset, length, std::move(servers),
+                                  std::move(async));
+}
+
+Task<Result<MutableVersion>> MutableClient::stream_range(cap::Cap cap, std::uint64_t offset,
+                                                         std::uint64_t length,
+                                                         std::vector<ServerRef> servers,
+                                                         AsyncSink sink) {
   auto keys = read_keys_of(cap);
   if (!keys.ok()) co_return keys.status();
   if (!keys->read_key) {
@@ -1345,7 +1362,7 @@ Task<Result<MutableVersion>> MutableClient::read_range(cap::Cap cap, std::uint64
       const std::uint64_t start = s * seg_size;
       const std::uint64_t from = std::max(start, offset) - start;
       const std::uint64_t to = std::min(start + data.size(), end) - start;
-      LAFS_CO_RETURN_IF_ERROR(sink(ByteView(data).subspan(from, to - from)));
+      LAFS_CO_RETURN_IF_ERROR(co_await sink(ByteView(data).subspan(from, to - from)));
     }
     seg = window.back() + 1;
   }

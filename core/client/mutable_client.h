@@ -155,6 +155,11 @@ class MutableClient {
   using Sink = std::function<Status(ByteView)>;
   Task<Result<MutableVersion>> read_range(cap::Cap cap, std::uint64_t offset, std::uint64_t length,
                                           std::vector<ServerRef> servers, Sink sink);
+  // The same with a sink that may wait (an HTTP response applying backpressure).
+  using AsyncSink = std::function<Task<Status>(ByteView)>;
+  Task<Result<MutableVersion>> stream_range(cap::Cap cap, std::uint64_t offset,
+                                            std::uint64_t length, std::vector<ServerRef> servers,
+                                            AsyncSink sink);
 
   struct Stats {
     std::uint64_t bytes_written = 0;  // share bytes sent in slot writes (all servers)

@@ -152,3 +152,13 @@ class [[nodiscard]] Result {
     ::lafs::Status lafs_status_ = (expr);              \
     if (!lafs_status_.is_ok()) co_return lafs_status_; \
   } while (0)
+
+// `LAFS_ASSIGN_OR_RETURN(T x, f());` or `LAFS_ASSIGN_OR_RETURN(x, f());`: evaluates a Result
+// once; returns its Status on error, else moves its value into the left-hand side. Plain
+// functions only (coroutines spell it out).
+#define LAFS_ASSIGN_OR_RETURN(lhs, expr) \
+  LAFS_ASSIGN_OR_RETURN_IMPL(LAFS_CONCAT(lafs_result_, __LINE__), lhs, expr)
+#define LAFS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                               \
+  if (!tmp.ok()) return tmp.status();              \
+  lhs = std::move(*tmp)

@@ -1,0 +1,984 @@
+#include "core/node/web_api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "core/node/json.h"
+
+namespace lafs::node {
+
+namespace {
+
+constexpr std::string_view kPlain = "text/plain; charset=utf-8";
+constexpr std::string_view kJson = "application/json";
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool parse_u64(std::string_view s, std::uint64_t* out) {
+  if (s.empty() || s.size() > 19) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// A write into a directory needs its write cap.
+Status check_writable_directory(const cap::Cap& dir, std::string_view what) {
+  if (!dir.directory) return invalid_argument(std::string(what) + ": not a directory");
+  if (dir.authority() != cap::Authority::kWrite) {
+    return permission_denied(std::string(what) + ": read-only directory (this cap cannot write)");
+  }
+  return Status{};
+}
+
+// The status code an error gets; `reading` when the error came from fetching a file's
+// contents, where "not found" means the file is gone, not a missing name.
+int http_status_for(const Status& s, bool reading) {
+  switch (s.code()) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kFailedPrecondition:
+      return 400;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return reading ? 410 : 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kResourceExhausted:
+      return 413;
+    case ErrorCode::kUnimplemented:
+      return 501;
+    case ErrorCode::kUnavailable:
+      return reading ? 410 : 503;
+    case ErrorCode::kCorruption:
+      return 410;
+    case ErrorCode::kTimeout:
+      return 504;
+    case ErrorCode::kNoSpace:
+      return 507;
+    default:
+      return 500;
+  }
+}
+
+// The request body through the node's Disk: convergent encryption reads the file twice, and
+// memory must not grow with it.
+class DiskSource final : public client::ByteSource {
+ public:
+  DiskSource(File* file, std::uint64_t size) : file_(file), size_(size) {}
+  std::uint64_t size() const override { return size_; }
+  Task<Result<Bytes>> read(std::uint64_t offset, std::size_t length) override {
+    Bytes out(length);
+    std::size_t done = 0;
+    while (done < length) {
+      MutableByteView rest(out.data() + done, length - done);
+      auto n = co_await file_->read_at(offset + done, rest);
+      if (!n.ok()) co_return n.status();
+      if (*n == 0) co_return io_error("spooled upload shorter than written");
+      done += *n;
+    }
+    co_return out;
+  }
+
+ private:
+  File* file_;
+  std::uint64_t size_;
+};
+
+std::string_view format_of(const cap::Cap& c) {
+  if (c.is_literal()) return "lit";
+  if (c.is_mutable()) return "ssk";
+  return "chk";
+}
+
+// ["filenode"|"dirnode", {...}] for one cap; `metadata` and `size` when known.
+void describe_node(JsonWriter& j, const cap::Cap& c, std::optional<std::uint64_t> size,
+                   const client::EntryMetadata* metadata) {
+  j.begin_array();
+  j.value(c.directory ? "dirnode" : "filenode");
+  j.begin_object();
+  j.key("format").value(format_of(c));
+  j.key("mutable").value(c.is_mutable());
+  if (c.authority() == cap::Authority::kWrite) j.key("rw_uri").value(cap::format_cap(c));
+  if (auto r = cap::read_cap(c)) j.key("ro_uri").value(cap::format_cap(*r));
+  if (auto v = cap::verify_cap(c)) j.key("verify_uri").value(cap::format_cap(*v));
+  if (auto* chk = std::get_if<cap::ChkReadCap>(&c.file)) size = chk->params.size_bytes;
+  if (auto* lit = std::get_if<cap::LiteralCap>(&c.file)) size = lit->data.size();
+  if (size && !c.directory) j.key("size").value(*size);
+  if (metadata != nullptr) {
+    j.key("metadata").begin_object();
+    j.key("link_created").value(static_cast<double>(to_unix_seconds(metadata->link_created)));
+    j.key("link_modified").value(static_cast<double>(to_unix_seconds(metadata->link_modified)));
+    j.end_object();
+  }
+  j.end_object();
+  j.end_array();
+}
+
+}  // namespace
+
+Result<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return invalid_argument("malformed percent-escape in the URL");
+      const int hi = hex_digit(text[i + 1]);
+      const int lo = hex_digit(text[i + 2]);
+      if (hi < 0 || lo < 0) return invalid_argument("malformed percent-escape in the URL");
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    if (c == '\0') return invalid_argument("the URL decodes to a NUL byte");
+    out.push_back(c);
+  }
+  return out;
+}
+
+Result<std::optional<ByteRange>> parse_range(std::string_view header, std::uint64_t size) {
+  constexpr std::string_view kUnit = "bytes=";
+  if (header.substr(0, kUnit.size()) != kUnit) return std::optional<ByteRange>{};
+  std::string_view spec = header.substr(kUnit.size());
+  if (spec.find(',') != std::string_view::npos) return std::optional<ByteRange>{};  // one only
+  const std::size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return std::optional<ByteRange>{};
+  const std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  std::uint64_t first = 0, last = 0;
+  if (a.empty()) {  // suffix: the last N bytes
+    std::uint64_t n = 0;
+    if (!parse_u64(b, &n)) return std::optional<ByteRange>{};
+    if (n == 0 || size == 0) return failed_precondition("range not satisfiable");
+    n = std::min(n, size);
+    return std::optional<ByteRange>{ByteRange{size - n, size - 1}};
+  }
+  if (!parse_u64(a, &first)) return std::optional<ByteRange>{};
+  if (b.empty()) {
+    last = size == 0 ? 0 : size - 1;
+  } else if (!parse_u64(b, &last) || last < first) {
+    return std::optional<ByteRange>{};
+  }
+  if (first >= size) return failed_precondition("range not satisfiable");
+  last = std::min(last, size - 1);
+  return std::optional<ByteRange>{ByteRange{first, last}};
+}
+
+struct WebApi::Call {
+  const HttpRequest& request;
+  HttpBodyReader& body;
+  HttpResponseWriter& response;
+  std::string path;                          // decoded below /uri/CAP as segments
+  std::map<std::string, std::string> query;  // decoded
+  std::vector<std::string> segments;         // names after the cap, decoded
+  std::string cap_text;                      // the cap's segment, decoded
+  int status = 0;
+
+  std::string param(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  }
+  bool has(const std::string& name) const { return query.count(name) != 0; }
+  bool is_head() const { return request.method == "HEAD"; }
+  std::string joined(std::size_t count) const {
+    std::string out;
+    for (std::size_t i = 0; i < count && i < segments.size(); ++i) {
+      if (i > 0) out.push_back('/');
+      out += segments[i];
+    }
+    return out;
+  }
+};
+
+WebApi::WebApi(Node* node, WebApiOptions options) : node_(node), options_(std::move(options)) {
+  LAFS_ASSERT_MSG(node_->client() != nullptr, "the web API needs a node with the client role");
+}
+
+Task<void> WebApi::reply(Call& call, int status, const std::string& body,
+                         std::string_view content_type) {
+  call.status = status;
+  std::vector<HttpHeader> headers{{"Content-Type", std::string(content_type)}};
+  const std::uint64_t length = body.size();
+  if (!(co_await call.response.start(status, std::move(headers), length)).is_ok()) co_return;
+  if (!body.empty() && !call.is_head()) {
+    Bytes bytes = to_bytes(body);
+    if (!(co_await call.response.write(std::move(bytes))).is_ok()) co_return;
+  }
+  co_await call.response.finish();
+}
+
+Task<void> WebApi::reply_error(Call& call, const Status& status, int code) {
+  if (code == 0) code = http_status_for(status, false);
+  std::string message = status.message();
+  for (char& c : message) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (code >= 500) {
+    node_->env()->logger().log(LogLevel::kWarning, "web",
+                               std::to_string(code) + " for " + call.request.method + " " +
+                                   redact_target(call.request.target) + ": " + message);
+  }
+  co_await reply(call, code, message + "\n");
+}
+
+Task<void> WebApi::handle(const HttpRequest& request, HttpBodyReader& body,
+                          HttpResponseWriter& response) {
+  ++stats_.requests;
+  Call call{request, body, response, {}, {}, {}, {}, 0};
+  co_await dispatch(call);
+  if (call.status >= 200 && call.status < 300) ++stats_.responses_2xx;
+  if (call.status >= 400 && call.status < 500) ++stats_.responses_4xx;
+  if (call.status >= 500) ++stats_.responses_5xx;
+}
+
+Task<void> WebApi::dispatch(Call& call) {
+  std::string_view target = call.request.target;
+  std::string_view raw_path = target, raw_query;
+  if (const std::size_t q = target.find('?'); q != std::string_view::npos) {
+    raw_path = target.substr(0, q);
+    raw_query = target.substr(q + 1);
+  }
+  while (!raw_query.empty()) {
+    const std::size_t amp = raw_query.find('&');
+    std::string_view param = raw_query.substr(0, amp);
+    raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
+    if (param.empty()) continue;
+    const std::size_t eq = param.find('=');
+    auto k = percent_decode(param.substr(0, eq), true);
+    auto v = percent_decode(
+        eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1), true);
+    if (!k.ok() || !v.ok()) {
+      co_await reply_error(call, invalid_argument("malformed query string"), 400);
+      co_return;
+    }
+    call.query[*k] = *v;
+  }
+  if (raw_path == "/" || raw_path.empty()) {
+    co_await root(call);
+    co_return;
+  }
+  if (raw_path == "/statistics" || raw_path == "/statistics/") {
+    co_await statistics(call);
+    co_return;
+  }
+  if (raw_path == "/uri" || raw_path == "/uri/") {
+    co_await uri_root(call);
+    co_return;
+  }
+  constexpr std::string_view kUri = "/uri/";
+  if (raw_path.substr(0, kUri.size()) != kUri) {
+    co_await reply_error(call, not_found("no such page (the API lives under /uri)"), 404);
+    co_return;
+  }
+  std::string_view rest = raw_path.substr(kUri.size());
+  std::vector<std::string_view> parts;
+  while (true) {
+    const std::size_t slash = rest.find('/');
+    parts.push_back(rest.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(slash + 1);
+  }
+  if (parts.size() > 1 && parts.back().empty()) parts.pop_back();  // a trailing '/'
+  auto cap_text = percent_decode(parts[0], false);
+  if (!cap_text.ok()) {
+    co_await reply_error(call, cap_text.status(), 400);
+    co_return;
+  }
+  call.cap_text = *cap_text;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    auto name = percent_decode(parts[i], false);
+    if (!name.ok()) {
+      co_await reply_error(call, name.status(), 400);
+      co_return;
+    }
+    if (name->empty()) {
+      co_await reply_error(call, invalid_argument("empty name in the path (two '/' in a row)"),
+                           400);
+      co_return;
+    }
+    if (name->find('/') != std::string::npos) {
+      co_await reply_error(call, invalid_argument("a name in the path contains '/'"), 400);
+      co_return;
+    }
+    call.segments.push_back(std::move(*name));
+  }
+  co_await uri_path(call);
+}
+
+Task<void> WebApi::root(Call& call) {
+  if (call.request.method != "GET" && call.request.method != "HEAD") {
+    co_await reply_error(call, invalid_argument("the node page takes GET"), 405);
+    co_return;
+  }
+  if (call.param("t") != "json") {
+    co_await reply(call, 200,
+                   "lafs node " + node_->config().nickname +
+                       "\nGET /?t=json for its status; the API is under /uri (docs/webapi.md)\n");
+    co_return;
+  }
+  client::ClientService* c = node_->client();
+  JsonWriter j;
+  j.begin_object();
+  j.key("nickname").value(node_->config().nickname);
+  j.key("node_key").value(net::to_hex(node_->key().public_key()));
+  j.key("version").value(options_.version);
+  j.key("introducer").begin_object();
+  j.key("announcements").value(std::uint64_t{c->server_count()});
+  j.key("polls").value(c->subscriber().stats().polls);
+  j.key("consecutive_failures").value(std::uint64_t{c->subscriber().consecutive_failures()});
+  j.end_object();
+  const client::EncodingParams& e = c->options().encoding;
+  j.key("encoding").begin_object();
+  j.key("k").value(e.needed).key("happy").value(e.happy).key("n").value(e.total);
+  j.key("segment_size").value(e.segment_size);
+  j.end_object();
+  j.key("servers").begin_array();
+  for (const auto& [hex, a] : c->subscriber().servers()) {
+    j.begin_object();
+    j.key("nickname").value(a.nickname);
+    j.key("node_key").value(hex);
+    j.key("address").value(a.addresses.empty() ? std::string() : a.addresses.front());
+    j.key("available_bytes").value(a.available_bytes);
+    j.key("read_only").value(a.read_only);
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  co_await reply(call, 200, j.take(), kJson);
+}
+
+Task<void> WebApi::statistics(Call& call) {
+  const WebApiStats& s = stats_;
+  JsonWriter j;
+  j.begin_object();
+  j.key("requests").value(s.requests);
+  j.key("responses_2xx").value(s.responses_2xx);
+  j.key("responses_4xx").value(s.responses_4xx);
+  j.key("responses_5xx").value(s.responses_5xx);
+  j.key("uploads_started").value(s.uploads_started);
+  j.key("uploads_finished").value(s.uploads_finished);
+  j.key("uploads_failed").value(s.uploads_failed);
+  j.key("downloads_started").value(s.downloads_started);
+  j.key("downloads_finished").value(s.downloads_finished);
+  j.key("downloads_failed").value(s.downloads_failed);
+  j.key("bytes_uploaded").value(s.bytes_uploaded);
+  j.key("bytes_downloaded").value(s.bytes_downloaded);
+  j.key("storage_servers_known").value(std::uint64_t{node_->client()->server_count()});
+  j.end_object();
+  co_await reply(call, 200, j.take(), kJson);
+}
+
+Task<Result<cap::Cap>> WebApi::upload_body(Call& call, bool mutable_file) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  const HttpRequest& req = call.request;
+  const std::uint64_t limit = mutable_file ? options_.mutable_bytes_max : options_.upload_bytes_max;
+  if (req.content_length && *req.content_length > limit) {
+    co_return resource_exhausted("the body is " + std::to_string(*req.content_length) +
+                                 " bytes; this node takes at most " + std::to_string(limit) +
+                                 (mutable_file ? " for a mutable file" : ""));
+  }
+  ++stats_.uploads_started;
+  client::ClientService* c = node_->client();
+  if (mutable_file) {
+    Bytes contents;
+    while (true) {
+      auto piece = co_await call.body.read(options_.read_chunk_bytes);
+      if (!piece.ok()) co_return piece.status();
+      if (piece->empty()) break;
+      if (contents.size() + piece->size() > limit) {
+        co_return resource_exhausted("a mutable file of more than " + std::to_string(limit) +
+                                     " bytes");
+      }
+      contents.insert(contents.end(), piece->begin(), piece->end());
+    }
+    stats_.bytes_uploaded += contents.size();
+    const client::EncodingParams& e = c->options().encoding;
+    client::MutableParams params{e.needed, e.total, e.segment_size, 0};
+    auto made =
+        co_await node_->mutable_client()->create(std::move(contents), servers, params, e.happy);
+    if (!made.ok()) {
+      ++stats_.uploads_failed;
+      co_return made.status();
+    }
+    ++stats_.uploads_finished;
+    co_return cap::Cap{*made, false};
+  }
+
+  // Immutable: spool to the node's disk, then upload from there.
+  Disk& disk = node_->env()->disk();
+  Status made_dir = co_await disk.mkdir(options_.spool_dir);
+  if (!made_dir.is_ok() && made_dir.code() != ErrorCode::kAlreadyExists) co_return made_dir;
+  std::array<std::uint8_t, 8> rnd{};
+  node_->env()->random().fill(rnd);
+  const std::string path = options_.spool_dir + "/upload-" + std::to_string(++spool_counter_) +
+                           "-" + net::to_hex(ByteView(rnd.data(), rnd.size()));
+  OpenOptions oo;
+  oo.create = true;
+  oo.exclusive = true;
+  auto file = co_await disk.open(path, oo);
+  if (!file.ok()) co_return file.status().with_context("spooling the upload");
+  std::uint64_t size = 0;
+  Status spooled;
+  while (true) {
+    auto piece = co_await call.body.read(options_.read_chunk_bytes);
+    if (!piece.ok()) {
+      spooled = piece.status();
+      break;
+    }
+    if (piece->empty()) break;
+    if (size + piece->size() > limit) {
+      spooled = resource_exhausted("the body is over this node's limit of " +
+                                   std::to_string(limit) + " bytes");
+      break;
+    }
+    spooled = co_await (*file)->write_at(size, *piece);
+    if (!spooled.is_ok()) break;
+    size += piece->size();
+  }
+  Result<client::UploadResult> up = unavailable("not uploaded");
+  if (spooled.is_ok()) {
+    stats_.bytes_uploaded += size;
+    DiskSource source(file->get(), size);
+    const bool convergent = call.param("convergent") != "false";
+    up = co_await c->upload(&source, convergent);
+  }
+  file->reset();
+  Status removed = co_await disk.remove(path);
+  if (!removed.is_ok()) {
+    node_->env()->logger().log(LogLevel::kWarning, "web",
+                               "could not remove a spooled upload: " + removed.to_string());
+  }
+  if (!spooled.is_ok()) {
+    ++stats_.uploads_failed;
+    co_return spooled;
+  }
+  if (!up.ok()) {
+    ++stats_.uploads_failed;
+    co_return up.status();
+  }
+  ++stats_.uploads_finished;
+  co_return up->cap;
+}
+
+Task<void> WebApi::uri_root(Call& call) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  const std::string& m = call.request.method;
+  const std::string t = call.param("t");
+  if ((m == "POST" || m == "PUT") && t == "mkdir") {
+    std::vector<std::pair<std::string, cap::Cap>> no_children;
+    auto made = co_await node_->directories()->create(servers, no_children);
+    if (!made.ok()) {
+      co_await reply_error(call, made.status());
+      co_return;
+    }
+    co_await reply(call, 200, cap::format_cap(*made));
+    co_return;
+  }
+  if (m == "PUT" && t.empty()) {
+    const bool mutable_file = call.param("mutable") == "true";
+    auto up = co_await upload_body(call, mutable_file);
+    if (!up.ok()) {
+      co_await reply_error(call, up.status());
+      co_return;
+    }
+    co_await reply(call, 200, cap::format_cap(*up));
+    co_return;
+  }
+  if (!t.empty()) {
+    co_await reply_error(call, invalid_argument("/uri takes t=mkdir, not t=" + t), 400);
+    co_return;
+  }
+  co_await reply_error(call, invalid_argument("/uri takes PUT (upload) or POST ?t=mkdir"), 405);
+}
+
+Task<void> WebApi::uri_path(Call& call) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  auto parsed = cap::parse_cap(call.cap_text);
+  if (!parsed.ok()) {
+    co_await reply_error(call, invalid_argument("malformed cap: " + parsed.status().message()),
+                         400);
+    co_return;
+  }
+  const cap::Cap root_cap = *parsed;
+  const std::string& m = call.request.method;
+  const std::string t = call.param("t");
+  if (t == "check" || t == "stream-deep-check" || t == "deep-check" || t == "stream-manifest") {
+    co_await reply_error(call,
+                         unimplemented("not built yet: checking, verifying, repairing and "
+                                       "deep-checking come with the checker (issue 10)"),
+                         501);
+    co_return;
+  }
+  if (m == "GET" || m == "HEAD") {
+    if (!t.empty() && t != "json") {
+      co_await reply_error(call, invalid_argument("GET takes t=json or no t, not t=" + t), 400);
+      co_return;
+    }
+    cap::Cap target = root_cap;
+    if (!call.segments.empty()) {
+      const std::string path = call.joined(SIZE_MAX);
+      auto child = co_await node_->directories()->resolve(root_cap, path, servers);
+      if (!child.ok()) {
+        co_await reply_error(call, child.status());
+        co_return;
+      }
+      target = *child;
+    }
+    if (t == "json" || target.directory) {
+      co_await describe(call, target);
+    } else {
+      co_await get_file(call, target);
+    }
+    co_return;
+  }
+  if (m == "PUT") {
+    if (t == "uri" || (t.empty() && !call.segments.empty())) {
+      co_await put_child(call, root_cap);
+    } else if (t == "mkdir" && !call.segments.empty()) {
+      co_await mkdir_in(call, root_cap);
+    } else if (t.empty()) {
+      co_await replace_mutable(call, root_cap);
+    } else {
+      co_await reply_error(call, invalid_argument("PUT takes t=uri, t=mkdir or no t, not t=" + t),
+                           400);
+    }
+    co_return;
+  }
+  if (m == "POST") {
+    if (t == "mkdir") {
+      co_await mkdir_in(call, root_cap);
+    } else if (t == "rename" || t == "relink") {
+      co_await rename(call, root_cap);
+    } else {
+      co_await reply_error(
+          call, invalid_argument("POST takes t=mkdir, t=rename or t=check, not t=" + t), 400);
+    }
+    co_return;
+  }
+  if (m == "DELETE") {
+    co_await remove_child(call, root_cap);
+    co_return;
+  }
+  co_await reply_error(call, invalid_argument(m + " is not a method of /uri/CAP"), 405);
+}
+
+Task<void> WebApi::get_file(Call& call, const cap::Cap& cap) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  if (cap.authority() == cap::Authority::kVerify) {
+    co_await reply_error(call, permission_denied("a verify cap cannot read the file"), 403);
+    co_return;
+  }
+  client::ClientService* c = node_->client();
+  ++stats_.downloads_started;
+  std::vector<HttpHeader> headers{{"Content-Type", "application/octet-stream"},
+                                  {"Accept-Ranges", "bytes"}};
+  std::optional<std::string_view> range_header = call.request.header("Range");
+  bool started = false;
+  Status write_error;
+  std::uint64_t sent = 0;
+  Status fetched;
+  if (!cap.is_mutable()) {
+    std::uint64_t size = 0;
+    if (auto* chk = std::get_if<cap::ChkReadCap>(&cap.file)) size = chk->params.size_bytes;
+    if (auto* lit = std::get_if<cap::LiteralCap>(&cap.file)) size = lit->data.size();
+    std::uint64_t first = 0, length = size;
+    int status = 200;
+    if (range_header) {
+      auto r = parse_range(*range_header, size);
+      if (!r.ok()) {
+        headers = {{"Content-Range", "bytes */" + std::to_string(size)}};
+        --stats_.downloads_started;
+        co_await reply_error(call, invalid_argument("range outside the file"), 416);
+        co_return;
+      }
+      if (*r) {
+        first = (*r)->first;
+        length = (*r)->last - (*r)->first + 1;
+        status = 206;
+        headers.push_back({"Content-Range", "bytes " + std::to_string((*r)->first) + "-" +
+                                                std::to_string((*r)->last) + "/" +
+                                                std::to_string(size)});
+      }
+    }
+    if (call.is_head() || length == 0) {
+      call.status = status;
+      if ((co_await call.response.start(status, std::move(headers), length)).is_ok()) {
+        co_await call.response.finish();
+      }
+      ++stats_.downloads_finished;
+      co_return;
+    }
+    // Headers go out with the first verified bytes, so a file that cannot be read at all gets
+    // a proper error status instead of a cut 200.
+    client::ImmutableClient::AsyncSink sink = [&](ByteView piece) -> Task<Status> {
+      if (!started) {
+        started = true;
+        call.status = status;
+        std::vector<HttpHeader> h = headers;
+        LAFS_CO_RETURN_IF_ERROR(co_await call.response.start(status, std::move(h), length));
+      }
+      Bytes copy(piece.begin(), piece.end());
+      Status w = co_await call.response.write(std::move(copy));
+      if (!w.is_ok()) {
+        write_error = w;
+        co_return w;
+      }
+      sent += piece.size();
+      co_return Status{};
+    };
+    fetched = co_await c->immutable().stream_range(cap, servers, first, length, sink);
+  } else {
+    std::uint64_t first = 0, length = UINT64_MAX;
+    int status = 200;
+    if (range_header) {
+      // The size is unknown until the version is found: serve A-B and A- (Content-Range with an
+      // unknown total, "*", as RFC 9110 allows); suffix ranges are ignored.
+      auto r = parse_range(*range_header, UINT64_MAX);
+      if (r.ok() && *r && range_header->find("=-") == std::string_view::npos) {
+        first = (*r)->first;
+        length = (*r)->last == UINT64_MAX - 1 ? UINT64_MAX : (*r)->last - (*r)->first + 1;
+        status = 206;
+      }
+    }
+    client::MutableClient::AsyncSink sink = [&](ByteView piece) -> Task<Status> {
+      if (!started) {
+        started = true;
+        call.status = status;
+        std::vector<HttpHeader> h = headers;
+        if (status == 206) {
+          const std::string last =
+              length == UINT64_MAX ? std::string() : std::to_string(first + length - 1);
+          h.push_back({"Content-Range", "bytes " + std::to_string(first) + "-" + last + "/*"});
+        }
+        LAFS_CO_RETURN_IF_ERROR(co_await call.response.start(status, std::move(h), std::nullopt));
+      }
+      if (call.is_head()) co_return Status{};
+      Bytes copy(piece.begin(), piece.end());
+      Status w = co_await call.response.write(std::move(copy));
+      if (!w.is_ok()) {
+        write_error = w;
+        co_return w;
+      }
+      sent += piece.size();
+      co_return Status{};
+    };
+    auto v = co_await node_->mutable_client()->stream_range(cap, first, length, servers, sink);
+    fetched = v.ok() ? Status{} : v.status();
+  }
+  stats_.bytes_downloaded += sent;
+  if (!fetched.is_ok()) {
+    ++stats_.downloads_failed;
+    if (!started) {
+      co_await reply_error(call, fetched, http_status_for(fetched, true));
+    } else if (write_error.is_ok()) {
+      // Mid-stream: the response cannot change its status any more; cut it (no finish()), so
+      // the client sees a truncated body, never a complete-looking wrong one.
+      node_->env()->logger().log(
+          LogLevel::kWarning, "web",
+          "download failed after " + std::to_string(sent) + " bytes: " + fetched.to_string());
+    }
+    co_return;
+  }
+  if (!started) {  // an empty file or range
+    call.status = 200;
+    std::vector<HttpHeader> h = headers;
+    if (!(co_await call.response.start(200, std::move(h), std::uint64_t{0})).is_ok()) co_return;
+  }
+  ++stats_.downloads_finished;
+  co_await call.response.finish();
+}
+
+Task<void> WebApi::describe(Call& call, const cap::Cap& cap) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  JsonWriter j;
+  if (!cap.directory) {
+    describe_node(j, cap, std::nullopt, nullptr);
+    co_await reply(call, 200, j.take(), kJson);
+    co_return;
+  }
+  if (cap.authority() == cap::Authority::kVerify) {
+    co_await reply_error(call, permission_denied("a verify cap cannot list a directory"), 403);
+    co_return;
+  }
+  auto entries = co_await node_->directories()->list(cap, servers);
+  if (!entries.ok()) {
+    co_await reply_error(call, entries.status(), http_status_for(entries.status(), true));
+    co_return;
+  }
+  j.begin_array();
+  j.value("dirnode");
+  j.begin_object();
+  j.key("format").value(format_of(cap));
+  j.key("mutable").value(cap.is_mutable());
+  if (cap.authority() == cap::Authority::kWrite) j.key("rw_uri").value(cap::format_cap(cap));
+  if (auto r = cap::read_cap(cap)) j.key("ro_uri").value(cap::format_cap(*r));
+  if (auto v = cap::verify_cap(cap)) j.key("verify_uri").value(cap::format_cap(*v));
+  j.key("children").begin_object();
+  for (const client::DirectoryEntry& e : *entries) {
+    j.key(e.name);
+    const cap::Cap& shown = e.write_cap ? *e.write_cap : e.read_cap;
+    describe_node(j, shown, e.metadata.size, &e.metadata);
+  }
+  j.end_object();
+  j.end_object();
+  j.end_array();
+  co_await reply(call, 200, j.take(), kJson);
+}
+
+Task<void> WebApi::put_child(Call& call, const cap::Cap& root) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  if (call.segments.empty()) {
+    co_await reply_error(call, invalid_argument("t=uri needs a name: PUT /uri/DIRCAP/NAME?t=uri"),
+                         400);
+    co_return;
+  }
+  const std::string name = call.segments.back();
+  cap::Cap parent = root;
+  if (call.segments.size() > 1) {
+    const std::string path = call.joined(call.segments.size() - 1);
+    auto p = co_await node_->directories()->resolve(root, path, servers);
+    if (!p.ok()) {
+      co_await reply_error(call, p.status());
+      co_return;
+    }
+    parent = *p;
+  }
+  Status writable = check_writable_directory(parent, "PUT");
+  if (!writable.is_ok()) {
+    co_await reply_error(call, writable);
+    co_return;
+  }
+  cap::Cap child;
+  std::optional<std::uint64_t> size;
+  if (call.param("t") == "uri") {
+    std::string text;
+    while (true) {
+      auto piece = co_await call.body.read(options_.small_body_bytes_max);
+      if (!piece.ok()) {
+        co_await reply_error(call, piece.status());
+        co_return;
+      }
+      if (piece->empty()) break;
+      text.append(piece->begin(), piece->end());
+      if (text.size() > options_.small_body_bytes_max) {
+        co_await reply_error(call, resource_exhausted("a cap body over 4 KiB"), 413);
+        co_return;
+      }
+    }
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    std::size_t lead = 0;
+    while (lead < text.size() && std::isspace(static_cast<unsigned char>(text[lead]))) ++lead;
+    auto parsed = cap::parse_cap(std::string_view(text).substr(lead));
+    if (!parsed.ok()) {
+      co_await reply_error(
+          call, invalid_argument("malformed cap in the body: " + parsed.status().message()), 400);
+      co_return;
+    }
+    child = *parsed;
+  } else {
+    auto up = co_await upload_body(call, call.param("mutable") == "true");
+    if (!up.ok()) {
+      co_await reply_error(call, up.status());
+      co_return;
+    }
+    child = *up;
+    if (auto* chk = std::get_if<cap::ChkReadCap>(&child.file)) size = chk->params.size_bytes;
+    if (auto* lit = std::get_if<cap::LiteralCap>(&child.file)) size = lit->data.size();
+  }
+  const bool replace = call.param("replace") != "false";
+  Status added = co_await node_->directories()->add(parent, name, child, false, servers, size);
+  int status = 201;
+  if (added.code() == ErrorCode::kAlreadyExists && replace) {
+    added = co_await node_->directories()->add(parent, name, child, true, servers, size);
+    status = 200;
+  }
+  if (!added.is_ok()) {
+    co_await reply_error(call, added);
+    co_return;
+  }
+  co_await reply(call, status, cap::format_cap(child));
+}
+
+Task<void> WebApi::replace_mutable(Call& call, const cap::Cap& cap) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  if (cap.directory) {
+    co_await reply_error(call,
+                         invalid_argument("PUT to a directory cap: use PUT /uri/DIRCAP/NAME to "
+                                          "add a child"),
+                         400);
+    co_return;
+  }
+  if (!cap.is_mutable()) {
+    co_await reply_error(call, invalid_argument("an immutable file cannot be replaced"), 400);
+    co_return;
+  }
+  auto* w = std::get_if<cap::SskWriteCap>(&cap.file);
+  if (w == nullptr) {
+    co_await reply_error(call, permission_denied("read-only cap: it cannot write this file"), 403);
+    co_return;
+  }
+  Bytes contents;
+  while (true) {
+    auto piece = co_await call.body.read(options_.read_chunk_bytes);
+    if (!piece.ok()) {
+      co_await reply_error(call, piece.status());
+      co_return;
+    }
+    if (piece->empty()) break;
+    if (contents.size() + piece->size() > options_.mutable_bytes_max) {
+      co_await reply_error(call, resource_exhausted("a mutable file over this node's limit"), 413);
+      co_return;
+    }
+    contents.insert(contents.end(), piece->begin(), piece->end());
+  }
+  stats_.bytes_uploaded += contents.size();
+  client::ClientService* c = node_->client();
+  auto shared = std::make_shared<Bytes>(std::move(contents));
+  client::MutableClient::Change change = [shared](const Bytes&) -> Result<Bytes> {
+    return *shared;
+  };
+  auto published =
+      co_await node_->mutable_client()->modify(*w, change, servers, c->options().encoding.happy);
+  if (!published.ok()) {
+    co_await reply_error(call, published.status(), http_status_for(published.status(), false));
+    co_return;
+  }
+  co_await reply(call, 200, cap::format_cap(cap));
+}
+
+Task<void> WebApi::mkdir_in(Call& call, const cap::Cap& root) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  std::string name = call.param("name");
+  std::size_t parent_depth = call.segments.size();
+  if (!call.has("name")) {
+    if (call.segments.empty()) {
+      co_await reply_error(call, invalid_argument("t=mkdir needs name= or a path ending in it"),
+                           400);
+      co_return;
+    }
+    name = call.segments.back();
+    parent_depth = call.segments.size() - 1;
+  }
+  cap::Cap parent = root;
+  if (parent_depth > 0) {
+    const std::string path = call.joined(parent_depth);
+    auto p = co_await node_->directories()->resolve(root, path, servers);
+    if (!p.ok()) {
+      co_await reply_error(call, p.status());
+      co_return;
+    }
+    parent = *p;
+  }
+  Status writable = check_writable_directory(parent, "mkdir");
+  if (!writable.is_ok()) {
+    co_await reply_error(call, writable);
+    co_return;
+  }
+  std::vector<std::pair<std::string, cap::Cap>> no_children;
+  auto made = co_await node_->directories()->mkdir(parent, name, servers, no_children);
+  if (!made.ok()) {
+    co_await reply_error(call, made.status());
+    co_return;
+  }
+  co_await reply(call, 200, cap::format_cap(*made));
+}
+
+Task<void> WebApi::remove_child(Call& call, const cap::Cap& root) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  if (call.segments.empty()) {
+    co_await reply_error(call, invalid_argument("DELETE needs a name: /uri/DIRCAP/NAME"), 400);
+    co_return;
+  }
+  cap::Cap parent = root;
+  if (call.segments.size() > 1) {
+    const std::string path = call.joined(call.segments.size() - 1);
+    auto p = co_await node_->directories()->resolve(root, path, servers);
+    if (!p.ok()) {
+      co_await reply_error(call, p.status());
+      co_return;
+    }
+    parent = *p;
+  }
+  Status writable = check_writable_directory(parent, "DELETE");
+  if (!writable.is_ok()) {
+    co_await reply_error(call, writable);
+    co_return;
+  }
+  Status removed = co_await node_->directories()->remove(parent, call.segments.back(), servers);
+  if (!removed.is_ok()) {
+    co_await reply_error(call, removed);
+    co_return;
+  }
+  co_await reply(call, 200, "");
+}
+
+Task<void> WebApi::rename(Call& call, const cap::Cap& root) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  const std::string from = call.param("from_name");
+  const std::string to = call.has("to_name") ? call.param("to_name") : from;
+  if (from.empty()) {
+    co_await reply_error(call, invalid_argument("t=rename needs from_name="), 400);
+    co_return;
+  }
+  cap::Cap dir = root;
+  if (!call.segments.empty()) {
+    const std::string path = call.joined(SIZE_MAX);
+    auto p = co_await node_->directories()->resolve(root, path, servers);
+    if (!p.ok()) {
+      co_await reply_error(call, p.status());
+      co_return;
+    }
+    dir = *p;
+  }
+  cap::Cap to_dir = dir;
+  if (call.has("to_dir")) {
+    const std::string target = call.param("to_dir");
+    if (target.substr(0, cap::kCapPrefix.size()) == cap::kCapPrefix) {
+      auto parsed = cap::parse_cap(target);
+      if (!parsed.ok()) {
+        co_await reply_error(
+            call, invalid_argument("to_dir: malformed cap: " + parsed.status().message()), 400);
+        co_return;
+      }
+      to_dir = *parsed;
+    } else if (!target.empty()) {
+      auto p = co_await node_->directories()->resolve(root, target, servers);
+      if (!p.ok()) {
+        co_await reply_error(call, p.status());
+        co_return;
+      }
+      to_dir = *p;
+    }
+  }
+  Status a = check_writable_directory(dir, "rename");
+  if (a.is_ok()) a = check_writable_directory(to_dir, "rename target");
+  if (!a.is_ok()) {
+    co_await reply_error(call, a);
+    co_return;
+  }
+  const bool replace = call.param("replace") != "false";
+  Status moved = co_await node_->directories()->rename(dir, from, to_dir, to, replace, servers);
+  if (!moved.is_ok()) {
+    co_await reply_error(call, moved);
+    co_return;
+  }
+  co_await reply(call, 200, "");
+}
+
+}  // namespace lafs::node

@@ -1,0 +1,438 @@
+// The web API (docs/webapi.md) on the simulator: a grid of Nodes (an introducer, storage nodes,
+// a client), with requests and responses in memory. Every endpoint's success and its errors;
+// the real HTTP server and the CLI are tested over TCP in tests/grid_cli_test.sh.
+#include "core/node/web_api.h"
+
+#include <gtest/gtest.h>
+
+#include "core/node/json.h"
+#include "net/sim/sim_run.h"
+#include "net/sim/simulation.h"
+
+namespace lafs::node {
+namespace {
+
+std::array<std::uint8_t, 32> seed_of(std::uint32_t i) {
+  std::array<std::uint8_t, 32> s{};
+  for (int b = 0; b < 4; ++b) s[b] = static_cast<std::uint8_t>(i >> (8 * b));
+  s[31] = 0x77;
+  return s;
+}
+
+class MemBody final : public HttpBodyReader {
+ public:
+  MemBody(Bytes data, std::size_t chunk) : data_(std::move(data)), chunk_(chunk) {}
+  Task<Result<Bytes>> read(std::size_t max) override {
+    const std::size_t n = std::min({max, chunk_, data_.size() - pos_});
+    Bytes out(data_.begin() + pos_, data_.begin() + pos_ + n);
+    pos_ += n;
+    co_return out;
+  }
+
+ private:
+  Bytes data_;
+  std::size_t chunk_;
+  std::size_t pos_ = 0;
+};
+
+class MemResponse final : public HttpResponseWriter {
+ public:
+  Task<Status> start(int status, std::vector<HttpHeader> headers,
+                     std::optional<std::uint64_t> content_length) override {
+    EXPECT_FALSE(started_);
+    started_ = true;
+    status_ = status;
+    headers_ = std::move(headers);
+    length_ = content_length;
+    co_return Status{};
+  }
+  Task<Status> write(Bytes data) override {
+    EXPECT_TRUE(started_);
+    body_.insert(body_.end(), data.begin(), data.end());
+    co_return Status{};
+  }
+  Task<Status> finish() override {
+    finished_ = true;
+    if (length_ && !head_) EXPECT_EQ(*length_, body_.size());
+    co_return Status{};
+  }
+  bool started() const override { return started_; }
+
+  bool started_ = false, finished_ = false, head_ = false;
+  int status_ = 0;
+  std::vector<HttpHeader> headers_;
+  std::optional<std::uint64_t> length_;
+  Bytes body_;
+
+  std::string text() const { return to_string(body_); }
+  std::string header(const std::string& name) const {
+    for (const auto& h : headers_) {
+      if (h.name == name) return h.value;
+    }
+    return "";
+  }
+};
+
+Task<void> node_main(sim::SimNode* env, NodeConfig config, NodeSecrets secrets) {
+  Node node(env, std::move(config), std::move(secrets));
+  Status started = co_await node.start();
+  if (!started.is_ok()) {
+    ADD_FAILURE() << env->name() << ": " << started.to_string();
+    co_return;
+  }
+  co_await node.run();
+}
+
+// An introducer, `servers` storage nodes and a client node with the web API, all Nodes.
+struct Grid {
+  explicit Grid(int servers, std::optional<net::GridSecret> client_secret = kSecret)
+      : sim(options()) {
+    sim::SimNode* intro = &sim.add_node("introducer");
+    NodeConfig ic;
+    ic.nickname = "introducer";
+    ic.introducer = true;
+    ic.listen = intro->address(1);
+    NodeSecrets is;
+    is.node_key_seed = seed_of(0);
+    is.grid_secret = kSecret;
+    intro->set_main([ic, is](sim::SimNode& n) { return node_main(&n, ic, is); });
+    intro->start();
+    IntroducerAddress ia;
+    ia.key = net::NodeKey::from_seed(seed_of(0)).public_key();
+    ia.grid_secret = kSecret;
+    ia.address = intro->address(1);
+    for (int i = 1; i <= servers; ++i) {
+      sim::SimNode* n = &sim.add_node("storage" + std::to_string(i));
+      NodeConfig sc;
+      sc.nickname = n->name();
+      sc.storage = true;
+      sc.reserved_space = 0;
+      sc.listen = n->address(1);
+      NodeSecrets ss;
+      ss.node_key_seed = seed_of(static_cast<std::uint32_t>(i));
+      ss.grid_secret = kSecret;
+      ss.introducer = ia;
+      n->set_main([sc, ss](sim::SimNode& self) { return node_main(&self, sc, ss); });
+      n->start();
+    }
+    client_env = &sim.add_node("client");
+    client_env->start();
+    NodeConfig cc;
+    cc.nickname = "client";
+    cc.client = true;
+    cc.encoding = {3, 4, 5, 64 * 1024};
+    NodeSecrets cs;
+    cs.node_key_seed = seed_of(1000);
+    cs.grid_secret = client_secret;
+    for (auto& b : cs.client.convergence.mutable_view()) b = 9;
+    for (auto& b : cs.client.lease.mutable_view()) b = 10;
+    ia.grid_secret = client_secret.value_or(net::GridSecret{});
+    cs.introducer = ia;
+    node = std::make_unique<Node>(client_env, cc, cs);
+    EXPECT_TRUE(sim::run_task(sim.loop(), node->start()).is_ok());
+    client_env->scope().spawn(node->run());
+    WebApiOptions wo;
+    wo.mutable_bytes_max = 1 << 20;
+    api = std::make_unique<WebApi>(node.get(), wo);
+    sim.loop().run_until(sim.loop().now() + seconds(5));
+  }
+  static sim::SimulationOptions options() {
+    sim::SimulationOptions o;
+    o.seed = 8;
+    return o;
+  }
+
+  MemResponse call(const std::string& method, const std::string& target, Bytes body = {},
+                   std::vector<HttpHeader> headers = {}, std::size_t chunk = 100'000) {
+    HttpRequest req;
+    req.method = method;
+    req.target = target;
+    req.headers = std::move(headers);
+    req.content_length = body.size();
+    MemBody reader(std::move(body), chunk);
+    MemResponse resp;
+    resp.head_ = method == "HEAD";
+    sim::run_task(sim.loop(), api->handle(req, reader, resp));
+    return resp;
+  }
+  MemResponse put(const std::string& target, const std::string& body) {
+    return call("PUT", target, to_bytes(body));
+  }
+
+  static constexpr net::GridSecret kSecret = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                              12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                              23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+  sim::Simulation sim;
+  sim::SimNode* client_env;
+  std::unique_ptr<Node> node;
+  std::unique_ptr<WebApi> api;
+};
+
+Bytes pattern(std::size_t n, std::uint8_t salt) {
+  Bytes b(n);
+  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>((i * 131 + salt) >> 3);
+  return b;
+}
+
+std::string read_cap_of(const std::string& cap_text) {
+  auto c = cap::parse_cap(cap_text);
+  EXPECT_TRUE(c.ok()) << cap_text;
+  return cap::format_cap(*cap::read_cap(*c));
+}
+
+TEST(WebApi, NodeStatusListsTheStorageServersLearnedThroughTheIntroducer) {
+  Grid g(5);
+  MemResponse r = g.call("GET", "/?t=json");
+  ASSERT_EQ(r.status_, 200) << r.text();
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_NE(r.text().find("\"storage" + std::to_string(i) + "\""), std::string::npos) << r.text();
+  }
+  EXPECT_NE(r.text().find("\"k\":3,\"happy\":4,\"n\":5"), std::string::npos) << r.text();
+  MemResponse s = g.call("GET", "/statistics");
+  EXPECT_EQ(s.status_, 200);
+  EXPECT_NE(s.text().find("\"requests\":"), std::string::npos);
+}
+
+TEST(WebApi, ImmutableUploadThenWholeAndRangedDownloads) {
+  Grid g(5);
+  const Bytes data = pattern(1'000'000, 3);
+  MemResponse up = g.call("PUT", "/uri", data, {}, 70'000);
+  ASSERT_EQ(up.status_, 200) << up.text();
+  const std::string cap = up.text();
+  EXPECT_EQ(cap.rfind("lafs1:chk:", 0), 0u) << cap;
+  EXPECT_TRUE(up.finished_);
+
+  MemResponse whole = g.call("GET", "/uri/" + cap);
+  ASSERT_EQ(whole.status_, 200);
+  EXPECT_EQ(whole.body_, data);
+  EXPECT_EQ(whole.length_, data.size());
+
+  MemResponse part = g.call("GET", "/uri/" + cap, {}, {{"Range", "bytes=300000-300009"}});
+  ASSERT_EQ(part.status_, 206);
+  EXPECT_EQ(part.body_, Bytes(data.begin() + 300000, data.begin() + 300010));
+  EXPECT_EQ(part.header("Content-Range"), "bytes 300000-300009/1000000");
+
+  MemResponse tail = g.call("GET", "/uri/" + cap, {}, {{"Range", "bytes=-7"}});
+  ASSERT_EQ(tail.status_, 206);
+  EXPECT_EQ(tail.body_, Bytes(data.end() - 7, data.end()));
+
+  MemResponse open_end = g.call("GET", "/uri/" + cap, {}, {{"Range", "bytes=999990-"}});
+  ASSERT_EQ(open_end.status_, 206);
+  EXPECT_EQ(open_end.body_.size(), 10u);
+
+  EXPECT_EQ(g.call("GET", "/uri/" + cap, {}, {{"Range", "bytes=1000000-"}}).status_, 416);
+  MemResponse head = g.call("HEAD", "/uri/" + cap);
+  EXPECT_EQ(head.status_, 200);
+  EXPECT_TRUE(head.body_.empty());
+  EXPECT_EQ(head.length_, data.size());
+
+  // The same bytes again: convergent, so the same cap; a random key gives another.
+  EXPECT_EQ(g.call("PUT", "/uri", data).text(), cap);
+  MemResponse random = g.call("PUT", "/uri?convergent=false", data);
+  ASSERT_EQ(random.status_, 200);
+  EXPECT_NE(random.text(), cap);
+
+  MemResponse json = g.call("GET", "/uri/" + cap + "?t=json");
+  ASSERT_EQ(json.status_, 200);
+  EXPECT_NE(json.text().find("[\"filenode\",{\"format\":\"chk\",\"mutable\":false"),
+            std::string::npos)
+      << json.text();
+  EXPECT_NE(json.text().find("\"size\":1000000"), std::string::npos);
+
+  // Tiny files live in the cap; the spool directory is left empty.
+  MemResponse tiny = g.put("/uri", "hello");
+  EXPECT_EQ(tiny.text().rfind("lafs1:lit:", 0), 0u);
+  EXPECT_EQ(g.call("GET", "/uri/" + tiny.text()).text(), "hello");
+  auto left = sim::run_task(g.sim.loop(), g.client_env->disk().list("tmp"));
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+}
+
+TEST(WebApi, MutableFilesAreReplacedOnlyThroughTheirWriteCap) {
+  Grid g(5);
+  MemResponse made = g.put("/uri?mutable=true", "version one");
+  ASSERT_EQ(made.status_, 200) << made.text();
+  const std::string w = made.text();
+  ASSERT_EQ(w.rfind("lafs1:ssk:", 0), 0u);
+  const std::string r = read_cap_of(w);
+  EXPECT_EQ(g.call("GET", "/uri/" + r).text(), "version one");
+
+  EXPECT_EQ(g.put("/uri/" + w, "version two, longer").status_, 200);
+  EXPECT_EQ(g.call("GET", "/uri/" + r).text(), "version two, longer");
+  MemResponse ranged = g.call("GET", "/uri/" + w, {}, {{"Range", "bytes=8-10"}});
+  EXPECT_EQ(ranged.status_, 206);
+  EXPECT_EQ(ranged.text(), "two");
+
+  MemResponse refused = g.put("/uri/" + r, "not allowed");
+  EXPECT_EQ(refused.status_, 403);
+  EXPECT_NE(refused.text().find("read-only"), std::string::npos);
+  EXPECT_EQ(g.call("GET", "/uri/" + r).text(), "version two, longer");
+
+  const std::string chk = g.call("PUT", "/uri", pattern(5000, 1)).text();
+  EXPECT_EQ(g.put("/uri/" + chk, "x").status_, 400);
+
+  MemResponse json = g.call("GET", "/uri/" + w + "?t=json");
+  EXPECT_NE(json.text().find("\"rw_uri\":\"" + w + "\""), std::string::npos);
+  MemResponse json_r = g.call("GET", "/uri/" + r + "?t=json");
+  EXPECT_EQ(json_r.text().find("rw_uri"), std::string::npos) << json_r.text();
+
+  // Over the mutable limit: refused before anything is published.
+  EXPECT_EQ(g.call("PUT", "/uri?mutable=true", Bytes((1 << 20) + 1, 0)).status_, 413);
+}
+
+TEST(WebApi, DirectoriesThroughPaths) {
+  Grid g(5);
+  MemResponse made = g.call("POST", "/uri?t=mkdir");
+  ASSERT_EQ(made.status_, 200) << made.text();
+  const std::string d = made.text();
+  ASSERT_EQ(d.rfind("lafs1:dir:", 0), 0u);
+
+  MemResponse a = g.put("/uri/" + d + "/notes.txt", "first notes");
+  EXPECT_EQ(a.status_, 201) << a.text();
+  EXPECT_EQ(g.put("/uri/" + d + "/notes.txt", "second notes").status_, 200);
+  EXPECT_EQ(g.put("/uri/" + d + "/notes.txt?replace=false", "third").status_, 409);
+  EXPECT_EQ(g.call("GET", "/uri/" + d + "/notes.txt").text(), "second notes");
+
+  MemResponse sub = g.call("POST", "/uri/" + d + "?t=mkdir&name=sub%20dir");
+  ASSERT_EQ(sub.status_, 200) << sub.text();
+  EXPECT_EQ(g.call("POST", "/uri/" + d + "?t=mkdir&name=sub%20dir").status_, 409);
+  EXPECT_EQ(g.put("/uri/" + d + "/sub%20dir/deep.bin", "deep").status_, 201);
+  EXPECT_EQ(g.call("GET", "/uri/" + d + "/sub%20dir/deep.bin").text(), "deep");
+  EXPECT_EQ(g.call("GET", "/uri/" + sub.text() + "/deep.bin").text(), "deep");
+  // Nothing is created implicitly.
+  MemResponse missing = g.put("/uri/" + d + "/no-such-dir/file", "x");
+  EXPECT_EQ(missing.status_, 404) << missing.text();
+  // A path ending in the new name, without name=.
+  EXPECT_EQ(g.call("POST", "/uri/" + d + "/sub%20dir/inner?t=mkdir").status_, 200);
+
+  // Link an existing cap, then list.
+  const std::string lit = g.put("/uri", "tiny").text();
+  EXPECT_EQ(g.put("/uri/" + d + "/linked?t=uri", lit + "\n").status_, 201);
+  MemResponse listing = g.call("GET", "/uri/" + d + "?t=json");
+  ASSERT_EQ(listing.status_, 200);
+  const std::string& j = listing.text();
+  EXPECT_EQ(j.rfind("[\"dirnode\",{\"format\":\"ssk\",\"mutable\":true,\"rw_uri\":", 0), 0u) << j;
+  for (const char* name : {"\"notes.txt\"", "\"sub dir\"", "\"linked\""}) {
+    EXPECT_NE(j.find(name), std::string::npos) << name << " in " << j;
+  }
+  EXPECT_NE(j.find("\"size\":12"), std::string::npos) << j;  // "second notes"
+  EXPECT_NE(j.find("link_created"), std::string::npos);
+
+  // Rename within, move across, delete.
+  EXPECT_EQ(g.call("POST", "/uri/" + d + "?t=rename&from_name=notes.txt&to_name=n2.txt").status_,
+            200);
+  EXPECT_EQ(g.call("GET", "/uri/" + d + "/n2.txt").text(), "second notes");
+  EXPECT_EQ(g.call("GET", "/uri/" + d + "/notes.txt").status_, 404);
+  EXPECT_EQ(
+      g.call("POST", "/uri/" + d + "?t=rename&from_name=n2.txt&to_dir=sub%20dir&to_name=moved")
+          .status_,
+      200);
+  EXPECT_EQ(g.call("GET", "/uri/" + d + "/sub%20dir/moved").text(), "second notes");
+  EXPECT_EQ(g.call("DELETE", "/uri/" + d + "/linked").status_, 200);
+  EXPECT_EQ(g.call("DELETE", "/uri/" + d + "/linked").status_, 404);
+  EXPECT_EQ(g.call("GET", "/uri/" + d + "/linked").status_, 404);
+
+  // A read cap of the directory reads, and cannot change anything.
+  const std::string rd = read_cap_of(d);
+  EXPECT_EQ(g.call("GET", "/uri/" + rd + "/sub%20dir/moved").text(), "second notes");
+  MemResponse ro_json = g.call("GET", "/uri/" + rd + "?t=json");
+  EXPECT_EQ(ro_json.text().find("rw_uri"), std::string::npos) << ro_json.text();
+  EXPECT_EQ(g.put("/uri/" + rd + "/x", "x").status_, 403);
+  EXPECT_EQ(g.call("DELETE", "/uri/" + rd + "/sub%20dir").status_, 403);
+  EXPECT_EQ(g.call("POST", "/uri/" + rd + "?t=mkdir&name=y").status_, 403);
+  EXPECT_EQ(g.call("POST", "/uri/" + rd + "?t=rename&from_name=sub%20dir&to_name=z").status_, 403);
+  EXPECT_EQ(g.put("/uri/" + rd + "/sub%20dir/x", "x").status_, 403);
+}
+
+TEST(WebApi, BadRequestsGetClearErrors) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  struct Case {
+    std::string method, target;
+    int status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/uri/lafs1:chk:nonsense", 400, "malformed cap"},
+      {"GET", "/uri/not-a-cap-at-all", 400, "malformed cap"},
+      {"GET", "/uri/%zz", 400, "percent-escape"},
+      {"GET", "/uri/" + d + "/a%00b", 400, "NUL"},
+      {"GET", "/uri/" + d + "/a%2Fb", 400, "contains '/'"},
+      {"GET", "/uri/" + d + "//x", 400, "empty name"},
+      {"GET", "/nowhere", 404, "no such page"},
+      {"GET", "/uri/" + d + "?t=bogus", 400, "t=bogus"},
+      {"PATCH", "/uri/" + d, 405, "not a method"},
+      {"DELETE", "/uri", 405, "PUT"},
+      {"POST", "/uri/" + d + "?t=check&output=JSON", 501, "not built yet"},
+      {"GET", "/uri/" + d + "/missing", 404, "missing"},
+      {"POST", "/uri/" + d + "?t=rename", 400, "from_name"},
+      {"DELETE", "/uri/" + d, 400, "needs a name"},
+      {"GET", "/uri/" + d + "/.", 400, ""},
+  };
+  for (const Case& c : cases) {
+    MemResponse r = g.call(c.method, c.target);
+    EXPECT_EQ(r.status_, c.status) << c.method << " " << c.target << ": " << r.text();
+    EXPECT_NE(r.text().find(c.says), std::string::npos) << c.target << ": " << r.text();
+    EXPECT_TRUE(r.finished_);
+    EXPECT_EQ(r.header("Content-Type"), "text/plain; charset=utf-8");
+  }
+  // A well-formed cap whose file no server holds: gone, not an internal error.
+  const std::string cap = g.call("PUT", "/uri", pattern(100'000, 5)).text();
+  Grid other(5);
+  MemResponse gone = other.call("GET", "/uri/" + cap);
+  EXPECT_EQ(gone.status_, 410) << gone.text();
+  // A bad cap in a t=uri body.
+  MemResponse bad_body = g.put("/uri/" + d + "/x?t=uri", "lafs1:nope");
+  EXPECT_EQ(bad_body.status_, 400);
+  EXPECT_NE(bad_body.text().find("malformed cap in the body"), std::string::npos);
+}
+
+// The storage secret: a client node that does not hold the grid secret learns no servers (the
+// introducer refuses its handshake), so it can store nothing.
+TEST(WebApi, AClientWithoutTheGridSecretIsRefused) {
+  Grid g(5, std::nullopt);
+  MemResponse status = g.call("GET", "/?t=json");
+  EXPECT_NE(status.text().find("\"servers\":[]"), std::string::npos) << status.text();
+  MemResponse up = g.call("PUT", "/uri", pattern(10'000, 1));
+  EXPECT_EQ(up.status_, 503) << up.text();
+  EXPECT_NE(up.text().find("0 storage servers known"), std::string::npos) << up.text();
+}
+
+TEST(Json, EscapesAndReplacesInvalidUtf8) {
+  EXPECT_EQ(json_quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+  EXPECT_EQ(json_quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+  EXPECT_EQ(json_quote("\xff"), "\"\xEF\xBF\xBD\"");
+  EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
+  JsonWriter j;
+  j.begin_object().key("a").value(1).key("b").begin_array().value("x").value(true).end_array();
+  j.end_object();
+  EXPECT_EQ(j.str(), "{\"a\":1,\"b\":[\"x\",true]}");
+}
+
+TEST(Http, RedactTargetHidesEveryCap) {
+  EXPECT_EQ(redact_target("/uri/lafs1:chk:aaa:bbb:3:10:5/x/y?t=json"),
+            "/uri/[CENSORED]/x/y?t=json");
+  EXPECT_EQ(redact_target("/uri/lafs1:dir:k:f"), "/uri/[CENSORED]");
+  EXPECT_EQ(redact_target("/uri?t=mkdir"), "/uri?t=mkdir");
+  EXPECT_EQ(redact_target("/uri/d?t=rename&to_dir=lafs1:dir:k:f&from_name=a"),
+            "/uri/[CENSORED]?t=rename&to_dir=[CENSORED]&from_name=a");
+  EXPECT_EQ(redact_target("/file/lafs1:chk:x/name.txt"), "/file/[CENSORED]/name.txt");
+}
+
+TEST(WebApi, RangeParsing) {
+  auto r = parse_range("bytes=0-0", 10);
+  ASSERT_TRUE(r.ok() && *r);
+  EXPECT_EQ((*r)->first, 0u);
+  EXPECT_EQ((*r)->last, 0u);
+  EXPECT_FALSE(*parse_range("items=0-1", 10));             // ignored
+  EXPECT_FALSE(*parse_range("bytes=0-1,3-4", 10));         // several: ignored
+  EXPECT_FALSE(*parse_range("bytes=5-2", 10));             // backwards: ignored
+  EXPECT_FALSE(parse_range("bytes=10-", 10).ok());         // outside
+  EXPECT_FALSE(parse_range("bytes=-0", 10).ok());          // empty suffix
+  EXPECT_EQ((*parse_range("bytes=8-100", 10))->last, 9u);  // clipped
+  EXPECT_FALSE(*parse_range("bytes=99999999999999999999-", 10));
+}
+
+}  // namespace
+}  // namespace lafs::node
