@@ -6,6 +6,10 @@
 //   lafs_immutable_bench [--mib N] [--rounds R] [--stream]
 // --stream generates the file while uploading and checks it while downloading (no copy in
 // memory) and reports the client's peak RSS: the pipelines' own memory.
+//   lafs_immutable_bench --limit-only [--mib N] [--threads T]
+// measures only the CPU limit, with T threads (default: every core) each encoding and decoding
+// its own file at once: the all-cores limit the gateway figures (docs/performance.md) compare
+// against.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -17,6 +21,8 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/client/immutable_client.h"
 #include "core/storage/storage_service.h"
@@ -329,15 +335,75 @@ int run(std::size_t mib, int rounds, bool stream) {
   return best_up > 0 ? 0 : 1;
 }
 
+// Encodes then decodes a `mib` MiB file on this thread; returns the seconds each took (wall
+// time on a thread that does nothing else).
+std::pair<double, double> limit_on_this_thread(std::size_t mib, std::uint8_t salt) {
+  const std::size_t size = mib << 20;
+  Bytes plain(size);
+  for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<std::uint8_t>(i * 131 + salt);
+  client::EncodingParams params;
+  client::ClientSecrets secrets;
+  const auto t0 = std::chrono::steady_clock::now();
+  const crypto::FileKey key = crypto::convergent_key(
+      secrets.convergence,
+      crypto::ConvergenceParams{params.needed, params.total, params.segment_size}, plain);
+  {
+    auto enc = client::ImmutableEncoder::create(key, params, plain.size());
+    LAFS_ASSERT(enc.ok());
+    for (std::uint64_t seg = 0; seg < (*enc)->segment_count(); ++seg) {
+      auto blocks = (*enc)->encode_segment(
+          ByteView(plain).subspan(seg * params.segment_size, (*enc)->segment_length(seg)));
+      LAFS_ASSERT(blocks.ok());
+    }
+    LAFS_ASSERT((*enc)->finish().ok());
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  auto encoded = client::encode_immutable(plain, key, params);
+  std::map<std::uint32_t, Bytes> three{
+      {7, encoded->shares[7]}, {8, encoded->shares[8]}, {9, encoded->shares[9]}};
+  const auto t2 = std::chrono::steady_clock::now();
+  auto decoded = client::decode_immutable(encoded->cap, three);
+  const auto t3 = std::chrono::steady_clock::now();
+  LAFS_ASSERT(decoded.ok() && *decoded == plain);
+  return {std::chrono::duration<double>(t1 - t0).count(),
+          std::chrono::duration<double>(t3 - t2).count()};
+}
+
+int limit_only(std::size_t mib, unsigned threads) {
+  std::vector<std::pair<double, double>> times(threads);
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back(
+        [&, t] { times[t] = limit_on_this_thread(mib, static_cast<std::uint8_t>(t)); });
+  }
+  for (auto& th : pool) th.join();
+  double enc = 0, dec = 0;
+  for (auto [e, d] : times) {
+    enc += static_cast<double>(mib << 20) / 1e6 / e;
+    dec += static_cast<double>(mib << 20) / 1e6 / d;
+  }
+  std::printf(
+      "cpu limit (%u threads at once, no I/O, %zu MiB each, 3-of-10): encode %.0f MB/s "
+      "(%.0f MiB/s), decode %.0f MB/s (%.0f MiB/s)\n",
+      threads, mib, enc, enc * 1e6 / (1 << 20), dec, dec * 1e6 / (1 << 20));
+  return 0;
+}
+
 }  // namespace
 }  // namespace lafs
 
 int main(int argc, char** argv) {
   std::size_t mib = 64;
   int rounds = 3;
-  bool stream = false;
+  bool stream = false, limit = false;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--stream") == 0) stream = true;
+    if (std::strcmp(argv[i], "--limit-only") == 0) limit = true;
+  }
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--threads") == 0)
+      threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
   }
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--mib") == 0) mib = static_cast<std::size_t>(std::atoi(argv[i + 1]));
@@ -347,5 +413,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: lafs_immutable_bench [--mib N] [--rounds R]\n");
     return 2;
   }
+  if (limit) return lafs::limit_only(mib, std::max(1u, threads));
   return lafs::run(mib, rounds, stream);
 }

@@ -20,4 +20,11 @@ void add_toy_commands(CLI::App& debug);
 // `lafs debug introducer ...` and `lafs debug storage-server ...` (bin/cmd_debug_grid.cc).
 void add_grid_commands(CLI::App& debug);
 
+// `lafs create-introducer`, `create-node`, `run` and `grid` (bin/cmd_node.cc).
+void add_node_commands(CLI::App& app);
+
+// The file commands, clients of a node's web API: `put`, `get`, `ls`, `mkdir`, `cp`, `mv`, `rm`,
+// `ln`, the alias commands, `check`, `deep-check`, `status` (bin/cmd_files.cc).
+void add_file_commands(CLI::App& app);
+
 }  // namespace lafs::cli

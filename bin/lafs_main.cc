@@ -1,5 +1,4 @@
-// lafs: the node and command-line tool. For now only debugging commands exist; the node
-// (`lafs run`) and file commands come with later issues.
+// lafs: the node daemon and the command-line tool (docs/cli.md).
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -8,6 +7,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"lafs: a least-authority, erasure-coded, encrypted file store"};
   app.require_subcommand(1);
+  lafs::cli::add_node_commands(app);
+  lafs::cli::add_file_commands(app);
   CLI::App* debug = app.add_subcommand("debug", "Tools for developers and operators");
   debug->require_subcommand(1);
   lafs::cli::add_dump_cap_command(*debug);
