@@ -149,6 +149,15 @@ check '[ "$ocode" = 503 ]' 'the outsider cannot upload (HTTP $ocode: $(cat "$T/o
 check 'grep -q "grid secret" "$T/outsider.log"' "the outsider's log says why"
 kill -TERM $outsider_pid; wait $outsider_pid 2>/dev/null
 
+# ---- a node with a broken config: refused, naming the file, key and problem ----
+sed -i 's/^shares.happy = .*/shares.happy = many/' "$T/outsider/node.cfg"
+"$lafs" run "$T/outsider" > /dev/null 2> "$T/badcfg.err"; rc=$?
+check '[ $rc -eq 2 ] && grep -q "node.cfg" "$T/badcfg.err" && grep -q "shares.happy" "$T/badcfg.err"' \
+  'a bad node.cfg: exit 2 naming file and key (rc=$rc: $(cat "$T/badcfg.err"))'
+"$lafs" run "$G/client" > /dev/null 2> "$T/twice.err"; rc=$?
+check '[ $rc -eq 1 ] && grep -q "already running" "$T/twice.err"' \
+  'a second lafs run on a running node is refused (rc=$rc: $(cat "$T/twice.err"))'
+
 # ---- caps never appear in logs ----
 check '! grep -l "lafs1:" "$G"/*/logs/node.log "$T/grid.out" "$T/outsider.log"' "no cap in any log"
 
