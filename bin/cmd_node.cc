@@ -7,11 +7,13 @@
 //   node.url            the web gateway's URL (client nodes), read by the CLI
 //   logs/               node.log when run by `lafs grid`
 //   storage/ db/ tmp/   shares, the key-value store (leases, journals), spooled uploads
-//   private/ (0700)     node.key, grid.secret, convergence.secret, lease.secret, introducer
-//                       (the grid's address), introducer.address (on the introducer), aliases
+//   private/ (0700)     node.key; on the introducer grid.secret and introducer.address (the
+//                       grid's address to hand out); elsewhere introducer (that address);
+//                       on clients convergence.secret, lease.secret, aliases
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -110,7 +112,6 @@ Status create_node(const std::string& dir, node::NodeConfig config,
   if (config.nickname.empty()) config.nickname = fs::path(dir).filename().string();
   LAFS_RETURN_IF_ERROR(make_node_dir(dir));
   LAFS_RETURN_IF_ERROR(write_secret(dir, "node.key", random_secret()));
-  LAFS_RETURN_IF_ERROR(write_secret(dir, "grid.secret", introducer.grid_secret));
   LAFS_RETURN_IF_ERROR(write_secret(dir, "convergence.secret", random_secret()));
   LAFS_RETURN_IF_ERROR(write_secret(dir, "lease.secret", random_secret()));
   LAFS_RETURN_IF_ERROR(write_file_atomically(path_in(dir, "private/introducer"),
@@ -145,11 +146,15 @@ Result<std::array<std::uint8_t, 32>> load_secret(const std::string& dir, const s
 Result<node::NodeSecrets> load_secrets(const std::string& dir, const node::NodeConfig& config) {
   node::NodeSecrets s;
   LAFS_ASSIGN_OR_RETURN(s.node_key_seed, load_secret(dir, "node.key"));
-  auto grid = load_secret(dir, "grid.secret");
-  if (grid.ok()) {
-    s.grid_secret = *grid;
-  } else if (grid.status().code() != ErrorCode::kNotFound) {
-    return grid.status();
+  if (config.introducer) {
+    // The introducer defines its grid's secret; every other node takes it from the introducer
+    // address it was given, so re-pointing a node is one file.
+    auto grid = load_secret(dir, "grid.secret");
+    if (grid.ok()) {
+      s.grid_secret = *grid;
+    } else if (grid.status().code() != ErrorCode::kNotFound) {
+      return grid.status();
+    }
   }
   if (config.client) {
     LAFS_ASSIGN_OR_RETURN(auto conv, load_secret(dir, "convergence.secret"));
@@ -163,27 +168,41 @@ Result<node::NodeSecrets> load_secrets(const std::string& dir, const node::NodeC
     auto a = node::parse_introducer_address(text);
     if (!a.ok()) return invalid_argument(file + ": " + a.status().message());
     s.introducer = *a;
-    if (!s.grid_secret) s.grid_secret = a->grid_secret;
+    s.grid_secret = a->grid_secret;
   }
   return s;
 }
 
-bool process_alive(pid_t pid) {
-  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+// The PID file, locked for the life of the process: a second `lafs run` on the same directory
+// fails to take the lock, whatever the file says, and a stale file (a crash, a reboot) is simply
+// taken over. Returns the open descriptor, which must stay open.
+Result<int> take_pid_file(const std::string& dir) {
+  const std::string file = path_in(dir, "node.pid");
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error(file + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == '\r')) pid.pop_back();
+    return already_exists("a node is already running in " + dir + " (pid " + pid + ", " + file +
+                          ")");
+  }
+  const std::string text = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    const int e = errno;
+    ::close(fd);
+    return io_error(file + ": " + std::strerror(e));
+  }
+  return fd;
 }
 
-// The PID file: refuses to start a second node on one directory.
-Status take_pid_file(const std::string& dir) {
-  const std::string file = path_in(dir, "node.pid");
-  auto old = read_small_file(file, 64);
-  if (old.ok()) {
-    const long pid = std::strtol(old->c_str(), nullptr, 10);
-    if (pid > 0 && pid != ::getpid() && process_alive(static_cast<pid_t>(pid))) {
-      return already_exists("a node is already running in " + dir + " (pid " + std::to_string(pid) +
-                            ", " + file + ")");
-    }
-  }
-  return write_file_atomically(file, std::to_string(::getpid()) + "\n");
+// Removes the PID file while still holding its lock, then releases it.
+void release_pid_file(const std::string& dir, int fd) {
+  ::unlink(path_in(dir, "node.pid").c_str());
+  ::close(fd);
 }
 
 void clear_spool(const std::string& dir) {
@@ -203,9 +222,9 @@ int run_node(const std::string& dir) {
     std::cerr << "lafs run: " << secrets.status().message() << "\n";
     return 2;
   }
-  Status pid = take_pid_file(dir);
-  if (!pid.is_ok()) {
-    std::cerr << "lafs run: " << pid.message() << "\n";
+  auto pid_fd = take_pid_file(dir);
+  if (!pid_fd.ok()) {
+    std::cerr << "lafs run: " << pid_fd.status().message() << "\n";
     return 1;
   }
   clear_spool(dir);
@@ -216,7 +235,7 @@ int run_node(const std::string& dir) {
   auto env = real::RealEnv::open(eo);
   if (!env.ok()) {
     std::cerr << "lafs run: " << env.status().to_string() << "\n";
-    ::unlink(path_in(dir, "node.pid").c_str());
+    release_pid_file(dir, *pid_fd);
     return 1;
   }
   int rc = 0;
@@ -241,7 +260,7 @@ int run_node(const std::string& dir) {
           path_in(dir, "private/introducer.address"),
           node::format_introducer_address(*n.introducer_address()) + "\n", 0600);
     }
-    if (started.is_ok() && config->client && !config->web_listen.empty()) {
+    if (started.is_ok() && n.client() != nullptr && !config->web_listen.empty()) {
       node::WebApiOptions wo;
       wo.upload_bytes_max = config->upload_bytes_max;
       api = std::make_unique<node::WebApi>(&n, wo);
@@ -274,7 +293,7 @@ int run_node(const std::string& dir) {
       std::cout << "stopped" << std::endl;
     }
   }
-  ::unlink(path_in(dir, "node.pid").c_str());
+  release_pid_file(dir, *pid_fd);
   return rc;
 }
 
@@ -291,7 +310,9 @@ struct Child {
 // Starts `lafs run DIR` with its output appended to DIR/logs/node.log, in its own process group
 // (Ctrl-C reaches the grid, which stops the nodes in order) and dying with the grid.
 Result<pid_t> spawn_node(const std::string& dir) {
-  const std::string exe = fs::read_symlink("/proc/self/exe").string();
+  std::error_code exe_error;
+  const std::string exe = fs::read_symlink("/proc/self/exe", exe_error).string();
+  if (exe_error) return io_error("/proc/self/exe: " + exe_error.message());
   const std::string log = path_in(dir, "logs/node.log");
   std::error_code ec;
   fs::create_directories(path_in(dir, "logs"), ec);
@@ -321,29 +342,32 @@ Result<pid_t> spawn_node(const std::string& dir) {
   return pid;
 }
 
-// Waits until `file` exists (written by the node once it is up), the child still running.
-Result<std::string> wait_for_file(const std::string& file, pid_t pid) {
-  const auto deadline = std::chrono::steady_clock::now() + kNodeStartTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto text = read_small_file(file, 4096);
-    if (text.ok()) return *text;
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      return unavailable("the node exited before it was ready (see its logs/node.log)");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return timeout_error("the node did not report " + file + " within " +
-                       std::to_string(kNodeStartTimeout.count()) + " s");
+bool stop_requested() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  ::sigpending(&pending);
+  return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
 }
 
+// Starts the node and waits until `ready_file` exists (written by the node once it is up), the
+// child still running and no Ctrl-C pending.
 Status start_child(Child& c, const std::string& ready_file) {
   ::unlink(ready_file.c_str());
   LAFS_ASSIGN_OR_RETURN(c.pid, spawn_node(c.dir));
   c.started = std::chrono::steady_clock::now();
-  auto ready = wait_for_file(ready_file, c.pid);
-  if (!ready.ok()) return ready.status().with_context(c.name);
-  return Status{};
+  const auto deadline = c.started + kNodeStartTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (read_small_file(ready_file, 4096).ok()) return Status{};
+    int status = 0;
+    if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
+      c.pid = -1;  // reaped: its pid may belong to someone else from now on
+      return unavailable(c.name + " exited before it was ready (see " + c.dir + "/logs/node.log)");
+    }
+    if (stop_requested()) return cancelled("stopped by a signal while " + c.name + " started");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return timeout_error(c.name + " did not report " + ready_file + " within " +
+                       std::to_string(kNodeStartTimeout.count()) + " s");
 }
 
 void stop_child(Child& c) {
@@ -426,6 +450,14 @@ int run_grid(const GridArgs& a) {
   fs::create_directories(a.dir, ec);
   if (ec) {
     std::cerr << "lafs grid: create " << a.dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  // One `lafs grid` per directory: a second one would restart (and so disturb) the first's nodes.
+  const std::string lock_file = path_in(a.dir, "grid.lock");
+  const int lock_fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::cerr << "lafs grid: " << a.dir << " is in use by another lafs grid (" << lock_file
+              << ")\n";
     return 1;
   }
   std::vector<Child> children;

@@ -688,6 +688,15 @@ Task<Result<RetrieveResult>> MutableClient::retrieve(cap::Cap cap, std::vector<S
   co_return co_await retrieve_from_map(env_, pool_, options_, map, *keys->read_key);
 }
 
+Task<Result<std::uint64_t>> MutableClient::size(cap::Cap cap, std::vector<ServerRef> servers) {
+  auto keys = read_keys_of(cap);
+  if (!keys.ok()) co_return keys.status();
+  const ServerMap map = co_await update_servermap(keys->si, keys->fingerprint, std::move(servers));
+  const auto newest = map.newest_recoverable_or_error("mutable file");
+  if (!newest.ok()) co_return newest.status();
+  co_return map.header_of(*newest)->params.data_length;
+}
+
 Task<Result<cap::SskWriteCap>> MutableClient::create(Bytes contents, std::vector<ServerRef> servers,
                                                      MutableParams params, std::uint32_t happy) {
   crypto::SigningKey key = crypto::SigningKey::generate(env_->random());

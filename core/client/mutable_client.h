@@ -155,6 +155,10 @@ class MutableClient {
   using Sink = std::function<Status(ByteView)>;
   Task<Result<MutableVersion>> read_range(cap::Cap cap, std::uint64_t offset, std::uint64_t length,
                                           std::vector<ServerRef> servers, Sink sink);
+  // The plaintext length of the newest recoverable version (one server-map walk, no segment
+  // reads). Errors as retrieve's.
+  Task<Result<std::uint64_t>> size(cap::Cap cap, std::vector<ServerRef> servers);
+
   // The same with a sink that may wait (an HTTP response applying backpressure).
   using AsyncSink = std::function<Task<Status>(ByteView)>;
   Task<Result<MutableVersion>> stream_range(cap::Cap cap, std::uint64_t offset,

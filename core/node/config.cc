@@ -33,6 +33,11 @@ Status check_address(const IniFile& ini, const std::string& section, const std::
   if (colon == std::string::npos || colon == 0) {
     return invalid_argument(where + "is not host:port (example: 127.0.0.1:3456)");
   }
+  for (char ch : value) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) {
+      return invalid_argument(where + "contains a space or control character");
+    }
+  }
   const std::string port = value.substr(colon + 1);
   if (port.empty() || port.size() > 5 ||
       port.find_first_not_of("0123456789") != std::string::npos) {
@@ -59,6 +64,11 @@ Result<NodeConfig> parse_node_config(const IniFile& ini) {
   LAFS_RETURN_IF_ERROR(ini.check_known(known_keys()));
   NodeConfig c;
   LAFS_ASSIGN_OR_RETURN(c.nickname, ini.get_string("node", "nickname", ""));
+  for (char ch : c.nickname) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+      return invalid_argument(ini.file_name() + ": [node] nickname: control characters");
+    }
+  }
   if (c.nickname.size() > kNicknameBytesMax) {
     return invalid_argument(ini.file_name() + ": [node] nickname: longer than " +
                             std::to_string(kNicknameBytesMax) + " bytes");
@@ -86,6 +96,11 @@ Result<NodeConfig> parse_node_config(const IniFile& ini) {
   LAFS_ASSIGN_OR_RETURN(c.introducer, ini.get_bool("introducer", "enabled", false));
   LAFS_ASSIGN_OR_RETURN(c.storage, ini.get_bool("storage", "enabled", false));
   LAFS_ASSIGN_OR_RETURN(c.client, ini.get_bool("client", "enabled", false));
+  if (c.introducer && (c.storage || c.client)) {
+    return invalid_argument(ini.file_name() +
+                            ": [introducer] enabled with [storage] or [client]: an introducer "
+                            "runs alone (make another node for storage or a client)");
+  }
   if (!c.introducer && !c.storage && !c.client) {
     return invalid_argument(ini.file_name() +
                             ": the node has no role: enable at least one of [introducer], "

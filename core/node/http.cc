@@ -21,9 +21,44 @@ bool iequals(std::string_view a, std::string_view b) {
 
 constexpr std::string_view kCensored = "[CENSORED]";
 
-// Query parameters whose values are caps.
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = lower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// A token of the target, percent-decoded leniently (a malformed escape stays as it is) and
+// lower-cased: what a cap looks like however a client encoded it.
+std::string folded(std::string_view token) {
+  std::string out;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '%' && i + 2 < token.size() && hex_value(token[i + 1]) >= 0 &&
+        hex_value(token[i + 2]) >= 0) {
+      out.push_back(
+          lower(static_cast<char>(hex_value(token[i + 1]) * 16 + hex_value(token[i + 2]))));
+      i += 2;
+    } else {
+      out.push_back(lower(token[i]));
+    }
+  }
+  return out;
+}
+
+// Caps ("lafs1:...") and introducer addresses ("lafs-introducer:...", which carry the grid
+// secret) start with "lafs" and hold a ':'.
+bool looks_secret(std::string_view token) {
+  const std::string f = folded(token);
+  return f.rfind("lafs", 0) == 0 && f.find(':') != std::string::npos;
+}
+
+// Query parameters whose values are caps, whatever they look like.
 bool is_cap_parameter(std::string_view name) {
   return name == "uri" || name == "cap" || name == "to_dir";
+}
+
+bool is_delimiter(char c) {
+  return c == '/' || c == '?' || c == '&' || c == '=' || c == '#' || c == ';';
 }
 
 }  // namespace
@@ -36,47 +71,35 @@ std::optional<std::string_view> HttpRequest::header(std::string_view name) const
 }
 
 std::string redact_target(std::string_view target) {
-  std::string_view path = target;
-  std::string_view query;
-  bool has_query = false;
-  if (const std::size_t q = target.find('?'); q != std::string_view::npos) {
-    path = target.substr(0, q);
-    query = target.substr(q + 1);
-    has_query = true;
+  // Every token between delimiters that looks like a cap, wherever it is (path, query names or
+  // values, an absolute-form target), and the segment after "/uri/" or "/file/" even when it is
+  // malformed: it was meant to be a cap.
+  std::string_view path = target.substr(0, target.find('?'));
+  std::size_t forced_start = std::string_view::npos, forced_end = 0;
+  for (std::string_view prefix : {std::string_view("/uri/"), std::string_view("/file/")}) {
+    if (path.substr(0, prefix.size()) == prefix) {
+      forced_start = prefix.size();
+      forced_end = std::min(path.find('/', forced_start), path.size());
+    }
   }
   std::string out;
-  // "/uri/CAP/rest" and "/file/CAP/name": the segment after the prefix is a cap.
-  std::size_t cap_start = std::string_view::npos;
-  for (std::string_view prefix : {std::string_view("/uri/"), std::string_view("/file/")}) {
-    if (path.substr(0, prefix.size()) == prefix) cap_start = prefix.size();
-  }
-  if (cap_start != std::string_view::npos) {
-    std::size_t cap_end = path.find('/', cap_start);
-    if (cap_end == std::string_view::npos) cap_end = path.size();
-    out.append(path.substr(0, cap_start));
-    out.append(cap_start == cap_end ? "" : kCensored);
-    out.append(path.substr(cap_end));
-  } else {
-    out.append(path);
-  }
-  if (has_query) {
-    out.push_back('?');
-    bool first = true;
-    while (true) {
-      const std::size_t amp = query.find('&');
-      std::string_view param = query.substr(0, amp);
-      if (!first) out.push_back('&');
-      first = false;
-      const std::size_t eq = param.find('=');
-      if (eq != std::string_view::npos && is_cap_parameter(param.substr(0, eq))) {
-        out.append(param.substr(0, eq + 1));
-        out.append(kCensored);
-      } else {
-        out.append(param);
-      }
-      if (amp == std::string_view::npos) break;
-      query = query.substr(amp + 1);
+  std::size_t i = 0;
+  std::string_view previous;  // the token before, when this one follows '='
+  while (i <= target.size()) {
+    std::size_t j = i;
+    while (j < target.size() && !is_delimiter(target[j])) ++j;
+    const std::string_view token = target.substr(i, j - i);
+    const bool value_of_cap_parameter =
+        i > 0 && target[i - 1] == '=' && is_cap_parameter(folded(previous));
+    if (!token.empty() &&
+        (looks_secret(token) || value_of_cap_parameter || (i == forced_start && j == forced_end))) {
+      out.append(kCensored);
+    } else {
+      out.append(token);
     }
+    if (j < target.size()) out.push_back(target[j]);
+    previous = token;
+    i = j + 1;
   }
   return out;
 }

@@ -120,6 +120,18 @@ void describe_node(JsonWriter& j, const cap::Cap& c, std::optional<std::uint64_t
   j.end_array();
 }
 
+// Holds one unit of a bounded count for as long as it lives (a coroutine frame's local).
+class CountGuard {
+ public:
+  explicit CountGuard(std::size_t* count) : count_(count) { ++*count_; }
+  CountGuard(const CountGuard&) = delete;
+  CountGuard& operator=(const CountGuard&) = delete;
+  ~CountGuard() { --*count_; }
+
+ private:
+  std::size_t* count_;
+};
+
 }  // namespace
 
 Result<std::string> percent_decode(std::string_view text, bool plus_is_space) {
@@ -201,9 +213,10 @@ WebApi::WebApi(Node* node, WebApiOptions options) : node_(node), options_(std::m
 }
 
 Task<void> WebApi::reply(Call& call, int status, const std::string& body,
-                         std::string_view content_type) {
+                         std::string_view content_type, const std::vector<HttpHeader>* extra) {
   call.status = status;
   std::vector<HttpHeader> headers{{"Content-Type", std::string(content_type)}};
+  if (extra != nullptr) headers.insert(headers.end(), extra->begin(), extra->end());
   const std::uint64_t length = body.size();
   if (!(co_await call.response.start(status, std::move(headers), length)).is_ok()) co_return;
   if (!body.empty() && !call.is_head()) {
@@ -354,6 +367,10 @@ Task<void> WebApi::root(Call& call) {
 }
 
 Task<void> WebApi::statistics(Call& call) {
+  if (call.request.method != "GET" && call.request.method != "HEAD") {
+    co_await reply_error(call, invalid_argument("/statistics takes GET"), 405);
+    co_return;
+  }
   const WebApiStats& s = stats_;
   JsonWriter j;
   j.begin_object();
@@ -374,6 +391,33 @@ Task<void> WebApi::statistics(Call& call) {
   co_await reply(call, 200, j.take(), kJson);
 }
 
+Task<Result<Bytes>> WebApi::read_mutable_body(Call& call) {
+  const std::uint64_t limit = options_.mutable_bytes_max;
+  if (call.request.content_length && *call.request.content_length > limit) {
+    co_return resource_exhausted("the body is " + std::to_string(*call.request.content_length) +
+                                 " bytes; this node takes at most " + std::to_string(limit) +
+                                 " for a mutable file");
+  }
+  if (mutable_bodies_active_ >= options_.mutable_bodies_max) {
+    co_return unavailable("too many mutable uploads at once (" +
+                          std::to_string(options_.mutable_bodies_max) + "); try again");
+  }
+  CountGuard held(&mutable_bodies_active_);
+  Bytes contents;
+  while (true) {
+    auto piece = co_await call.body.read(options_.read_chunk_bytes);
+    if (!piece.ok()) co_return piece.status();
+    if (piece->empty()) break;
+    if (contents.size() + piece->size() > limit) {
+      co_return resource_exhausted("a mutable file of more than " + std::to_string(limit) +
+                                   " bytes");
+    }
+    contents.insert(contents.end(), piece->begin(), piece->end());
+  }
+  stats_.bytes_uploaded += contents.size();
+  co_return contents;
+}
+
 Task<Result<cap::Cap>> WebApi::upload_body(Call& call, bool mutable_file) {
   // Named locals as co_await arguments throughout (docs/decisions/0016).
   std::vector<client::ServerRef> servers = node_->client()->servers();
@@ -384,21 +428,12 @@ Task<Result<cap::Cap>> WebApi::upload_body(Call& call, bool mutable_file) {
                                  " bytes; this node takes at most " + std::to_string(limit) +
                                  (mutable_file ? " for a mutable file" : ""));
   }
-  ++stats_.uploads_started;
   client::ClientService* c = node_->client();
   if (mutable_file) {
-    Bytes contents;
-    while (true) {
-      auto piece = co_await call.body.read(options_.read_chunk_bytes);
-      if (!piece.ok()) co_return piece.status();
-      if (piece->empty()) break;
-      if (contents.size() + piece->size() > limit) {
-        co_return resource_exhausted("a mutable file of more than " + std::to_string(limit) +
-                                     " bytes");
-      }
-      contents.insert(contents.end(), piece->begin(), piece->end());
-    }
-    stats_.bytes_uploaded += contents.size();
+    auto body = co_await read_mutable_body(call);
+    if (!body.ok()) co_return body.status();
+    ++stats_.uploads_started;
+    Bytes contents = std::move(*body);
     const client::EncodingParams& e = c->options().encoding;
     client::MutableParams params{e.needed, e.total, e.segment_size, 0};
     auto made =
@@ -412,6 +447,12 @@ Task<Result<cap::Cap>> WebApi::upload_body(Call& call, bool mutable_file) {
   }
 
   // Immutable: spool to the node's disk, then upload from there.
+  if (uploads_active_ >= options_.uploads_max) {
+    co_return unavailable("too many uploads at once (" + std::to_string(options_.uploads_max) +
+                          "); try again");
+  }
+  CountGuard held(&uploads_active_);
+  ++stats_.uploads_started;
   Disk& disk = node_->env()->disk();
   Status made_dir = co_await disk.mkdir(options_.spool_dir);
   if (!made_dir.is_ok() && made_dir.code() != ErrorCode::kAlreadyExists) co_return made_dir;
@@ -565,6 +606,10 @@ Task<void> WebApi::uri_path(Call& call) {
     co_return;
   }
   if (m == "DELETE") {
+    if (!t.empty()) {
+      co_await reply_error(call, invalid_argument("DELETE takes no t=, not t=" + t), 400);
+      co_return;
+    }
     co_await remove_child(call, root_cap);
     co_return;
   }
@@ -579,103 +624,94 @@ Task<void> WebApi::get_file(Call& call, const cap::Cap& cap) {
     co_return;
   }
   client::ClientService* c = node_->client();
-  ++stats_.downloads_started;
+  // The size first: from the cap (immutable) or the newest version's header (mutable), so that
+  // ranges are exact and Content-Length is always sent.
+  std::uint64_t size = 0;
+  if (auto* chk = std::get_if<cap::ChkReadCap>(&cap.file)) size = chk->params.size_bytes;
+  if (auto* lit = std::get_if<cap::LiteralCap>(&cap.file)) size = lit->data.size();
+  if (cap.is_mutable()) {
+    auto sized = co_await node_->mutable_client()->size(cap, servers);
+    if (!sized.ok()) {
+      co_await reply_error(call, sized.status(), http_status_for(sized.status(), true));
+      co_return;
+    }
+    size = *sized;
+  }
   std::vector<HttpHeader> headers{{"Content-Type", "application/octet-stream"},
                                   {"Accept-Ranges", "bytes"}};
-  std::optional<std::string_view> range_header = call.request.header("Range");
+  std::uint64_t first = 0, length = size;
+  int status = 200;
+  if (std::optional<std::string_view> range = call.request.header("Range")) {
+    auto r = parse_range(*range, size);
+    if (!r.ok()) {
+      std::vector<HttpHeader> extra{{"Content-Range", "bytes */" + std::to_string(size)}};
+      const std::string message = "range outside the file (" + std::to_string(size) + " bytes)\n";
+      co_await reply(call, 416, message, kPlain, &extra);
+      co_return;
+    }
+    if (*r) {
+      first = (*r)->first;
+      length = (*r)->last - (*r)->first + 1;
+      status = 206;
+      headers.push_back({"Content-Range", "bytes " + std::to_string((*r)->first) + "-" +
+                                              std::to_string((*r)->last) + "/" +
+                                              std::to_string(size)});
+    }
+  }
+  ++stats_.downloads_started;
+  if (call.is_head() || length == 0) {
+    call.status = status;
+    const std::optional<std::uint64_t> content_length = length;
+    if ((co_await call.response.start(status, std::move(headers), content_length)).is_ok()) {
+      co_await call.response.finish();
+    }
+    ++stats_.downloads_finished;
+    co_return;
+  }
+  // Headers go out with the first verified bytes, so a file that cannot be read at all gets a
+  // proper error status instead of a cut 200. The sink is awaited by stream_range for each
+  // piece, so the references it captures outlive every call.
   bool started = false;
   Status write_error;
   std::uint64_t sent = 0;
+  auto deliver = [&](ByteView piece) -> Task<Status> {
+    if (sent + piece.size() > length)
+      piece = piece.first(length - sent);  // a newer, longer version
+    if (!started) {
+      started = true;
+      call.status = status;
+      std::vector<HttpHeader> h = headers;
+      const std::optional<std::uint64_t> content_length = length;
+      Status s = co_await call.response.start(status, std::move(h), content_length);
+      if (!s.is_ok()) {
+        write_error = s;
+        co_return s;
+      }
+    }
+    Bytes copy(piece.begin(), piece.end());
+    Status w = co_await call.response.write(std::move(copy));
+    if (!w.is_ok()) {
+      write_error = w;
+      co_return w;
+    }
+    sent += piece.size();
+    co_return Status{};
+  };
   Status fetched;
   if (!cap.is_mutable()) {
-    std::uint64_t size = 0;
-    if (auto* chk = std::get_if<cap::ChkReadCap>(&cap.file)) size = chk->params.size_bytes;
-    if (auto* lit = std::get_if<cap::LiteralCap>(&cap.file)) size = lit->data.size();
-    std::uint64_t first = 0, length = size;
-    int status = 200;
-    if (range_header) {
-      auto r = parse_range(*range_header, size);
-      if (!r.ok()) {
-        headers = {{"Content-Range", "bytes */" + std::to_string(size)}};
-        --stats_.downloads_started;
-        co_await reply_error(call, invalid_argument("range outside the file"), 416);
-        co_return;
-      }
-      if (*r) {
-        first = (*r)->first;
-        length = (*r)->last - (*r)->first + 1;
-        status = 206;
-        headers.push_back({"Content-Range", "bytes " + std::to_string((*r)->first) + "-" +
-                                                std::to_string((*r)->last) + "/" +
-                                                std::to_string(size)});
-      }
-    }
-    if (call.is_head() || length == 0) {
-      call.status = status;
-      if ((co_await call.response.start(status, std::move(headers), length)).is_ok()) {
-        co_await call.response.finish();
-      }
-      ++stats_.downloads_finished;
-      co_return;
-    }
-    // Headers go out with the first verified bytes, so a file that cannot be read at all gets
-    // a proper error status instead of a cut 200.
-    client::ImmutableClient::AsyncSink sink = [&](ByteView piece) -> Task<Status> {
-      if (!started) {
-        started = true;
-        call.status = status;
-        std::vector<HttpHeader> h = headers;
-        LAFS_CO_RETURN_IF_ERROR(co_await call.response.start(status, std::move(h), length));
-      }
-      Bytes copy(piece.begin(), piece.end());
-      Status w = co_await call.response.write(std::move(copy));
-      if (!w.is_ok()) {
-        write_error = w;
-        co_return w;
-      }
-      sent += piece.size();
-      co_return Status{};
-    };
+    client::ImmutableClient::AsyncSink sink = deliver;
     fetched = co_await c->immutable().stream_range(cap, servers, first, length, sink);
   } else {
-    std::uint64_t first = 0, length = UINT64_MAX;
-    int status = 200;
-    if (range_header) {
-      // The size is unknown until the version is found: serve A-B and A- (Content-Range with an
-      // unknown total, "*", as RFC 9110 allows); suffix ranges are ignored.
-      auto r = parse_range(*range_header, UINT64_MAX);
-      if (r.ok() && *r && range_header->find("=-") == std::string_view::npos) {
-        first = (*r)->first;
-        length = (*r)->last == UINT64_MAX - 1 ? UINT64_MAX : (*r)->last - (*r)->first + 1;
-        status = 206;
-      }
-    }
-    client::MutableClient::AsyncSink sink = [&](ByteView piece) -> Task<Status> {
-      if (!started) {
-        started = true;
-        call.status = status;
-        std::vector<HttpHeader> h = headers;
-        if (status == 206) {
-          const std::string last =
-              length == UINT64_MAX ? std::string() : std::to_string(first + length - 1);
-          h.push_back({"Content-Range", "bytes " + std::to_string(first) + "-" + last + "/*"});
-        }
-        LAFS_CO_RETURN_IF_ERROR(co_await call.response.start(status, std::move(h), std::nullopt));
-      }
-      if (call.is_head()) co_return Status{};
-      Bytes copy(piece.begin(), piece.end());
-      Status w = co_await call.response.write(std::move(copy));
-      if (!w.is_ok()) {
-        write_error = w;
-        co_return w;
-      }
-      sent += piece.size();
-      co_return Status{};
-    };
+    client::MutableClient::AsyncSink sink = deliver;
     auto v = co_await node_->mutable_client()->stream_range(cap, first, length, servers, sink);
-    fetched = v.ok() ? Status{} : v.status();
+    if (!v.ok()) fetched = v.status();
   }
   stats_.bytes_downloaded += sent;
+  if (fetched.is_ok() && sent != length) {
+    // A mutable file replaced by a shorter version between the size and the read.
+    fetched = conflict("the file changed while it was read (" + std::to_string(sent) + " of " +
+                       std::to_string(length) + " bytes)");
+  }
   if (!fetched.is_ok()) {
     ++stats_.downloads_failed;
     if (!started) {
@@ -689,11 +725,6 @@ Task<void> WebApi::get_file(Call& call, const cap::Cap& cap) {
     }
     co_return;
   }
-  if (!started) {  // an empty file or range
-    call.status = 200;
-    std::vector<HttpHeader> h = headers;
-    if (!(co_await call.response.start(200, std::move(h), std::uint64_t{0})).is_ok()) co_return;
-  }
   ++stats_.downloads_finished;
   co_await call.response.finish();
 }
@@ -703,7 +734,16 @@ Task<void> WebApi::describe(Call& call, const cap::Cap& cap) {
   std::vector<client::ServerRef> servers = node_->client()->servers();
   JsonWriter j;
   if (!cap.directory) {
-    describe_node(j, cap, std::nullopt, nullptr);
+    std::optional<std::uint64_t> size;
+    if (cap.is_mutable() && cap.authority() != cap::Authority::kVerify) {
+      auto sized = co_await node_->mutable_client()->size(cap, servers);
+      if (!sized.ok()) {
+        co_await reply_error(call, sized.status(), http_status_for(sized.status(), true));
+        co_return;
+      }
+      size = *sized;
+    }
+    describe_node(j, cap, size, nullptr);
     co_await reply(call, 200, j.take(), kJson);
     co_return;
   }
@@ -830,21 +870,12 @@ Task<void> WebApi::replace_mutable(Call& call, const cap::Cap& cap) {
     co_await reply_error(call, permission_denied("read-only cap: it cannot write this file"), 403);
     co_return;
   }
-  Bytes contents;
-  while (true) {
-    auto piece = co_await call.body.read(options_.read_chunk_bytes);
-    if (!piece.ok()) {
-      co_await reply_error(call, piece.status());
-      co_return;
-    }
-    if (piece->empty()) break;
-    if (contents.size() + piece->size() > options_.mutable_bytes_max) {
-      co_await reply_error(call, resource_exhausted("a mutable file over this node's limit"), 413);
-      co_return;
-    }
-    contents.insert(contents.end(), piece->begin(), piece->end());
+  auto body = co_await read_mutable_body(call);
+  if (!body.ok()) {
+    co_await reply_error(call, body.status());
+    co_return;
   }
-  stats_.bytes_uploaded += contents.size();
+  Bytes contents = std::move(*body);
   client::ClientService* c = node_->client();
   auto shared = std::make_shared<Bytes>(std::move(contents));
   client::MutableClient::Change change = [shared](const Bytes&) -> Result<Bytes> {

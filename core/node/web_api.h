@@ -16,6 +16,10 @@ struct WebApiOptions {
   // A mutable file's whole contents are held in memory while published: bodies beyond this
   // get 413 (the share size bound of docs/specs/mutable.md leaves room at 3-of-10).
   std::uint64_t mutable_bytes_max = std::uint64_t{64} << 20;
+  // Uploads being received at once: spooled immutable ones (disk) and mutable ones (memory,
+  // up to mutable_bytes_max each). Beyond: 503, try again later.
+  std::size_t uploads_max = 16;
+  std::size_t mutable_bodies_max = 4;
   // Caps and other small bodies (t=uri) at most this long.
   std::size_t small_body_bytes_max = 4096;
   // Where uploads are spooled (on the node's Disk); made when missing.
@@ -58,15 +62,20 @@ class WebApi final : public HttpHandler {
   Task<void> rename(Call& call, const cap::Cap& root);
   // Uploads the request body as a new file; the cap, or the error already answered.
   Task<Result<cap::Cap>> upload_body(Call& call, bool mutable_file);
+  // A mutable file's new contents from the body, within the bounds.
+  Task<Result<Bytes>> read_mutable_body(Call& call);
   // Awaited within the full expression, so the references stay valid (decision 0016).
   Task<void> reply(Call& call, int status, const std::string& body,
-                   std::string_view content_type = "text/plain; charset=utf-8");
+                   std::string_view content_type = "text/plain; charset=utf-8",
+                   const std::vector<HttpHeader>* extra = nullptr);
   Task<void> reply_error(Call& call, const Status& status, int fallback_code = 0);
 
   Node* node_;
   WebApiOptions options_;
   WebApiStats stats_;
   std::uint64_t spool_counter_ = 0;
+  std::size_t uploads_active_ = 0;
+  std::size_t mutable_bodies_active_ = 0;
 };
 
 // Decodes %XX escapes; with `plus_is_space` (query strings) '+' is a space. Errors:

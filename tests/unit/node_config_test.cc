@@ -60,6 +60,8 @@ TEST(NodeConfig, RefusalsNameTheFileKeyAndProblem) {
   };
   const std::vector<Case> cases = {
       {"[node]\nnickname = x\n", "no role"},
+      {"[introducer]\nenabled = true\n[client]\nenabled = true\n", "runs alone"},
+      {"[introducer]\nenabled = true\n[storage]\nenabled = true\n", "runs alone"},
       {"[client]\nenabled = yes please\n", "[client] enabled"},
       {"[client]\nenabled = true\nshares.needed = 8\nshares.happy = 7\n", "needed <= happy"},
       {"[client]\nenabled = true\nshares.total = 300\n", "shares.total"},

@@ -221,7 +221,9 @@ TEST(WebApi, ImmutableUploadThenWholeAndRangedDownloads) {
   ASSERT_EQ(open_end.status_, 206);
   EXPECT_EQ(open_end.body_.size(), 10u);
 
-  EXPECT_EQ(g.call("GET", "/uri/" + cap, {}, {{"Range", "bytes=1000000-"}}).status_, 416);
+  MemResponse outside = g.call("GET", "/uri/" + cap, {}, {{"Range", "bytes=1000000-"}});
+  EXPECT_EQ(outside.status_, 416);
+  EXPECT_EQ(outside.header("Content-Range"), "bytes */1000000");
   MemResponse head = g.call("HEAD", "/uri/" + cap);
   EXPECT_EQ(head.status_, 200);
   EXPECT_TRUE(head.body_.empty());
@@ -274,6 +276,17 @@ TEST(WebApi, MutableFilesAreReplacedOnlyThroughTheirWriteCap) {
 
   MemResponse json = g.call("GET", "/uri/" + w + "?t=json");
   EXPECT_NE(json.text().find("\"rw_uri\":\"" + w + "\""), std::string::npos);
+  EXPECT_NE(json.text().find("\"size\":19"), std::string::npos) << json.text();
+  // Ranges on a mutable file are exact too.
+  MemResponse tail = g.call("GET", "/uri/" + r, {}, {{"Range", "bytes=-6"}});
+  EXPECT_EQ(tail.status_, 206);
+  EXPECT_EQ(tail.text(), "longer");
+  EXPECT_EQ(tail.header("Content-Range"), "bytes 13-18/19");
+  MemResponse beyond = g.call("GET", "/uri/" + r, {}, {{"Range", "bytes=19-"}});
+  EXPECT_EQ(beyond.status_, 416);
+  EXPECT_EQ(beyond.header("Content-Range"), "bytes */19");
+  MemResponse head = g.call("HEAD", "/uri/" + r);
+  EXPECT_EQ(head.length_, 19u);
   MemResponse json_r = g.call("GET", "/uri/" + r + "?t=json");
   EXPECT_EQ(json_r.text().find("rw_uri"), std::string::npos) << json_r.text();
 
@@ -368,6 +381,8 @@ TEST(WebApi, BadRequestsGetClearErrors) {
       {"GET", "/uri/" + d + "/missing", 404, "missing"},
       {"POST", "/uri/" + d + "?t=rename", 400, "from_name"},
       {"DELETE", "/uri/" + d, 400, "needs a name"},
+      {"DELETE", "/uri/" + d + "/x?t=uri", 400, "DELETE takes no t="},
+      {"POST", "/statistics", 405, "GET"},
       {"GET", "/uri/" + d + "/.", 400, ""},
   };
   for (const Case& c : cases) {
@@ -418,6 +433,14 @@ TEST(Http, RedactTargetHidesEveryCap) {
   EXPECT_EQ(redact_target("/uri/d?t=rename&to_dir=lafs1:dir:k:f&from_name=a"),
             "/uri/[CENSORED]?t=rename&to_dir=[CENSORED]&from_name=a");
   EXPECT_EQ(redact_target("/file/lafs1:chk:x/name.txt"), "/file/[CENSORED]/name.txt");
+  // However a client encodes it, and wherever it is.
+  EXPECT_EQ(redact_target("/uri/d?t=rename&to%5Fdir=lafs1:dir:k:f"),
+            "/uri/[CENSORED]?t=rename&to%5Fdir=[CENSORED]");
+  EXPECT_EQ(redact_target("http://h/uri/lafs1:chk:a:b"), "http://h/uri/[CENSORED]");
+  EXPECT_EQ(redact_target("/%75ri/LAFS1%3Achk%3Aa"), "/%75ri/[CENSORED]");
+  EXPECT_EQ(redact_target("/x?a=lafs-introducer:v1:k:s@h:1"), "/x?a=[CENSORED]");
+  EXPECT_EQ(redact_target("/uri?uri=URI:CHK:x"), "/uri?uri=[CENSORED]");
+  EXPECT_EQ(redact_target("/statistics?t=json"), "/statistics?t=json");
 }
 
 TEST(WebApi, RangeParsing) {
