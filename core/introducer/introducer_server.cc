@@ -9,7 +9,7 @@ namespace lafs::introducer {
 namespace {
 
 Bytes to_payload(const std::string& s) {
-  return Bytes(s.begin(), s.end());
+  return to_bytes(s);
 }
 
 Task<Result<Bytes>> do_publish(IntroducerServer* self, Bytes payload, std::string peer) {

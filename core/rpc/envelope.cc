@@ -63,7 +63,7 @@ Envelope make_response(std::uint64_t id, const Result<Bytes>& result) {
 }
 
 Result<Bytes> response_result(const Envelope& e) {
-  if (e.error_code() == 0) return Bytes(e.payload().begin(), e.payload().end());
+  if (e.error_code() == 0) return to_bytes(e.payload());
   auto code = static_cast<ErrorCode>(e.error_code());
   if (e.error_code() > static_cast<std::uint32_t>(ErrorCode::kConflict)) {
     code = ErrorCode::kInternal;  // a newer peer's code we do not know

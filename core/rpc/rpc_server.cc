@@ -88,7 +88,7 @@ Task<void> RpcServer::serve(std::unique_ptr<Connection> raw, std::string peer_ke
     conn->bytes_in_flight += bytes;
     requests.spawn([](RpcServer* self, std::shared_ptr<ConnState> c, Envelope e, std::size_t n,
                       Semaphore::Permit p) -> Task<void> {
-      Bytes payload(e.payload().begin(), e.payload().end());
+      Bytes payload = to_bytes(e.payload());  // a memcpy (bytes.h)
       co_await run_request(self, c, e.request_id(), e.method(), std::move(payload),
                            milliseconds(e.timeout_ms()), n);
     }(this, conn, std::move(*env), bytes, std::move(permit)));

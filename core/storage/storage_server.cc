@@ -1327,7 +1327,7 @@ Task<Result<SlotWriteResult>> StorageServer::slot_write(StorageIndex si,
       for (const WriteVector& v : w.writes) {
         pb::WriteVector* pv = js->add_writes();
         pv->set_offset(v.offset);
-        pv->set_data(std::string(v.data.begin(), v.data.end()));
+        pv->set_data(to_string(v.data));
       }
       rec.set_share_bytes(size);
       batch.put(share_key(si, w.share_number), rec.SerializeAsString());
@@ -1466,7 +1466,7 @@ Task<Result<SlotWriteResult>> StorageServer::slot_write(StorageIndex si,
     rec.set_share_bytes(data.size());
     rec.set_created_unix_ns(existed ? it->second.created_unix_ns() : now);
     rec.set_is_mutable(true);
-    rec.set_write_enabler(std::string(write_enabler.begin(), write_enabler.end()));
+    rec.set_write_enabler(to_string(write_enabler));
     rec.set_generation(generation);
     batch.put(share_key(si, n), rec.SerializeAsString());
     used_delta += static_cast<std::int64_t>(data.size());

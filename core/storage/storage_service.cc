@@ -9,7 +9,7 @@ namespace lafs::storage {
 namespace {
 
 Bytes to_payload(const std::string& s) {
-  return Bytes(s.begin(), s.end());
+  return to_bytes(s);
 }
 
 template <typename Message>
@@ -53,10 +53,10 @@ Result<std::uint32_t> to_shnum(std::uint32_t n, std::string_view method) {
 }
 
 std::string si_bytes(const StorageIndex& si) {
-  return std::string(si.begin(), si.end());
+  return to_string(si);
 }
 std::string secret_bytes(const LeaseSecretBytes& s) {
-  return std::string(s.begin(), s.end());
+  return to_string(s);
 }
 
 #define LAFS_TRY_ASSIGN(var, expr)                         \
@@ -110,7 +110,7 @@ Task<Result<Bytes>> do_write(StorageServer* server, Bytes payload) {
                                " bytes exceeds " + std::to_string(kWriteBytesMax));
   }
   Status s = co_await server->write(si, shnum, req.upload_id(), req.offset(),
-                                    Bytes(req.data().begin(), req.data().end()));
+                                    to_bytes(req.data()));
   if (!s.is_ok()) co_return s;
   co_return Bytes{};
 }
@@ -164,7 +164,7 @@ Task<Result<Bytes>> do_read(StorageServer* server, Bytes payload) {
   auto data = co_await server->read(si, shnum, req.offset(), req.length());
   if (!data.ok()) co_return data.status();
   pb::ReadResponse r;
-  r.set_data(std::string(data->begin(), data->end()));
+  r.set_data(to_string(*data));
   co_return to_payload(r.SerializeAsString());
 }
 
@@ -216,7 +216,7 @@ Task<Result<Bytes>> do_advise_corrupt(StorageServer* server, Bytes payload, std:
 }
 
 Bytes to_bytes_of(const std::string& s) {
-  return Bytes(s.begin(), s.end());
+  return to_bytes(s);
 }
 
 Task<Result<Bytes>> do_slot_write(StorageServer* server, Bytes payload) {
@@ -258,7 +258,7 @@ Task<Result<Bytes>> do_slot_write(StorageServer* server, Bytes payload) {
   for (const auto& [n, slices] : result->current) {
     auto* c = r.add_current();
     c->set_share_number(n);
-    for (const Bytes& b : slices) c->add_data(std::string(b.begin(), b.end()));
+    for (const Bytes& b : slices) c->add_data(to_string(b));
   }
   co_return to_payload(r.SerializeAsString());
 }
@@ -282,7 +282,7 @@ Task<Result<Bytes>> do_slot_read(StorageServer* server, Bytes payload) {
   for (const auto& [n, slices] : *result) {
     auto* sh = r.add_shares();
     sh->set_share_number(n);
-    for (const Bytes& b : slices) sh->add_data(std::string(b.begin(), b.end()));
+    for (const Bytes& b : slices) sh->add_data(to_string(b));
   }
   co_return to_payload(r.SerializeAsString());
 }
@@ -377,7 +377,7 @@ Task<Status> StorageClient::write(const StorageIndex& si, std::uint32_t shnum,
   req.set_share_number(shnum);
   req.set_upload_id(upload_id);
   req.set_offset(offset);
-  req.set_data(std::string(data.begin(), data.end()));
+  req.set_data(to_string(data));
   auto reply = co_await call(kMethodWrite, req.SerializeAsString());
   co_return reply.status();
 }
@@ -446,7 +446,7 @@ Task<Result<Bytes>> StorageClient::read(const StorageIndex& si, std::uint32_t sh
       r.data().size() > length) {
     co_return protocol_error("storage.read: malformed reply or more bytes than asked");
   }
-  co_return Bytes(r.data().begin(), r.data().end());
+  co_return to_bytes(r.data());
 }
 
 Task<Result<std::uint32_t>> StorageClient::add_lease(const StorageIndex& si,
@@ -498,7 +498,7 @@ Task<Result<SlotWriteResult>> StorageClient::slot_write(const StorageIndex& si,
                                                         const std::vector<SlotShareWrite>& shares) {
   pb::SlotWriteRequest req;
   req.set_storage_index(si_bytes(si));
-  req.set_write_enabler(std::string(write_enabler.begin(), write_enabler.end()));
+  req.set_write_enabler(to_string(write_enabler));
   req.set_renew_secret(secret_bytes(renew));
   req.set_cancel_secret(secret_bytes(cancel));
   for (const SlotShareWrite& w : shares) {
@@ -507,13 +507,13 @@ Task<Result<SlotWriteResult>> StorageClient::slot_write(const StorageIndex& si,
     for (const TestVector& t : w.tests) {
       auto* tv = out->add_tests();
       tv->set_offset(t.offset);
-      tv->set_expected(std::string(t.expected.begin(), t.expected.end()));
+      tv->set_expected(to_string(t.expected));
       if (t.length) tv->set_length(*t.length);
     }
     for (const WriteVector& v : w.writes) {
       auto* wv = out->add_writes();
       wv->set_offset(v.offset);
-      wv->set_data(std::string(v.data.begin(), v.data.end()));
+      wv->set_data(to_string(v.data));
     }
     if (w.new_length) {
       out->set_set_length(true);
@@ -534,7 +534,7 @@ Task<Result<SlotWriteResult>> StorageClient::slot_write(const StorageIndex& si,
       co_return protocol_error("storage.slot_write: malformed reply");
     }
     auto& slices = out.current[c.share_number()];
-    for (const std::string& d : c.data()) slices.emplace_back(d.begin(), d.end());
+    for (const std::string& d : c.data()) slices.push_back(to_bytes(d));
   }
   co_return out;
 }
@@ -568,7 +568,7 @@ Task<Result<std::map<std::uint32_t, std::vector<Bytes>>>> StorageClient::slot_re
       if (d.size() > vectors[i].length) {
         co_return protocol_error("storage.slot_read: more bytes than asked");
       }
-      slices.emplace_back(d.begin(), d.end());
+      slices.push_back(to_bytes(d));
     }
   }
   co_return out;
