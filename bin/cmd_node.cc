@@ -11,6 +11,7 @@
 //                       grid's address to hand out); elsewhere introducer (that address);
 //                       on clients convergence.secret, lease.secret, aliases
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sodium.h>
 #include <sys/file.h>
@@ -210,7 +211,19 @@ void clear_spool(const std::string& dir) {
   fs::remove_all(path_in(dir, "tmp"), ec);  // uploads a previous run did not finish
 }
 
+// glibc serves allocations over 128 KiB with fresh mmap()s and returns them at free(): the
+// data path's ~0.5 MiB chunks then cost page faults and zeroing on every use (~12% of an
+// upload's CPU in perf). Keeping them in the heap, in at most two arenas (the compute pool's
+// threads would each grow their own): downloads ~30% faster through the gateway and uploads up
+// to ~30% (docs/performance.md), peak RSS unchanged.
+void tune_malloc() {
+  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  ::mallopt(M_ARENA_MAX, 2);
+}
+
 int run_node(const std::string& dir) {
+  tune_malloc();
   SignalWatcher::block();
   auto config = load_config(dir);
   if (!config.ok()) {
