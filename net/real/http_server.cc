@@ -29,6 +29,7 @@
 #include "core/runtime/scope.h"
 #include "net/real/asio_access.h"
 #include "net/real/real_tcp_network.h"
+#include "net/real/waiter.h"
 
 namespace lafs::real {
 
@@ -57,21 +58,6 @@ constexpr auto kAcceptRetryDelay = milliseconds(100);
 using Parser = http::request_parser<http::buffer_body>;
 
 // ---- Parking coroutines on shared state ----
-
-// A parked coroutine and the wake-up that resumes it from the executor's top level. Lives in the
-// awaiting frame.
-struct Waiter {
-  std::coroutine_handle<> handle;
-  Wakeup wakeup;
-};
-
-void wake(Executor& ex, Waiter*& slot) {
-  if (slot == nullptr) return;
-  Waiter* w = slot;
-  slot = nullptr;
-  w->wakeup.disarm();
-  w->wakeup.arm(ex, w->handle);
-}
 
 // Parks until woken through `slot` or until `deadline`, whichever comes first; the other
 // wake-up is cancelled on resumption, so the frame is resumed once. The caller re-checks its

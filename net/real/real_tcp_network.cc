@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "net/real/asio_access.h"
+#include "net/real/waiter.h"
 
 namespace lafs::real {
 
@@ -41,21 +42,6 @@ constexpr std::size_t kWriteGatherFramesMax = 64;
 // Pause before accepting again after a transient accept error (e.g. out of descriptors).
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 constexpr std::size_t kLengthPrefixBytes = 4;
-
-// A parked coroutine and the wake-up that resumes it from the executor's top level. Lives in the
-// awaiting frame.
-struct Waiter {
-  std::coroutine_handle<> handle;
-  Wakeup wakeup;
-};
-
-void wake(Executor& ex, Waiter*& slot) {
-  if (slot == nullptr) return;
-  Waiter* w = slot;
-  slot = nullptr;
-  w->wakeup.disarm();
-  w->wakeup.arm(ex, w->handle);
-}
 
 struct ParkAwaiter {
   Waiter** slot;
