@@ -83,7 +83,13 @@ head -c $((48 << 20)) /dev/urandom > "$T/big.bin"
 "$lafs" put "$T/big.bin" tahoe:big.bin > "$T/big.out" 2> "$T/big.err" &
 put_pid=$!
 victim_before=$(cat "$G/storage-1/node.pid")
-sleep 0.4
+# Mid-upload for certain: once the victim holds a share being written (storage/incoming/).
+for _ in $(seq 1 600); do
+  [ -n "$(find "$G/storage-1/storage/incoming" -type f 2>/dev/null | head -1)" ] && break
+  sleep 0.05
+done
+check '[ -n "$(find "$G/storage-1/storage/incoming" -type f 2>/dev/null | head -1)" ]' \
+  "the victim was receiving a share when it was killed"
 check 'kill -0 $put_pid 2>/dev/null' "the upload is still running when the storage node is killed"
 kill -9 "$victim_before"
 wait $put_pid
