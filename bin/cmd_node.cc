@@ -555,7 +555,8 @@ int run_grid(const GridArgs& a) {
             << " storage nodes and a client, encoding " << enc.needed << "-of-" << enc.total
             << " (happy " << enc.happy << ")\n"
             << "web gateway: " << u << "\n"
-            << "CLI: lafs -d " << client.dir << " ... (or LAFS_NODE_DIR=" << client.dir << ")\n"
+            << "CLI: export LAFS_NODE_DIR=" << client.dir << " (or lafs COMMAND -d " << client.dir
+            << " ...)\n"
             << "Ctrl-C stops the grid." << std::endl;
 
   // Supervise: restart a node that died (a crash, a kill -9), stop everything on a signal.

@@ -41,5 +41,5 @@ fi
 
 GRID="${LAFS_GRID_DIR:-$HOME/lafs-grid}"
 echo "=== run-main.sh: build/release/bin/lafs grid $GRID $*"
-echo "=== in another terminal: build/release/bin/lafs -d $GRID/client ... (docs/cli.md)"
+echo "=== in another terminal: LAFS_NODE_DIR=$GRID/client build/release/bin/lafs ls ... (docs/cli.md)"
 exec build/release/bin/lafs grid "$GRID" "$@"
