@@ -215,7 +215,9 @@ WebApi::WebApi(Node* node, WebApiOptions options) : node_(node), options_(std::m
 Task<void> WebApi::reply(Call& call, int status, const std::string& body,
                          std::string_view content_type, const std::vector<HttpHeader>* extra) {
   call.status = status;
-  std::vector<HttpHeader> headers{{"Content-Type", std::string(content_type)}};
+  std::vector<HttpHeader> headers{{"Content-Type", std::string(content_type)},
+                                  {"X-Content-Type-Options", "nosniff"},
+                                  {"Referrer-Policy", "no-referrer"}};
   if (extra != nullptr) headers.insert(headers.end(), extra->begin(), extra->end());
   const std::uint64_t length = body.size();
   if (!(co_await call.response.start(status, std::move(headers), length)).is_ok()) co_return;
@@ -637,7 +639,12 @@ Task<void> WebApi::get_file(Call& call, const cap::Cap& cap) {
     }
     size = *sized;
   }
+  // A user's file is never trusted content: a browser gets it sandboxed (no script can act on
+  // the gateway's origin), unsniffed, and never tells another site the URL (a cap) it came from.
   std::vector<HttpHeader> headers{{"Content-Type", "application/octet-stream"},
+                                  {"Content-Security-Policy", "sandbox"},
+                                  {"X-Content-Type-Options", "nosniff"},
+                                  {"Referrer-Policy", "no-referrer"},
                                   {"Accept-Ranges", "bytes"}};
   std::uint64_t first = 0, length = size;
   int status = 200;

@@ -205,6 +205,9 @@ TEST(WebApi, ImmutableUploadThenWholeAndRangedDownloads) {
 
   MemResponse whole = g.call("GET", "/uri/" + cap);
   ASSERT_EQ(whole.status_, 200);
+  EXPECT_EQ(whole.header("Content-Security-Policy"), "sandbox");
+  EXPECT_EQ(whole.header("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(whole.header("Referrer-Policy"), "no-referrer");
   EXPECT_EQ(whole.body_, data);
   EXPECT_EQ(whole.length_, data.size());
 
