@@ -284,6 +284,23 @@ int run_node(const std::string& dir) {
       if (!bound.ok()) {
         started = bound.status().with_context("web gateway [client] web.listen");
       } else {
+        // The names this gateway answers to (DNS rebinding): its address, localhost on
+        // loopback, and [client] web.hosts. Bound to a wildcard address without web.hosts,
+        // there is no name to check against: say so.
+        std::vector<std::string>& hosts = api->allowed_hosts();
+        const std::string port = bound->substr(bound->rfind(':') + 1);
+        const bool wildcard = bound->rfind("0.0.0.0:", 0) == 0 || bound->rfind("[::]:", 0) == 0;
+        if (!wildcard) hosts.push_back(*bound);
+        if (bound->rfind("127.", 0) == 0 || bound->rfind("[::1]:", 0) == 0) {
+          hosts.push_back("localhost:" + port);
+        }
+        hosts.insert(hosts.end(), config->web_hosts.begin(), config->web_hosts.end());
+        if (wildcard && config->web_hosts.empty()) {
+          hosts.clear();
+          e.logger().log(LogLevel::kWarning, "web",
+                         "the gateway listens on a wildcard address and [client] web.hosts is "
+                         "empty: Host headers are not checked (DNS rebinding is possible)");
+        }
         started = write_file_atomically(path_in(dir, "node.url"), "http://" + *bound + "/\n");
         if (started.is_ok()) std::cout << "web gateway: http://" << *bound << "/" << std::endl;
       }

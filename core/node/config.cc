@@ -13,13 +13,11 @@ constexpr std::string_view kIntroducerPrefix = "lafs-introducer:v1:";
 
 const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = {
-      "node.nickname",       "node.listen",
-      "node.advertise",      "node.log_level",
-      "introducer.enabled",  "client.enabled",
-      "client.web.listen",   "client.shares.needed",
-      "client.shares.happy", "client.shares.total",
-      "client.segment_size", "client.upload_bytes_max",
-      "storage.enabled",     "storage.reserved_space",
+      "node.nickname",           "node.listen",         "node.advertise",
+      "node.log_level",          "introducer.enabled",  "client.enabled",
+      "client.web.listen",       "client.web.hosts",    "client.shares.needed",
+      "client.shares.happy",     "client.shares.total", "client.segment_size",
+      "client.upload_bytes_max", "storage.enabled",     "storage.reserved_space",
       "storage.read_only",
   };
   return keys;
@@ -112,6 +110,19 @@ Result<NodeConfig> parse_node_config(const IniFile& ini) {
   if (!c.web_listen.empty()) {
     LAFS_RETURN_IF_ERROR(check_address(ini, "client", "web.listen", c.web_listen, true));
   }
+  LAFS_ASSIGN_OR_RETURN(std::string hosts, ini.get_string("client", "web.hosts", ""));
+  for (std::size_t at = 0; at < hosts.size();) {
+    std::size_t comma = hosts.find(',', at);
+    if (comma == std::string::npos) comma = hosts.size();
+    std::string h = hosts.substr(at, comma - at);
+    while (!h.empty() && h.front() == ' ') h.erase(h.begin());
+    while (!h.empty() && h.back() == ' ') h.pop_back();
+    if (!h.empty()) {
+      LAFS_RETURN_IF_ERROR(check_address(ini, "client", "web.hosts", h, false));
+      c.web_hosts.push_back(h);
+    }
+    at = comma + 1;
+  }
   LAFS_ASSIGN_OR_RETURN(std::uint64_t total,
                         ini.get_uint("client", "shares.total", c.encoding.total, 1, 256));
   LAFS_ASSIGN_OR_RETURN(std::uint64_t happy,
@@ -170,6 +181,11 @@ std::string format_node_config(const NodeConfig& c) {
   s += "# The web gateway (docs/webapi.md). Keep it on loopback: caps are its only access "
        "control.\n";
   s += "web.listen = " + c.web_listen + "\n";
+  s += "# Other Host names the gateway answers to (comma-separated host:port), e.g. behind a\n";
+  s += "# proxy; any other Host header is refused (DNS rebinding).\n";
+  std::string hosts;
+  for (const std::string& h : c.web_hosts) hosts += (hosts.empty() ? "" : ", ") + h;
+  s += "web.hosts = " + hosts + "\n";
   s += "# Erasure coding of uploads: any `needed` of `total` shares rebuild a file; an upload\n";
   s += "# fails unless its shares reach `happy` distinct servers.\n";
   s += "shares.needed = " + std::to_string(c.encoding.needed) + "\n";

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/client/immutable_client.h"
 #include "core/net/handshake.h"
@@ -38,6 +39,10 @@ struct NodeConfig {
 
   // [client]
   std::string web_listen;  // the gateway, "127.0.0.1:3456" by default; empty: none
+  // Host header values the gateway answers besides its own address (and localhost:PORT on
+  // loopback), e.g. "lafs.example.org:443" behind a proxy: anything else is refused, so a web
+  // page cannot reach the gateway through DNS rebinding.
+  std::vector<std::string> web_hosts;
   client::EncodingParams encoding;
   std::uint64_t upload_bytes_max = std::uint64_t{1} << 40;  // one PUT's body at most
 

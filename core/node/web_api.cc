@@ -252,7 +252,37 @@ Task<void> WebApi::handle(const HttpRequest& request, HttpBodyReader& body,
   if (call.status >= 500) ++stats_.responses_5xx;
 }
 
+namespace {
+
+bool host_allowed(const std::vector<std::string>& allowed, std::string_view host) {
+  for (const std::string& a : allowed) {
+    if (a.size() != host.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < a.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(a[i])) ==
+             std::tolower(static_cast<unsigned char>(host[i]));
+    }
+    if (same) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Task<void> WebApi::dispatch(Call& call) {
+  if (!options_.allowed_hosts.empty()) {
+    // DNS rebinding: a web page whose name now resolves to 127.0.0.1 reaches this port with its
+    // own name in Host. Only our own names are answered.
+    const std::optional<std::string_view> host = call.request.header("Host");
+    if (!host || !host_allowed(options_.allowed_hosts, *host)) {
+      co_await reply_error(
+          call,
+          permission_denied("foreign Host header: this gateway answers to " +
+                            options_.allowed_hosts.front() + " ([client] web.hosts adds names)"),
+          403);
+      co_return;
+    }
+  }
   std::string_view target = call.request.target;
   std::string_view raw_path = target, raw_query;
   if (const std::size_t q = target.find('?'); q != std::string_view::npos) {

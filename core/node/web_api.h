@@ -26,6 +26,9 @@ struct WebApiOptions {
   std::string spool_dir = "tmp";
   std::size_t read_chunk_bytes = 1 << 20;
   std::string version = "0.1.0";
+  // Host header values answered ("127.0.0.1:3456", "localhost:3456", ...; ASCII
+  // case-insensitive); any other, or none, gets 403. Empty: no check (in-memory tests).
+  std::vector<std::string> allowed_hosts;
 };
 
 struct WebApiStats {
@@ -45,6 +48,8 @@ class WebApi final : public HttpHandler {
                     HttpResponseWriter& response) override;
 
   const WebApiStats& stats() const { return stats_; }
+  // Set once the gateway's address is known, before the first request.
+  std::vector<std::string>& allowed_hosts() { return options_.allowed_hosts; }
 
  private:
   struct Call;

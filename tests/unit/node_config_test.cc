@@ -34,6 +34,7 @@ TEST(NodeConfig, FormatRoundTrips) {
   c.listen = "0.0.0.0:4000";
   c.advertise = "192.0.2.7:4000";
   c.web_listen = "";
+  c.web_hosts = {"lafs.example.org:443", "10.0.0.2:3456"};
   c.encoding = {2, 4, 6, 256 * 1024};
   c.reserved_space = 5'000'000'000;
   c.read_only = true;
@@ -44,6 +45,7 @@ TEST(NodeConfig, FormatRoundTrips) {
   EXPECT_EQ(back->listen, c.listen);
   EXPECT_EQ(back->advertise, c.advertise);
   EXPECT_EQ(back->web_listen, "");
+  EXPECT_EQ(back->web_hosts, c.web_hosts);
   EXPECT_EQ(back->encoding.needed, 2u);
   EXPECT_EQ(back->encoding.happy, 4u);
   EXPECT_EQ(back->encoding.total, 6u);
@@ -67,6 +69,7 @@ TEST(NodeConfig, RefusalsNameTheFileKeyAndProblem) {
       {"[client]\nenabled = true\nshares.total = 300\n", "shares.total"},
       {"[client]\nenabled = true\nweb.listen = localhost\n", "[client] web.listen"},
       {"[client]\nenabled = true\nweb.listen = 127.0.0.1:99999\n", "port 99999"},
+      {"[client]\nenabled = true\nweb.hosts = a.example:1, nonsense\n", "web.hosts"},
       {"[storage]\nenabled = true\nreserved_space = lots\n", "reserved_space"},
       {"[storage]\nenabled = true\nreserverd_space = 1G\n", "reserverd_space"},  // a typo
       {"[node]\nlog_level = loud\n[storage]\nenabled = true\n", "log_level"},

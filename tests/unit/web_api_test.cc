@@ -406,6 +406,19 @@ TEST(WebApi, BadRequestsGetClearErrors) {
   EXPECT_NE(bad_body.text().find("malformed cap in the body"), std::string::npos);
 }
 
+TEST(WebApi, AForeignHostHeaderIsRefused) {
+  Grid g(3);
+  g.api = std::make_unique<WebApi>(g.node.get(), WebApiOptions{});
+  g.api->allowed_hosts() = {"127.0.0.1:3456", "localhost:3456"};
+  EXPECT_EQ(g.call("GET", "/?t=json", {}, {{"Host", "127.0.0.1:3456"}}).status_, 200);
+  EXPECT_EQ(g.call("GET", "/?t=json", {}, {{"host", "LOCALHOST:3456"}}).status_, 200);
+  MemResponse evil = g.call("GET", "/?t=json", {}, {{"Host", "attacker.example:3456"}});
+  EXPECT_EQ(evil.status_, 403);
+  EXPECT_NE(evil.text().find("foreign Host"), std::string::npos);
+  EXPECT_EQ(g.call("POST", "/uri?t=mkdir", {}, {{"Host", "127.0.0.1:80"}}).status_, 403);
+  EXPECT_EQ(g.call("GET", "/?t=json").status_, 403);  // no Host at all
+}
+
 // The storage secret: a client node that does not hold the grid secret learns no servers (the
 // introducer refuses its handshake), so it can store nothing.
 TEST(WebApi, AClientWithoutTheGridSecretIsRefused) {
