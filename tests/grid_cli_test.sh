@@ -137,6 +137,7 @@ hostport=${URL#http://}; hostport=${hostport%/}
 reply=$(printf 'GARBAGE\r\n\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/${hostport%:*}/${hostport#*:}; cat >&3; cat <&3" 2>/dev/null | head -1)
 check '[[ "$reply" == "HTTP/1.1 400"* ]]' "garbage request: 400 ($reply)"
 check '[ "$(code -H "Host: rebound.example:80" "${URL}?t=json")" = 403 ]' "a foreign Host header: 403 (DNS rebinding)"
+check '[ "$(code -X POST -H "Origin: https://evil.example" "${URL}uri?t=mkdir")" = 403 ]' "a cross-site POST: 403 (CSRF)"
 check '[ "$(code "${URL}?t=json")" = 200 ]' "the gateway still answers after all that"
 
 # ---- a client without the grid's secret is refused ----

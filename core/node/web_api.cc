@@ -282,6 +282,28 @@ Task<void> WebApi::dispatch(Call& call) {
           403);
       co_return;
     }
+    // Cross-site request forgery: a page elsewhere can make a browser send a form POST here
+    // (Host is then ours). Browsers say where a request comes from; tools (curl, the CLI) send
+    // neither header and are not affected.
+    const std::string& m = call.request.method;
+    if (m != "GET" && m != "HEAD") {
+      const std::optional<std::string_view> site = call.request.header("Sec-Fetch-Site");
+      const std::optional<std::string_view> origin = call.request.header("Origin");
+      bool foreign = site && *site != "same-origin" && *site != "none";
+      if (origin) {
+        std::string_view o = *origin;
+        const std::size_t scheme = o.find("://");
+        if (scheme != std::string_view::npos) o.remove_prefix(scheme + 3);
+        foreign = foreign || !host_allowed(options_.allowed_hosts, o);
+      }
+      if (foreign) {
+        co_await reply_error(call,
+                             permission_denied("cross-site request refused: a page of another "
+                                               "site cannot change anything here"),
+                             403);
+        co_return;
+      }
+    }
   }
   std::string_view target = call.request.target;
   std::string_view raw_path = target, raw_query;

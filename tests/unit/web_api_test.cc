@@ -419,6 +419,31 @@ TEST(WebApi, AForeignHostHeaderIsRefused) {
   EXPECT_EQ(g.call("GET", "/?t=json").status_, 403);  // no Host at all
 }
 
+// A page of another site can make a browser POST here with our Host; the browser's Origin and
+// Sec-Fetch-Site give it away. Tools send neither and are not affected.
+TEST(WebApi, CrossSiteWritesAreRefused) {
+  Grid g(5);
+  g.api = std::make_unique<WebApi>(g.node.get(), WebApiOptions{});
+  g.api->allowed_hosts() = {"127.0.0.1:3456"};
+  const HttpHeader host{"Host", "127.0.0.1:3456"};
+  MemResponse forged =
+      g.call("POST", "/uri?t=mkdir", {}, {host, {"Origin", "https://attacker.example"}});
+  EXPECT_EQ(forged.status_, 403);
+  EXPECT_NE(forged.text().find("cross-site"), std::string::npos);
+  EXPECT_EQ(g.call("POST", "/uri?t=mkdir", {}, {host, {"Sec-Fetch-Site", "cross-site"}}).status_,
+            403);
+  EXPECT_EQ(g.call("PUT", "/uri", to_bytes("x"), {host, {"Origin", "null"}}).status_, 403);
+  // The gateway's own pages, and tools that say nothing, may write.
+  EXPECT_EQ(g.call("POST", "/uri?t=mkdir", {}, {host, {"Origin", "http://127.0.0.1:3456"}}).status_,
+            200);
+  EXPECT_EQ(g.call("POST", "/uri?t=mkdir", {}, {host, {"Sec-Fetch-Site", "same-origin"}}).status_,
+            200);
+  EXPECT_EQ(g.call("POST", "/uri?t=mkdir", {}, {host}).status_, 200);
+  // Reading is not a write: a cross-site GET gets an answer the browser will not show the page.
+  EXPECT_EQ(g.call("GET", "/?t=json", {}, {host, {"Origin", "https://attacker.example"}}).status_,
+            200);
+}
+
 // The storage secret: a client node that does not hold the grid secret learns no servers (the
 // introducer refuses its handshake), so it can store nothing.
 TEST(WebApi, AClientWithoutTheGridSecretIsRefused) {
