@@ -603,6 +603,9 @@ int run_grid(const GridArgs& a) {
       if (pid.ok()) {
         c.pid = *pid;
         c.started = std::chrono::steady_clock::now();
+      } else {
+        std::cerr << "lafs grid: could not restart " << c.name << ": " << pid.status().to_string()
+                  << "; it stays stopped" << std::endl;
       }
     }
   }
