@@ -109,8 +109,7 @@ Task<Result<Bytes>> do_write(StorageServer* server, Bytes payload) {
     co_return invalid_argument(std::string(m) + ": " + std::to_string(req.data().size()) +
                                " bytes exceeds " + std::to_string(kWriteBytesMax));
   }
-  Status s = co_await server->write(si, shnum, req.upload_id(), req.offset(),
-                                    to_bytes(req.data()));
+  Status s = co_await server->write(si, shnum, req.upload_id(), req.offset(), to_bytes(req.data()));
   if (!s.is_ok()) co_return s;
   co_return Bytes{};
 }

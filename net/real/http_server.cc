@@ -10,7 +10,6 @@
 #include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
@@ -29,6 +28,7 @@
 #include "core/runtime/scope.h"
 #include "net/real/asio_access.h"
 #include "net/real/real_tcp_network.h"
+#include "net/real/tcp_listen.h"
 #include "net/real/waiter.h"
 
 namespace lafs::real {
@@ -90,20 +90,6 @@ struct FlagGuard {
   bool* flag;
   ~FlagGuard() { *flag = false; }
 };
-
-std::string endpoint_string(const tcp::endpoint& ep) {
-  const asio::ip::address a = ep.address();
-  return format_tcp_address(TcpAddress{a.to_string(), ep.port(), a.is_v6()});
-}
-
-Status listen_error(const error_code& ec, const std::string& address) {
-  const std::string msg = "HTTP listen on " + address + ": " + ec.message();
-  if (ec == asio::error::address_in_use) return already_exists(msg);
-  if (ec == asio::error::access_denied) return permission_denied(msg);
-  if (ec == boost::system::errc::address_not_available) return invalid_argument(msg);
-  if (ec == asio::error::no_descriptors) return resource_exhausted(msg);
-  return unavailable(msg);
-}
 
 // ---- HTTP text ----
 
@@ -1047,30 +1033,9 @@ Result<std::string> HttpServer::listen(std::string address) {
   State& s = *state_;
   if (s.listening) return failed_precondition("HTTP server already listening on " + s.address);
   if (s.closed) return failed_precondition("HTTP server closed");
-  Result<TcpAddress> parsed = parse_tcp_address(address, /*allow_port_zero=*/true);
-  if (!parsed.ok()) return parsed.status();
-  error_code ec;
-  const asio::ip::address ip = asio::ip::make_address(parsed->host, ec);
-  if (ec) return invalid_argument("bad address '" + address + "': " + ec.message());
-  const tcp::endpoint endpoint(ip, parsed->port);
-  tcp::acceptor& a = s.acceptor;
-  auto fail = [&](const error_code& e) {
-    error_code ignored;
-    a.close(ignored);
-    return listen_error(e, address);
-  };
-  a.open(endpoint.protocol(), ec);
-  if (ec) return fail(ec);
-  // A restarted node binds while old connections sit in TIME_WAIT.
-  a.set_option(asio::socket_base::reuse_address(true), ec);
-  if (ip.is_v6()) a.set_option(asio::ip::v6_only(true), ec);  // "[::]:p" means IPv6 only
-  a.bind(endpoint, ec);
-  if (ec) return fail(ec);
-  a.listen(s.options.listen_backlog, ec);
-  if (ec) return fail(ec);
-  const tcp::endpoint local = a.local_endpoint(ec);
-  if (ec) return fail(ec);
-  s.address = endpoint_string(local);
+  auto bound = bind_and_listen(s.acceptor, address, s.options.listen_backlog, "HTTP listen on");
+  if (!bound.ok()) return bound.status();
+  s.address = *bound;
   s.listening = true;
   return s.address;
 }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "net/real/asio_access.h"
+#include "net/real/tcp_listen.h"
 #include "net/real/waiter.h"
 
 namespace lafs::real {
@@ -68,11 +69,6 @@ std::array<std::uint8_t, 4> be32(std::uint32_t v) {
           static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
 }
 
-std::string endpoint_string(const tcp::endpoint& ep) {
-  const asio::ip::address a = ep.address();
-  return format_tcp_address(TcpAddress{a.to_string(), ep.port(), a.is_v6()});
-}
-
 Status connect_error(const error_code& ec, const std::string& address) {
   const std::string msg = "connect to " + address + ": " + ec.message();
   if (ec == asio::error::timed_out) return timeout_error(msg);
@@ -82,15 +78,6 @@ Status connect_error(const error_code& ec, const std::string& address) {
   }
   if (ec == asio::error::access_denied) return permission_denied(msg);
   return unavailable(msg);  // refused, unreachable, reset: the peer may come back
-}
-
-Status listen_error(const error_code& ec, const std::string& address) {
-  const std::string msg = "listen on " + address + ": " + ec.message();
-  if (ec == asio::error::address_in_use) return already_exists(msg);
-  if (ec == asio::error::access_denied) return permission_denied(msg);
-  if (ec == boost::system::errc::address_not_available) return invalid_argument(msg);
-  if (ec == asio::error::no_descriptors) return resource_exhausted(msg);
-  return unavailable(msg);
 }
 
 void apply_socket_options(tcp::socket& s, const RealTcpNetworkOptions& o) {
@@ -603,28 +590,10 @@ RealTcpNetwork::RealTcpNetwork(RealExecutor& ex, RealTcpNetworkOptions options)
 }
 
 Result<std::unique_ptr<Listener>> RealTcpNetwork::listen(std::string address) {
-  Result<TcpAddress> parsed = parse_tcp_address(address, /*allow_port_zero=*/true);
-  if (!parsed.ok()) return parsed.status();
-  error_code ec;
-  const asio::ip::address ip = asio::ip::make_address(parsed->host, ec);
-  if (ec) return invalid_argument("bad address '" + address + "': " + ec.message());
-  const tcp::endpoint endpoint(ip, parsed->port);
-
   auto s = std::make_shared<ListenerState>(ex_, options_);
-  tcp::acceptor& a = s->acceptor;
-  a.open(endpoint.protocol(), ec);
-  if (ec) return listen_error(ec, address);
-  // Lets a restarted node bind while old connections sit in TIME_WAIT; Linux still refuses a
-  // second listener on the same port.
-  a.set_option(asio::socket_base::reuse_address(true), ec);
-  if (ip.is_v6()) a.set_option(asio::ip::v6_only(true), ec);  // "[::]:p" means IPv6 only
-  a.bind(endpoint, ec);
-  if (ec) return listen_error(ec, address);
-  a.listen(options_.listen_backlog, ec);
-  if (ec) return listen_error(ec, address);
-  const tcp::endpoint local = a.local_endpoint(ec);
-  if (ec) return listen_error(ec, address);
-  s->address = endpoint_string(local);
+  auto bound = bind_and_listen(s->acceptor, address, options_.listen_backlog, "listen on");
+  if (!bound.ok()) return bound.status();
+  s->address = *bound;
   s->start_accept();
   return std::unique_ptr<Listener>(new RealTcpListener(std::move(s)));
 }
@@ -634,6 +603,43 @@ Task<Result<std::unique_ptr<Connection>>> RealTcpNetwork::connect(std::string ad
 }
 
 // ---------------------------------------------------------------------------------------------
+
+std::string endpoint_string(const tcp::endpoint& ep) {
+  const asio::ip::address a = ep.address();
+  return format_tcp_address(TcpAddress{a.to_string(), ep.port(), a.is_v6()});
+}
+
+Result<std::string> bind_and_listen(tcp::acceptor& a, const std::string& address, int backlog,
+                                    const std::string& what) {
+  Result<TcpAddress> parsed = parse_tcp_address(address, /*allow_port_zero=*/true);
+  if (!parsed.ok()) return parsed.status();
+  error_code ec;
+  const asio::ip::address ip = asio::ip::make_address(parsed->host, ec);
+  if (ec) return invalid_argument("bad address '" + address + "': " + ec.message());
+  const tcp::endpoint endpoint(ip, parsed->port);
+  auto fail = [&](const error_code& e) -> Status {
+    error_code ignored;
+    a.close(ignored);
+    const std::string msg = what + " " + address + ": " + e.message();
+    if (e == asio::error::address_in_use) return already_exists(msg);
+    if (e == asio::error::access_denied) return permission_denied(msg);
+    if (e == boost::system::errc::address_not_available) return invalid_argument(msg);
+    if (e == asio::error::no_descriptors) return resource_exhausted(msg);
+    return unavailable(msg);
+  };
+  a.open(endpoint.protocol(), ec);
+  if (ec) return fail(ec);
+  // Linux still refuses a second listener on the same port with reuse_address.
+  a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ip.is_v6()) a.set_option(asio::ip::v6_only(true), ec);
+  a.bind(endpoint, ec);
+  if (ec) return fail(ec);
+  a.listen(backlog, ec);
+  if (ec) return fail(ec);
+  const tcp::endpoint local = a.local_endpoint(ec);
+  if (ec) return fail(ec);
+  return endpoint_string(local);
+}
 
 Result<TcpAddress> parse_tcp_address(const std::string& address, bool allow_port_zero) {
   auto bad = [&](const std::string& why) {
