@@ -11,14 +11,6 @@ char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 constexpr std::string_view kCensored = "[CENSORED]";
 
 int hex_value(char c) {
@@ -63,9 +55,17 @@ bool is_delimiter(char c) {
 
 }  // namespace
 
+bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
   for (const HttpHeader& h : headers) {
-    if (iequals(h.name, name)) return std::string_view(h.value);
+    if (ascii_iequals(h.name, name)) return std::string_view(h.value);
   }
   return std::nullopt;
 }

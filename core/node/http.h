@@ -73,6 +73,9 @@ class HttpHandler {
                             HttpResponseWriter& response) = 0;
 };
 
+// ASCII case-insensitive equality (header names, tokens, host names).
+bool ascii_iequals(std::string_view a, std::string_view b);
+
 // The request-target with every capability replaced by "[CENSORED]", for logs: the path segment
 // after "/uri/" or "/file/", and the values of the query parameters that carry caps ("uri",
 // "cap"). Caps never reach a log line through this.

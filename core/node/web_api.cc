@@ -256,13 +256,7 @@ namespace {
 
 bool host_allowed(const std::vector<std::string>& allowed, std::string_view host) {
   for (const std::string& a : allowed) {
-    if (a.size() != host.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < a.size() && same; ++i) {
-      same = std::tolower(static_cast<unsigned char>(a[i])) ==
-             std::tolower(static_cast<unsigned char>(host[i]));
-    }
-    if (same) return true;
+    if (ascii_iequals(a, host)) return true;
   }
   return false;
 }

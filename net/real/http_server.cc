@@ -93,18 +93,6 @@ struct FlagGuard {
 
 // ---- HTTP text ----
 
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
 // Whether a comma-separated header value ("keep-alive, Close") holds `token`.
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
@@ -112,7 +100,7 @@ bool has_token(std::string_view list, std::string_view token) {
     std::string_view item = list.substr(0, comma);
     while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
     while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (iequals(item, token)) return true;
+    if (node::ascii_iequals(item, token)) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
@@ -138,8 +126,9 @@ bool valid_header(const node::HttpHeader& h) {
 
 // Headers the server writes itself; a handler's copies are dropped so that the framing is ours.
 bool is_server_header(std::string_view name) {
-  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
-         iequals(name, "Date") || iequals(name, "Server") || iequals(name, "Connection");
+  return node::ascii_iequals(name, "Content-Length") ||
+         node::ascii_iequals(name, "Transfer-Encoding") || node::ascii_iequals(name, "Date") ||
+         node::ascii_iequals(name, "Server") || node::ascii_iequals(name, "Connection");
 }
 
 // IMF-fixdate (RFC 9110 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
@@ -522,7 +511,8 @@ Task<Status> ResponseWriter::start(int status, std::vector<node::HttpHeader> hea
   for (const node::HttpHeader& h : headers) {
     // Not echoed: a header value may hold a cap.
     if (!valid_header(h)) co_return invalid_argument("a response header is not valid HTTP");
-    if (iequals(h.name, "Connection") && has_token(h.value, "close")) close_asked = true;
+    if (node::ascii_iequals(h.name, "Connection") && has_token(h.value, "close"))
+      close_asked = true;
     if (is_server_header(h.name)) continue;
     extra += h.name;
     extra += ": ";
@@ -848,7 +838,7 @@ node::HttpRequest request_of(const Parser& parser) {
 
 bool expects_continue(const node::HttpRequest& request, bool http10) {
   const std::optional<std::string_view> expect = request.header("Expect");
-  return !http10 && expect.has_value() && iequals(*expect, "100-continue");
+  return !http10 && expect.has_value() && node::ascii_iequals(*expect, "100-continue");
 }
 
 Task<Next> handle_request(std::shared_ptr<State> s, std::shared_ptr<Conn> c, Parser* parser,
