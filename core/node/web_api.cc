@@ -829,6 +829,20 @@ Task<void> WebApi::describe(Call& call, const cap::Cap& cap) {
   co_await reply(call, 200, j.take(), kJson);
 }
 
+Task<Result<cap::Cap>> WebApi::writable_directory(const Call& call, const cap::Cap& root,
+                                                  std::size_t depth, std::string_view what,
+                                                  const std::vector<client::ServerRef>& servers) {
+  cap::Cap dir = root;
+  if (depth > 0) {
+    const std::string path = call.joined(depth);
+    auto found = co_await node_->directories()->resolve(root, path, servers);
+    if (!found.ok()) co_return found.status();
+    dir = *found;
+  }
+  LAFS_CO_RETURN_IF_ERROR(check_writable_directory(dir, what));
+  co_return dir;
+}
+
 Task<void> WebApi::put_child(Call& call, const cap::Cap& root) {
   // Named locals as co_await arguments throughout (docs/decisions/0016).
   std::vector<client::ServerRef> servers = node_->client()->servers();
@@ -838,21 +852,12 @@ Task<void> WebApi::put_child(Call& call, const cap::Cap& root) {
     co_return;
   }
   const std::string name = call.segments.back();
-  cap::Cap parent = root;
-  if (call.segments.size() > 1) {
-    const std::string path = call.joined(call.segments.size() - 1);
-    auto p = co_await node_->directories()->resolve(root, path, servers);
-    if (!p.ok()) {
-      co_await reply_error(call, p.status());
-      co_return;
-    }
-    parent = *p;
-  }
-  Status writable = check_writable_directory(parent, "PUT");
-  if (!writable.is_ok()) {
-    co_await reply_error(call, writable);
+  auto found = co_await writable_directory(call, root, call.segments.size() - 1, "PUT", servers);
+  if (!found.ok()) {
+    co_await reply_error(call, found.status());
     co_return;
   }
+  const cap::Cap parent = *found;
   cap::Cap child;
   std::optional<std::uint64_t> size;
   if (call.param("t") == "uri") {
@@ -957,21 +962,12 @@ Task<void> WebApi::mkdir_in(Call& call, const cap::Cap& root) {
     name = call.segments.back();
     parent_depth = call.segments.size() - 1;
   }
-  cap::Cap parent = root;
-  if (parent_depth > 0) {
-    const std::string path = call.joined(parent_depth);
-    auto p = co_await node_->directories()->resolve(root, path, servers);
-    if (!p.ok()) {
-      co_await reply_error(call, p.status());
-      co_return;
-    }
-    parent = *p;
-  }
-  Status writable = check_writable_directory(parent, "mkdir");
-  if (!writable.is_ok()) {
-    co_await reply_error(call, writable);
+  auto found = co_await writable_directory(call, root, parent_depth, "mkdir", servers);
+  if (!found.ok()) {
+    co_await reply_error(call, found.status());
     co_return;
   }
+  const cap::Cap parent = *found;
   std::vector<std::pair<std::string, cap::Cap>> no_children;
   auto made = co_await node_->directories()->mkdir(parent, name, servers, no_children);
   if (!made.ok()) {
@@ -988,21 +984,12 @@ Task<void> WebApi::remove_child(Call& call, const cap::Cap& root) {
     co_await reply_error(call, invalid_argument("DELETE needs a name: /uri/DIRCAP/NAME"), 400);
     co_return;
   }
-  cap::Cap parent = root;
-  if (call.segments.size() > 1) {
-    const std::string path = call.joined(call.segments.size() - 1);
-    auto p = co_await node_->directories()->resolve(root, path, servers);
-    if (!p.ok()) {
-      co_await reply_error(call, p.status());
-      co_return;
-    }
-    parent = *p;
-  }
-  Status writable = check_writable_directory(parent, "DELETE");
-  if (!writable.is_ok()) {
-    co_await reply_error(call, writable);
+  auto found = co_await writable_directory(call, root, call.segments.size() - 1, "DELETE", servers);
+  if (!found.ok()) {
+    co_await reply_error(call, found.status());
     co_return;
   }
+  const cap::Cap parent = *found;
   Status removed = co_await node_->directories()->remove(parent, call.segments.back(), servers);
   if (!removed.is_ok()) {
     co_await reply_error(call, removed);

@@ -60,6 +60,11 @@ class WebApi final : public HttpHandler {
   Task<void> uri_path(Call& call);
   Task<void> get_file(Call& call, const cap::Cap& cap);
   Task<void> describe(Call& call, const cap::Cap& cap);
+  // The directory at the first `depth` path segments below `root` (root itself for 0), which
+  // must be a directory this request may change (`what` names the operation in errors).
+  Task<Result<cap::Cap>> writable_directory(const Call& call, const cap::Cap& root,
+                                            std::size_t depth, std::string_view what,
+                                            const std::vector<client::ServerRef>& servers);
   Task<void> put_child(Call& call, const cap::Cap& root);
   Task<void> replace_mutable(Call& call, const cap::Cap& cap);
   Task<void> mkdir_in(Call& call, const cap::Cap& root);
