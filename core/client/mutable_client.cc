@@ -688,13 +688,18 @@ Task<Result<RetrieveResult>> MutableClient::retrieve(cap::Cap cap, std::vector<S
   co_return co_await retrieve_from_map(env_, pool_, options_, map, *keys->read_key);
 }
 
-Task<Result<std::uint64_t>> MutableClient::size(cap::Cap cap, std::vector<ServerRef> servers) {
+Task<Result<MutableClient::Snapshot>> MutableClient::snapshot(cap::Cap cap,
+                                                              std::vector<ServerRef> servers) {
   auto keys = read_keys_of(cap);
   if (!keys.ok()) co_return keys.status();
-  const ServerMap map = co_await update_servermap(keys->si, keys->fingerprint, std::move(servers));
-  const auto newest = map.newest_recoverable_or_error("mutable file");
+  Snapshot snap;
+  snap.map = co_await update_servermap(keys->si, keys->fingerprint, std::move(servers));
+  const auto newest = snap.map.newest_recoverable_or_error("mutable file");
   if (!newest.ok()) co_return newest.status();
-  co_return map.header_of(*newest)->params.data_length;
+  snap.read_key = keys->read_key;
+  snap.version = *newest;
+  snap.params = snap.map.header_of(*newest)->params;
+  co_return snap;
 }
 
 Task<Result<cap::SskWriteCap>> MutableClient::create(Bytes contents, std::vector<ServerRef> servers,
@@ -1344,18 +1349,21 @@ Task<Result<MutableVersion>> MutableClient::stream_range(cap::Cap cap, std::uint
                                                          std::uint64_t length,
                                                          std::vector<ServerRef> servers,
                                                          AsyncSink sink) {
-  auto keys = read_keys_of(cap);
-  if (!keys.ok()) co_return keys.status();
-  if (!keys->read_key) {
+  auto snap = co_await snapshot(std::move(cap), std::move(servers));
+  if (!snap.ok()) co_return snap.status();
+  LAFS_CO_RETURN_IF_ERROR(co_await stream_range(*snap, offset, length, std::move(sink)));
+  co_return snap->version;
+}
+
+Task<Status> MutableClient::stream_range(const Snapshot& snapshot, std::uint64_t offset,
+                                         std::uint64_t length, AsyncSink sink) {
+  if (!snapshot.read_key) {
     co_return invalid_argument("a verify cap cannot read a mutable file (it has no read key)");
   }
-  const ServerMap map = co_await update_servermap(keys->si, keys->fingerprint, std::move(servers));
-  const auto version = map.newest_recoverable_or_error("mutable file");
-  if (!version.ok()) co_return version.status();
-  const MutableParams params = map.header_of(*version)->params;
+  const MutableParams& params = snapshot.params;
   const std::uint64_t end =
       std::min(params.data_length, offset + std::min(length, params.data_length));
-  if (offset >= end) co_return *version;
+  if (offset >= end) co_return Status{};
   const std::uint64_t seg_size = params.segment_size;
   const std::uint64_t per_window =
       std::max<std::uint64_t>(1, options_.read_window_bytes / seg_size);
@@ -1364,7 +1372,7 @@ Task<Result<MutableVersion>> MutableClient::stream_range(cap::Cap cap, std::uint
   while (seg <= last) {
     std::vector<std::uint64_t> window;
     for (std::uint64_t s = seg; s <= last && window.size() < per_window; ++s) window.push_back(s);
-    auto got = co_await read_segments(map, *keys->read_key, *version, window);
+    auto got = co_await read_segments(snapshot.map, *snapshot.read_key, snapshot.version, window);
     if (!got.ok()) co_return got.status();
     for (std::uint64_t s : window) {
       const Bytes& data = got->at(s);
@@ -1375,7 +1383,7 @@ Task<Result<MutableVersion>> MutableClient::stream_range(cap::Cap cap, std::uint
     }
     seg = window.back() + 1;
   }
-  co_return *version;
+  co_return Status{};
 }
 
 }  // namespace lafs::client

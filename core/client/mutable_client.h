@@ -155,15 +155,25 @@ class MutableClient {
   using Sink = std::function<Status(ByteView)>;
   Task<Result<MutableVersion>> read_range(cap::Cap cap, std::uint64_t offset, std::uint64_t length,
                                           std::vector<ServerRef> servers, Sink sink);
-  // The plaintext length of the newest recoverable version (one server-map walk, no segment
-  // reads). Errors as retrieve's.
-  Task<Result<std::uint64_t>> size(cap::Cap cap, std::vector<ServerRef> servers);
+  // The newest recoverable version of a file, found once (one server-map walk, no segment
+  // reads): its size is known before any byte is read, and every read from it is of that one
+  // version. A verify cap gets a snapshot without a read key (size only). Errors as retrieve's.
+  struct Snapshot {
+    ServerMap map;
+    std::optional<crypto::ReadKey> read_key;
+    MutableVersion version;
+    MutableParams params;  // params.data_length: the version's plaintext length
+  };
+  Task<Result<Snapshot>> snapshot(cap::Cap cap, std::vector<ServerRef> servers);
 
   // The same with a sink that may wait (an HTTP response applying backpressure).
   using AsyncSink = std::function<Task<Status>(ByteView)>;
   Task<Result<MutableVersion>> stream_range(cap::Cap cap, std::uint64_t offset,
                                             std::uint64_t length, std::vector<ServerRef> servers,
                                             AsyncSink sink);
+  // Streams [offset, offset + length) (clipped) of the snapshot's version.
+  Task<Status> stream_range(const Snapshot& snapshot, std::uint64_t offset, std::uint64_t length,
+                            AsyncSink sink);
 
   struct Stats {
     std::uint64_t bytes_written = 0;  // share bytes sent in slot writes (all servers)

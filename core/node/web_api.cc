@@ -672,18 +672,21 @@ Task<void> WebApi::get_file(Call& call, const cap::Cap& cap) {
     co_return;
   }
   client::ClientService* c = node_->client();
-  // The size first: from the cap (immutable) or the newest version's header (mutable), so that
-  // ranges are exact and Content-Length is always sent.
+  // The size first: from the cap (immutable) or the newest version's signed header (mutable,
+  // whose snapshot is then the one version read), so that ranges are exact and Content-Length
+  // is always sent.
   std::uint64_t size = 0;
   if (auto* chk = std::get_if<cap::ChkReadCap>(&cap.file)) size = chk->params.size_bytes;
   if (auto* lit = std::get_if<cap::LiteralCap>(&cap.file)) size = lit->data.size();
+  std::optional<client::MutableClient::Snapshot> snapshot;
   if (cap.is_mutable()) {
-    auto sized = co_await node_->mutable_client()->size(cap, servers);
-    if (!sized.ok()) {
-      co_await reply_error(call, sized.status(), http_status_for(sized.status(), true));
+    auto snap = co_await node_->mutable_client()->snapshot(cap, servers);
+    if (!snap.ok()) {
+      co_await reply_error(call, snap.status(), http_status_for(snap.status(), true));
       co_return;
     }
-    size = *sized;
+    snapshot = std::move(*snap);
+    size = snapshot->params.data_length;
   }
   // A user's file is never trusted content: a browser gets it sandboxed (no script can act on
   // the gateway's origin), unsniffed, and never tells another site the URL (a cap) it came from.
@@ -728,8 +731,6 @@ Task<void> WebApi::get_file(Call& call, const cap::Cap& cap) {
   Status write_error;
   std::uint64_t sent = 0;
   auto deliver = [&](ByteView piece) -> Task<Status> {
-    if (sent + piece.size() > length)
-      piece = piece.first(length - sent);  // a newer, longer version
     if (!started) {
       started = true;
       call.status = status;
@@ -756,15 +757,9 @@ Task<void> WebApi::get_file(Call& call, const cap::Cap& cap) {
     fetched = co_await c->immutable().stream_range(cap, servers, first, length, sink);
   } else {
     client::MutableClient::AsyncSink sink = deliver;
-    auto v = co_await node_->mutable_client()->stream_range(cap, first, length, servers, sink);
-    if (!v.ok()) fetched = v.status();
+    fetched = co_await node_->mutable_client()->stream_range(*snapshot, first, length, sink);
   }
   stats_.bytes_downloaded += sent;
-  if (fetched.is_ok() && sent != length) {
-    // A mutable file replaced by a shorter version between the size and the read.
-    fetched = conflict("the file changed while it was read (" + std::to_string(sent) + " of " +
-                       std::to_string(length) + " bytes)");
-  }
   if (!fetched.is_ok()) {
     ++stats_.downloads_failed;
     if (!started) {
@@ -789,12 +784,12 @@ Task<void> WebApi::describe(Call& call, const cap::Cap& cap) {
   if (!cap.directory) {
     std::optional<std::uint64_t> size;
     if (cap.is_mutable() && cap.authority() != cap::Authority::kVerify) {
-      auto sized = co_await node_->mutable_client()->size(cap, servers);
-      if (!sized.ok()) {
-        co_await reply_error(call, sized.status(), http_status_for(sized.status(), true));
+      auto snap = co_await node_->mutable_client()->snapshot(cap, servers);
+      if (!snap.ok()) {
+        co_await reply_error(call, snap.status(), http_status_for(snap.status(), true));
         co_return;
       }
-      size = *sized;
+      size = snap->params.data_length;
     }
     describe_node(j, cap, size, nullptr);
     co_await reply(call, 200, j.take(), kJson);
