@@ -29,6 +29,7 @@
 
 #include "bin/commands.h"
 #include "bin/http_client.h"
+#include "bin/process_util.h"
 #include "core/cap/cap.h"
 #include "core/node/aliases.h"
 #include "core/node/http.h"
@@ -83,67 +84,6 @@ std::string errno_text() {
 
 // ---------------------------------------------------------------------------------------------
 // Local files
-
-// A whole small file. NotFound when it does not exist; FailedPrecondition when over `max_bytes`.
-Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return not_found(path + " does not exist");
-    return io_error("open " + path + ": " + errno_text());
-  }
-  std::string out;
-  Status st;
-  char buf[4096];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      st = io_error("read " + path + ": " + errno_text());
-      break;
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
-      st = failed_precondition(path + " is longer than " + std::to_string(max_bytes) + " bytes");
-      break;
-    }
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  if (!st.is_ok()) return st;
-  return out;
-}
-
-Status fsync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return io_error("open " + dir + ": " + errno_text());
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return io_error("fsync " + dir + ": " + errno_text());
-  return Status{};
-}
-
-// Replaces dir/name with `content` so that a reader sees the old file or the new one, never a
-// mix: a temporary file made by mkstemp (mode 0600: the file holds caps), fsync, rename, fsync
-// of the directory (so that the rename survives a crash).
-Status write_private_file(const std::string& dir, const std::string& name,
-                          const std::string& content) {
-  std::string temp = dir + "/." + name + ".XXXXXX";
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0) return io_error("create a temporary file in " + dir + ": " + errno_text());
-  Status st = FdSink(fd, temp).write(content.data(), content.size());
-  if (st.is_ok() && ::fchmod(fd, 0600) != 0) st = io_error("chmod " + temp + ": " + errno_text());
-  if (st.is_ok() && ::fsync(fd) != 0) st = io_error("fsync " + temp + ": " + errno_text());
-  if (::close(fd) != 0 && st.is_ok()) st = io_error("close " + temp + ": " + errno_text());
-  const std::string path = dir + "/" + name;
-  if (st.is_ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    st = io_error("rename " + temp + " to " + path + ": " + errno_text());
-  }
-  if (!st.is_ok()) {
-    ::unlink(temp.c_str());
-    return st;
-  }
-  return fsync_dir(dir);
-}
 
 std::string parent_dir(const std::string& path) {
   const std::size_t slash = path.find_last_of('/');
@@ -1491,8 +1431,8 @@ Status store_alias(const Session& s, const std::string& name, const std::string&
   auto table = node::Aliases::parse(current, s.aliases_path());
   if (!table.ok()) return failed_precondition(table.status().message());
   LAFS_RETURN_IF_ERROR(table->add(name, cap));
-  return write_private_file(s.private_dir(), "aliases",
-                            node::append_alias_line(current, name, cap));
+  return write_file_atomically(s.private_dir() + "/aliases",
+                               node::append_alias_line(current, name, cap), 0600);
 }
 
 // Tahoe accepts "NAME:" too.

@@ -2,6 +2,7 @@
 #include "bin/process_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,61 +12,84 @@
 
 namespace lafs::cli {
 
+namespace {
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+Status fsync_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return io_error("open " + dir + ": " + errno_text());
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return io_error("fsync " + dir + ": " + errno_text());
+  return Status{};
+}
+
+}  // namespace
+
 Status write_file_atomically(const std::string& path, const std::string& content, int mode) {
-  const std::string tmp = path + ".tmp";
-  // The mode is set at creation, so a secret is never readable by others, not even briefly.
-  ::unlink(tmp.c_str());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return io_error("open " + tmp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  bool ok = true;
-  while (done < content.size()) {
+  // A temporary file of its own in the same directory (mkstemp: mode 0600 from the start, so a
+  // secret is never readable by others, not even briefly), synced, renamed over the old file,
+  // and the directory synced so that the rename survives a crash.
+  const std::size_t slash = path.find_last_of('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string temp = dir + "/." + name + ".XXXXXX";
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) return io_error("create a temporary file in " + dir + ": " + errno_text());
+  Status st;
+  for (std::size_t done = 0; done < content.size() && st.is_ok();) {
     const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      ok = false;
-      break;
+      st = io_error("write " + temp + ": " + errno_text());
+    } else {
+      done += static_cast<std::size_t>(n);
     }
-    done += static_cast<std::size_t>(n);
   }
-  const int saved = errno;
-  ok = ok && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return io_error("write " + tmp + ": " + std::strerror(saved != 0 ? saved : errno));
+  if (st.is_ok() && ::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    st = io_error("chmod " + temp + ": " + errno_text());
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return io_error("rename " + tmp + " to " + path + ": " + std::strerror(errno));
+  if (st.is_ok() && ::fsync(fd) != 0) st = io_error("fsync " + temp + ": " + errno_text());
+  if (::close(fd) != 0 && st.is_ok()) st = io_error("close " + temp + ": " + errno_text());
+  if (st.is_ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
+    st = io_error("rename " + temp + " to " + path + ": " + errno_text());
   }
-  return Status{};
+  if (!st.is_ok()) {
+    ::unlink(temp.c_str());
+    return st;
+  }
+  return fsync_dir(dir);
 }
 
 Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    const int e = errno;
-    if (e == ENOENT) return not_found(path + ": no such file");
-    return io_error(path + ": " + std::strerror(e));
+    if (errno == ENOENT) return not_found(path + " does not exist");
+    return io_error("open " + path + ": " + errno_text());
   }
   std::string out;
+  Status st;
   char buf[4096];
   while (true) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      return io_error(path + ": " + std::strerror(e));
+      st = io_error("read " + path + ": " + errno_text());
+      break;
     }
     if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > max_bytes) {
-      ::close(fd);
-      return invalid_argument(path + ": longer than " + std::to_string(max_bytes) + " bytes");
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
+      st = failed_precondition(path + " is longer than " + std::to_string(max_bytes) + " bytes");
+      break;
     }
+    out.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
+  if (!st.is_ok()) return st;
   return out;
 }
 

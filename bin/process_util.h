@@ -64,11 +64,12 @@ class SignalWatcher {
   std::thread thread_;  // last: starts once the flags exist
 };
 
-// Writes `content` to `path` atomically: a reader sees no file or the whole content. The file
-// is created with `mode` (0600 for secrets).
+// Replaces `path` with `content` so that a reader sees the old file or the new one, never a
+// mix, and the new one survives a crash once this returns. The file gets `mode` (0600 for
+// secrets and caps), which it has from its creation on.
 Status write_file_atomically(const std::string& path, const std::string& content, int mode = 0644);
 
-// A whole small file. Errors: NotFound, IoError, InvalidArgument (longer than max_bytes).
+// A whole small file. Errors: NotFound, IoError, FailedPrecondition (longer than max_bytes).
 Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes = 1 << 20);
 
 // A node key from 64 hex digits of seed (--key-seed).
