@@ -38,6 +38,9 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ "$servers" -eq 5 ] || die "the client learned $servers of 5 storage servers"
+# The grid prints its banner once it has read the client's node.url, which the test may see
+# first: wait for the banner rather than race it.
+for _ in $(seq 1 300); do grep -q "Ctrl-C stops the grid" "$T/grid.out" && break; sleep 0.1; done
 check 'grep -q "web gateway: http://127.0.0.1:" "$T/grid.out"' "lafs grid prints the gateway"
 check 'grep -q "2-of-5 (happy 4)" "$T/grid.out"' "lafs grid fits the encoding to 5 servers"
 check '[ "$(stat -c %a "$G/client/private")" = 700 ]' "private/ is 0700"
