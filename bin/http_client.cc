@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/node/web_ui.h"
+
 namespace lafs::cli {
 namespace {
 
@@ -210,6 +212,8 @@ Status Exchange::send(const ClientRequest& request, std::uint64_t* sent) {
   req.set(http::field::host,
           (v6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port));
   req.set(http::field::user_agent, kUserAgent);
+  // The gateway's CSRF guard (docs/webui.md): a tool says it is not a browser form.
+  req.set(std::string(node::ui::kCsrfHeader), "1");
   req.keep_alive(false);  // one request per connection: never resend a PUT on a stale one
   BodySource* src = request.body;
   if (src != nullptr) {

@@ -33,7 +33,7 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$BENCH" --limit-only --mib 64
 for r in $(seq 1 "$ROUNDS"); do
   head -c $((MIB << 20)) /dev/urandom > "$T/file"
-  up=$(curl -s -o "$T/cap" -w '%{time_total} %{http_code}' -T "$T/file" "${URL}uri")
+  up=$(curl -s -o "$T/cap" -w '%{time_total} %{http_code}' -H "X-Lafs-Request: 1" -T "$T/file" "${URL}uri")
   cap=$(cat "$T/cap")
   down=$(curl -s -o "$T/back" -w '%{time_total} %{http_code}' "${URL}uri/$cap")
   cmp -s "$T/file" "$T/back" || { echo "round $r: downloaded bytes differ"; exit 1; }

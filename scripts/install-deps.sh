@@ -17,6 +17,9 @@ PACKAGES=(
   libbenchmark-dev
   libcli11-dev
   libicu-dev
+  curl
+  # The web UI's browser tests (tests/browser/): headless Chromium driven over WebDriver.
+  chromium chromium-driver python3 python3-selenium fonts-dejavu-core
 )
 
 missing=()

@@ -131,8 +131,9 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 dircap=$(awk -F': ' '$1=="tahoe"{print $2}' "$G/client/private/aliases")
 rocap=$(curl -s "${URL}uri/${dircap}?t=json" | grep -o '"ro_uri":"[^"]*"' | head -1 | cut -d'"' -f4)
 check '[[ "$rocap" == lafs1:dir-read:* ]]' "t=json gives the read cap"
-check '[ "$(code -X PUT --data-binary x "${URL}uri/${rocap}/evil")" = 403 ]' "a read cap cannot write (PUT)"
-check '[ "$(code -X DELETE "${URL}uri/${rocap}/big.bin")" = 403 ]' "a read cap cannot write (DELETE)"
+G1=(-H "X-Lafs-Request: 1")  # the CSRF guard every change carries (docs/webui.md)
+check '[ "$(code "${G1[@]}" -X PUT --data-binary x "${URL}uri/${rocap}/evil")" = 403 ]' "a read cap cannot write (PUT)"
+check '[ "$(code "${G1[@]}" -X DELETE "${URL}uri/${rocap}/big.bin")" = 403 ]' "a read cap cannot write (DELETE)"
 check '[ "$(code "${URL}uri/lafs1:chk:bogus")" = 400 ]' "malformed cap: 400"
 check '[ "$(code "${URL}nope")" = 404 ]' "unknown page: 404"
 check '[ "$(code -H "X-Big: $(head -c 20000 /dev/zero | tr "\0" a)" "${URL}")" = 431 ]' "huge headers: 431"
@@ -140,7 +141,9 @@ hostport=${URL#http://}; hostport=${hostport%/}
 reply=$(printf 'GARBAGE\r\n\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/${hostport%:*}/${hostport#*:}; cat >&3; cat <&3" 2>/dev/null | head -1)
 check '[[ "$reply" == "HTTP/1.1 400"* ]]' "garbage request: 400 ($reply)"
 check '[ "$(code -H "Host: rebound.example:80" "${URL}?t=json")" = 403 ]' "a foreign Host header: 403 (DNS rebinding)"
-check '[ "$(code -X POST -H "Origin: https://evil.example" "${URL}uri?t=mkdir")" = 403 ]' "a cross-site POST: 403 (CSRF)"
+check '[ "$(code "${G1[@]}" -X POST -H "Origin: https://evil.example" "${URL}uri?t=mkdir")" = 403 ]' "a cross-site POST: 403 (CSRF)"
+check '[ "$(code -X POST "${URL}uri?t=mkdir")" = 403 ]' "a POST without the CSRF guard header: 403"
+check '[ "$(code "${G1[@]}" -X POST "${URL}uri?t=mkdir")" = 200 ]' "the same POST with it: 200"
 check '[ "$(code "${URL}?t=json")" = 200 ]' "the gateway still answers after all that"
 
 # ---- a client without the grid's secret is refused ----
@@ -155,7 +158,7 @@ OURL=$(head -1 "$T/outsider/node.url" 2>/dev/null)
 sleep 2
 check '[ "$(curl -s "${OURL}?t=json" | grep -o "\"nickname\":\"storage-" | wc -l)" = 0 ]' \
   "the outsider learns no storage servers"
-ocode=$(curl -s -o "$T/outsider.put" -w '%{http_code}' -T "$T/medium.bin" "${OURL}uri")
+ocode=$(curl -s -o "$T/outsider.put" -w '%{http_code}' "${G1[@]}" -T "$T/medium.bin" "${OURL}uri")
 check '[ "$ocode" = 503 ]' 'the outsider cannot upload (HTTP $ocode: $(cat "$T/outsider.put"))'
 check 'grep -q "grid secret" "$T/outsider.log"' "the outsider's log says why"
 kill -TERM $outsider_pid; wait $outsider_pid 2>/dev/null

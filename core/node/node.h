@@ -61,6 +61,7 @@ class Node {
   storage::StorageServer* storage() { return storage_.get(); }
   introducer::IntroducerServer* introducer_server() { return introducer_.get(); }
   Env* env() { return env_; }
+  const rpc::RpcPool& pool() const { return pool_; }
 
  private:
   Env* env_;

@@ -4,7 +4,9 @@
 #include <charconv>
 #include <map>
 
+#include "core/node/aliases.h"
 #include "core/node/json.h"
+#include "core/node/web_ui.h"
 
 namespace lafs::node {
 
@@ -276,9 +278,8 @@ Task<void> WebApi::dispatch(Call& call) {
           403);
       co_return;
     }
-    // Cross-site request forgery: a page elsewhere can make a browser send a form POST here
-    // (Host is then ours). Browsers say where a request comes from; tools (curl, the CLI) send
-    // neither header and are not affected.
+    // Cross-site request forgery, a second line behind the guard header below: browsers say
+    // where a request comes from; tools (curl, the CLI) send neither header.
     const std::string& m = call.request.method;
     if (m != "GET" && m != "HEAD") {
       const std::optional<std::string_view> site = call.request.header("Sec-Fetch-Site");
@@ -297,6 +298,22 @@ Task<void> WebApi::dispatch(Call& call) {
                              403);
         co_return;
       }
+    }
+  }
+  // Cross-site request forgery: a page elsewhere can make a browser send a form POST here (with
+  // our Host). Every change must carry a header that such a form cannot set and that a script
+  // of another origin cannot set without a CORS preflight, which is never granted.
+  if (options_.require_csrf_header && call.request.method != "GET" &&
+      call.request.method != "HEAD") {
+    const std::optional<std::string_view> guard = call.request.header(ui::kCsrfHeader);
+    if (!guard || guard->empty()) {
+      co_await reply_error(call,
+                           permission_denied(call.request.method + " needs the header " +
+                                             std::string(ui::kCsrfHeader) +
+                                             ": 1 (the guard against cross-site requests; "
+                                             "the CLI and the web pages send it)"),
+                           403);
+      co_return;
     }
   }
   std::string_view target = call.request.target;
@@ -326,6 +343,11 @@ Task<void> WebApi::dispatch(Call& call) {
   }
   if (raw_path == "/statistics" || raw_path == "/statistics/") {
     co_await statistics(call);
+    co_return;
+  }
+  if (raw_path == "/static/lafs.css" || raw_path == "/static/lafs.js" ||
+      raw_path == "/favicon.ico") {
+    co_await static_file(call, raw_path);
     co_return;
   }
   if (raw_path == "/uri" || raw_path == "/uri/") {
@@ -377,13 +399,50 @@ Task<void> WebApi::root(Call& call) {
     co_await reply_error(call, invalid_argument("the node page takes GET"), 405);
     co_return;
   }
+  client::ClientService* c = node_->client();
   if (call.param("t") != "json") {
-    co_await reply(call, 200,
-                   "lafs node " + node_->config().nickname +
-                       "\nGET /?t=json for its status; the API is under /uri (docs/webapi.md)\n");
+    ui::WelcomeView v;
+    v.nickname = node_->config().nickname;
+    v.node_key_hex = net::to_hex(node_->key().public_key());
+    v.version = options_.version;
+    v.introducer_polls = c->subscriber().stats().polls;
+    v.introducer_failures = c->subscriber().consecutive_failures();
+    v.introducer_connected = v.introducer_polls > 0 && v.introducer_failures == 0;
+    const client::EncodingParams& e = c->options().encoding;
+    v.needed = e.needed;
+    v.happy = e.happy;
+    v.total = e.total;
+    v.segment_size = e.segment_size;
+    const MonoTime now = node_->env()->clock().monotonic_now();
+    auto ago = [&](MonoTime t) {
+      const auto s = std::chrono::duration_cast<seconds>(now - t).count();
+      return s < 1 ? std::string("just now") : std::to_string(s) + " s ago";
+    };
+    for (const auto& [hex, a] : c->subscriber().servers()) {
+      ui::ServerRow row;
+      row.nickname = a.nickname;
+      row.node_key_hex = hex;
+      row.address = a.addresses.empty() ? std::string() : a.addresses.front();
+      row.available_bytes = a.available_bytes;
+      row.read_only = a.read_only;
+      const rpc::PeerContact* contact = node_->pool().contact(a.node_key);
+      if (contact == nullptr || (!contact->last_success && !contact->last_failure)) {
+        row.last_contact = "not yet";
+      } else if (contact->last_success &&
+                 (!contact->last_failure || *contact->last_success >= *contact->last_failure)) {
+        row.last_contact = ago(*contact->last_success);
+      } else {
+        row.last_contact = "failed " + ago(*contact->last_failure) + ": " + contact->last_error;
+      }
+      v.servers.push_back(std::move(row));
+    }
+    std::stable_sort(
+        v.servers.begin(), v.servers.end(),
+        [](const ui::ServerRow& a, const ui::ServerRow& b) { return a.nickname < b.nickname; });
+    const std::string html = ui::render_welcome(v);
+    co_await reply_page(call, html);
     co_return;
   }
-  client::ClientService* c = node_->client();
   JsonWriter j;
   j.begin_object();
   j.key("nickname").value(node_->config().nickname);
@@ -412,6 +471,35 @@ Task<void> WebApi::root(Call& call) {
   j.end_array();
   j.end_object();
   co_await reply(call, 200, j.take(), kJson);
+}
+
+Task<void> WebApi::reply_page(Call& call, const std::string& html) {
+  // Pages hold caps: never cached, never framed, no script but our own.
+  std::vector<HttpHeader> extra{{"Content-Security-Policy", std::string(ui::kPagePolicy)},
+                                {"X-Frame-Options", "DENY"},
+                                {"Cache-Control", "no-store"}};
+  co_await reply(call, 200, html, "text/html; charset=utf-8", &extra);
+}
+
+Task<void> WebApi::static_file(Call& call, std::string_view path) {
+  if (call.request.method != "GET" && call.request.method != "HEAD") {
+    co_await reply_error(call, invalid_argument("static files take GET"), 405);
+    co_return;
+  }
+  std::string body;
+  std::string_view type;
+  if (path.ends_with(".css")) {
+    body = ui::stylesheet();
+    type = "text/css; charset=utf-8";
+  } else if (path.ends_with(".js")) {
+    body = ui::script();
+    type = "text/javascript; charset=utf-8";
+  } else {
+    body = ui::icon();
+    type = "image/svg+xml";
+  }
+  std::vector<HttpHeader> extra{{"Cache-Control", "no-cache"}};
+  co_await reply(call, 200, body, type, &extra);
 }
 
 Task<void> WebApi::statistics(Call& call) {
@@ -581,11 +669,30 @@ Task<void> WebApi::uri_root(Call& call) {
     co_await reply(call, 200, cap::format_cap(*up));
     co_return;
   }
+  if ((m == "GET" || m == "HEAD") && t.empty() && call.has("uri")) {
+    // The welcome page's "Open a cap" form (and Tahoe's GET /uri?uri=CAP): to the cap's page.
+    std::string text = call.param("uri");
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    std::size_t lead = 0;
+    while (lead < text.size() && std::isspace(static_cast<unsigned char>(text[lead]))) ++lead;
+    auto parsed = cap::parse_cap(std::string_view(text).substr(lead));
+    if (!parsed.ok()) {
+      co_await reply_error(call, invalid_argument("malformed cap: " + parsed.status().message()),
+                           400);
+      co_return;
+    }
+    const std::string where =
+        "/uri/" + cap::format_cap(*parsed) + (parsed->directory ? "/" : "?t=info");
+    std::vector<HttpHeader> extra{{"Location", where}, {"Cache-Control", "no-store"}};
+    co_await reply(call, 303, "see " + where + "\n", kPlain, &extra);
+    co_return;
+  }
   if (!t.empty()) {
     co_await reply_error(call, invalid_argument("/uri takes t=mkdir, not t=" + t), 400);
     co_return;
   }
-  co_await reply_error(call, invalid_argument("/uri takes PUT (upload) or POST ?t=mkdir"), 405);
+  co_await reply_error(
+      call, invalid_argument("/uri takes PUT (upload), POST ?t=mkdir or GET ?uri=CAP"), 405);
 }
 
 Task<void> WebApi::uri_path(Call& call) {
@@ -608,8 +715,9 @@ Task<void> WebApi::uri_path(Call& call) {
     co_return;
   }
   if (m == "GET" || m == "HEAD") {
-    if (!t.empty() && t != "json") {
-      co_await reply_error(call, invalid_argument("GET takes t=json or no t, not t=" + t), 400);
+    if (!t.empty() && t != "json" && t != "info") {
+      co_await reply_error(call, invalid_argument("GET takes t=json, t=info or no t, not t=" + t),
+                           400);
       co_return;
     }
     cap::Cap target = root_cap;
@@ -622,8 +730,12 @@ Task<void> WebApi::uri_path(Call& call) {
       }
       target = *child;
     }
-    if (t == "json" || target.directory) {
+    if (t == "json") {
       co_await describe(call, target);
+    } else if (t == "info") {
+      co_await info_page(call, target);
+    } else if (target.directory) {
+      co_await directory_page(call, root_cap, target);
     } else {
       co_await get_file(call, target);
     }
@@ -690,11 +802,19 @@ Task<void> WebApi::get_file(Call& call, const cap::Cap& cap) {
   }
   // A user's file is never trusted content: a browser gets it sandboxed (no script can act on
   // the gateway's origin), unsniffed, and never tells another site the URL (a cap) it came from.
-  std::vector<HttpHeader> headers{{"Content-Type", "application/octet-stream"},
+  // The type comes from the name the file is opened under (?filename=, or the path's last
+  // name), so that a browser shows a picture or a page; the sandbox holds whatever it is.
+  const std::string filename = call.has("filename")
+                                   ? call.param("filename")
+                                   : (call.segments.empty() ? std::string() : call.segments.back());
+  std::vector<HttpHeader> headers{{"Content-Type", ui::content_type_for(filename)},
                                   {"Content-Security-Policy", "sandbox"},
                                   {"X-Content-Type-Options", "nosniff"},
                                   {"Referrer-Policy", "no-referrer"},
                                   {"Accept-Ranges", "bytes"}};
+  if (call.param("save") == "true") {
+    headers.push_back({"Content-Disposition", ui::content_disposition(filename)});
+  }
   std::uint64_t first = 0, length = size;
   int status = 200;
   if (std::optional<std::string_view> range = call.request.header("Range")) {
@@ -822,6 +942,93 @@ Task<void> WebApi::describe(Call& call, const cap::Cap& cap) {
   j.end_object();
   j.end_array();
   co_await reply(call, 200, j.take(), kJson);
+}
+
+Task<void> WebApi::directory_page(Call& call, const cap::Cap& root, const cap::Cap& dir) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  if (dir.authority() == cap::Authority::kVerify) {
+    co_await reply_error(call, permission_denied("a verify cap cannot list a directory"), 403);
+    co_return;
+  }
+  auto listed = co_await node_->directories()->list(dir, servers);
+  if (!listed.ok()) {
+    co_await reply_error(call, listed.status(), http_status_for(listed.status(), true));
+    co_return;
+  }
+  std::vector<client::DirectoryEntry> entries = std::move(*listed);
+  std::stable_partition(entries.begin(), entries.end(),
+                        [](const client::DirectoryEntry& e) { return e.is_directory(); });
+  const std::string root_text = cap::format_cap(root);
+  ui::DirectoryView v;
+  v.api_path = node::uri_path(root_text, call.segments);
+  v.writable = dir.authority() == cap::Authority::kWrite;
+  v.crumbs.push_back({"root", node::uri_path(root_text, {}) + "/"});
+  for (std::size_t i = 0; i < call.segments.size(); ++i) {
+    v.crumbs.push_back({call.segments[i], node::uri_path(root_text, call.segments, i + 1) + "/"});
+  }
+  const std::string dir_name = call.segments.empty() ? std::string() : call.segments.back();
+  v.info_href = "/uri/" + cap::format_cap(dir) + "?t=info" +
+                (dir_name.empty() ? "" : "&filename=" + percent_encode(dir_name));
+  v.json_href = v.api_path + "?t=json";
+  for (const client::DirectoryEntry& e : entries) {
+    ui::EntryRow row;
+    row.name = e.name;
+    row.directory = e.is_directory();
+    row.mutable_file = e.read_cap.is_mutable();
+    row.size = e.metadata.size;
+    if (auto* chk = std::get_if<cap::ChkReadCap>(&e.read_cap.file))
+      row.size = chk->params.size_bytes;
+    if (auto* lit = std::get_if<cap::LiteralCap>(&e.read_cap.file)) row.size = lit->data.size();
+    if (e.metadata.link_modified != WallTime{}) row.modified = e.metadata.link_modified;
+    const std::string name = percent_encode(e.name);
+    if (row.directory) {
+      row.href = v.api_path + "/" + name + "/";
+    } else {
+      // A file is opened by its own read cap, never under this directory's path: a page in it
+      // (sandboxed anyway) learns nothing but its own cap from its address.
+      row.href = "/uri/" + cap::format_cap(e.read_cap) + "?filename=" + name;
+    }
+    const cap::Cap& strongest = e.write_cap ? *e.write_cap : e.read_cap;
+    row.info_href = "/uri/" + cap::format_cap(strongest) + "?t=info&filename=" + name;
+    v.entries.push_back(std::move(row));
+  }
+  const std::string html = ui::render_directory(v);
+  co_await reply_page(call, html);
+}
+
+Task<void> WebApi::info_page(Call& call, const cap::Cap& cap) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  ui::InfoView v;
+  v.name = call.has("filename") ? call.param("filename")
+                                : (call.segments.empty() ? std::string() : call.segments.back());
+  if (cap.directory) {
+    v.kind = cap.is_mutable() ? "directory" : "immutable directory";
+  } else if (cap.is_literal()) {
+    v.kind = "literal file (its bytes are in its cap)";
+  } else {
+    v.kind = cap.is_mutable() ? "mutable file" : "immutable file";
+  }
+  if (auto* chk = std::get_if<cap::ChkReadCap>(&cap.file)) v.size = chk->params.size_bytes;
+  if (auto* lit = std::get_if<cap::LiteralCap>(&cap.file)) v.size = lit->data.size();
+  if (cap.is_mutable() && !cap.directory && cap.authority() != cap::Authority::kVerify) {
+    auto snap = co_await node_->mutable_client()->snapshot(cap, servers);
+    if (snap.ok()) v.size = snap->params.data_length;  // else: shown without a size
+  }
+  if (cap.authority() == cap::Authority::kWrite) v.write_cap = cap::format_cap(cap);
+  if (auto r = cap::read_cap(cap)) v.read_cap = cap::format_cap(*r);
+  if (auto ver = cap::verify_cap(cap)) v.verify_cap = cap::format_cap(*ver);
+  const std::string name_query = v.name.empty() ? "" : "filename=" + percent_encode(v.name);
+  if (cap.directory) {
+    v.open_href = "/uri/" + cap::format_cap(cap) + "/";
+  } else if (!v.read_cap.empty()) {
+    v.open_href = "/uri/" + v.read_cap + (name_query.empty() ? "" : "?" + name_query);
+    v.download_href =
+        "/uri/" + v.read_cap + "?" + (name_query.empty() ? "" : name_query + "&") + "save=true";
+  }
+  const std::string html = ui::render_info(v);
+  co_await reply_page(call, html);
 }
 
 Task<Result<cap::Cap>> WebApi::writable_directory(const Call& call, const cap::Cap& root,

@@ -29,6 +29,8 @@ struct WebApiOptions {
   // Host header values answered ("127.0.0.1:3456", "localhost:3456", ...; ASCII
   // case-insensitive); any other, or none, gets 403. Empty: no check (in-memory tests).
   std::vector<std::string> allowed_hosts;
+  // PUT, POST and DELETE need the ui::kCsrfHeader header (docs/webui.md "Browser safety").
+  bool require_csrf_header = true;
 };
 
 struct WebApiStats {
@@ -55,11 +57,16 @@ class WebApi final : public HttpHandler {
   struct Call;
   Task<void> dispatch(Call& call);
   Task<void> root(Call& call);
+  Task<void> static_file(Call& call, std::string_view path);
   Task<void> statistics(Call& call);
   Task<void> uri_root(Call& call);
   Task<void> uri_path(Call& call);
   Task<void> get_file(Call& call, const cap::Cap& cap);
   Task<void> describe(Call& call, const cap::Cap& cap);
+  // The HTML pages (web_ui.h): a directory, and any cap's info page.
+  Task<void> directory_page(Call& call, const cap::Cap& root, const cap::Cap& dir);
+  Task<void> info_page(Call& call, const cap::Cap& cap);
+  Task<void> reply_page(Call& call, const std::string& html);
   // The directory at the first `depth` path segments below `root` (root itself for 0), which
   // must be a directory this request may change (`what` names the operation in errors).
   Task<Result<cap::Cap>> writable_directory(const Call& call, const cap::Cap& root,

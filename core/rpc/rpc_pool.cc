@@ -43,9 +43,48 @@ Task<Result<Bytes>> RpcPool::do_call(RpcPool* self, Peer peer, std::string metho
                                      Duration timeout) {
   const MonoTime deadline = self->env_->executor().now() + timeout;
   auto ch = co_await self->channel_for(peer, deadline);
-  if (!ch.ok()) co_return ch.status();
+  if (!ch.ok()) {
+    self->note_contact(peer.key, ch.status());
+    co_return ch.status();
+  }
   const Duration left = deadline - self->env_->executor().now();
-  co_return co_await (*ch)->call(std::move(method), std::move(payload), left);
+  auto answer = co_await (*ch)->call(std::move(method), std::move(payload), left);
+  // An error status from the peer is still an answer; only transport failures count against it.
+  const bool reached = answer.ok() || (answer.status().code() != ErrorCode::kUnavailable &&
+                                       answer.status().code() != ErrorCode::kTimeout);
+  self->note_contact(peer.key, reached ? Status{} : answer.status());
+  co_return answer;
+}
+
+void RpcPool::note_contact(const net::PublicKey& key, const Status& outcome) {
+  const std::string k = net::to_hex(key);
+  auto it = contacts_.find(k);
+  if (it == contacts_.end()) {
+    if (contacts_.size() >= options_.contacts_max) {
+      // Drop the peer heard from longest ago (never-answered peers first).
+      auto oldest = contacts_.begin();
+      for (auto c = contacts_.begin(); c != contacts_.end(); ++c) {
+        if (c->second.last_success.value_or(MonoTime{}) <
+            oldest->second.last_success.value_or(MonoTime{})) {
+          oldest = c;
+        }
+      }
+      contacts_.erase(oldest);
+    }
+    it = contacts_.emplace(k, PeerContact{}).first;
+  }
+  const MonoTime now = env_->executor().now();
+  if (outcome.is_ok()) {
+    it->second.last_success = now;
+  } else {
+    it->second.last_failure = now;
+    it->second.last_error = outcome.message();
+  }
+}
+
+const PeerContact* RpcPool::contact(const net::PublicKey& key) const {
+  auto it = contacts_.find(net::to_hex(key));
+  return it == contacts_.end() ? nullptr : &it->second;
 }
 
 Task<Result<std::shared_ptr<RpcChannel>>> RpcPool::channel_for(Peer peer, MonoTime deadline) {

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/env/env.h"
@@ -23,8 +24,16 @@ struct Peer {
 
 struct RpcPoolOptions {
   std::size_t connections_max = 32;     // open channels at most (busy ones may exceed it briefly)
+  std::size_t contacts_max = 4096;      // peers whose last contact is remembered (oldest dropped)
   Duration idle_timeout = seconds(60);  // close a channel unused this long
   net::SecureOptions secure;
+};
+
+// What the pool last saw of one peer (by node key), for status pages.
+struct PeerContact {
+  std::optional<MonoTime> last_success;  // the last call that got an answer
+  std::optional<MonoTime> last_failure;  // the last call that did not
+  std::string last_error;
 };
 
 struct RpcPoolStats {
@@ -46,6 +55,8 @@ class RpcPool {
   Task<Result<Bytes>> call(Peer peer, std::string method, Bytes payload, Duration timeout);
 
   std::size_t open_channels() const;
+  // The last contact with the peer whose node key is `key`; null if none is remembered.
+  const PeerContact* contact(const net::PublicKey& key) const;
   const RpcPoolStats& stats() const { return stats_; }
 
  private:
@@ -64,6 +75,7 @@ class RpcPool {
   static Task<void> reaper(RpcPool* self);
   Task<Result<std::shared_ptr<RpcChannel>>> channel_for(Peer peer, MonoTime deadline);
   void evict_if_over();
+  void note_contact(const net::PublicKey& key, const Status& outcome);
   static std::string key_of(const Peer& p);
 
   Env* env_;
@@ -71,7 +83,8 @@ class RpcPool {
   RpcPoolOptions options_;
   RpcPoolStats stats_;
   std::map<std::string, Entry> entries_;
-  Scope scope_;  // the reaper; last, so it dies first
+  std::map<std::string, PeerContact> contacts_;  // by node key hex
+  Scope scope_;                                  // the reaper; last, so it dies first
 };
 
 }  // namespace lafs::rpc

@@ -4,10 +4,14 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
+
+#include "core/node/aliases.h"
 #include "core/node/config.h"
 #include "core/node/http.h"
 #include "core/node/json.h"
 #include "core/node/web_api.h"
+#include "core/node/web_ui.h"
 
 namespace lafs::node {
 namespace {
@@ -108,6 +112,59 @@ RC_GTEST_PROP(NodeParsersProperty, RedactedTargetsNeverContainTheCap, ()) {
   const std::string target = "/uri/" + cap + "/" + rest;
   RC_ASSERT(redact_target(target).find(cap) == std::string::npos);
   RC_ASSERT(redact_target("/uri/d?to_dir=" + cap).find(cap) == std::string::npos);
+}
+
+std::string html_unescape(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    bool matched = false;
+    for (const auto& [entity, c] : std::vector<std::pair<std::string, char>>{
+             {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}}) {
+      if (s.compare(i, entity.size(), entity) == 0) {
+        out.push_back(c);
+        i += entity.size();
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) out.push_back(s[i++]);
+  }
+  return out;
+}
+
+RC_GTEST_PROP(NodeParsersProperty, HtmlEscapeLeavesNoMarkupAndRoundTrips, ()) {
+  const auto raw = *rc::gen::container<std::string>(rc::gen::arbitrary<char>());
+  const std::string e = ui::html_escape(raw);
+  for (char c : {'<', '>', '"', '\''}) RC_ASSERT(e.find(c) == std::string::npos);
+  RC_ASSERT(html_unescape(e) == raw);
+}
+
+// Whatever the names in a directory (a hostile writer chooses them), its page has the same
+// markup: the same number of '<', '>' and '"' as the page of the same entries named "x".
+RC_GTEST_PROP(NodeParsersProperty, DirectoryPagesHaveTheSameMarkupWhateverTheNames, ()) {
+  const int n = *rc::gen::inRange(1, 6);
+  ui::DirectoryView hostile, plain;
+  hostile.api_path = plain.api_path = "/uri/lafs1:dir:abc";
+  hostile.writable = plain.writable = *rc::gen::arbitrary<bool>();
+  const std::string crumb = from_alphabet("<>\"'&a/ ");
+  hostile.crumbs = {{"root", "/uri/lafs1:dir:abc/"}, {crumb, "/uri/lafs1:dir:abc/x/"}};
+  plain.crumbs = {{"root", "/uri/lafs1:dir:abc/"}, {"x", "/uri/lafs1:dir:abc/x/"}};
+  for (int i = 0; i < n; ++i) {
+    ui::EntryRow row;
+    row.directory = *rc::gen::arbitrary<bool>();
+    row.size = 10;
+    row.href = "/uri/lafs1:chk:y?filename=" + percent_encode(std::to_string(i));
+    row.info_href = row.href + "&t=info";
+    ui::EntryRow named = row;
+    named.name = from_alphabet("<>\"'&ab=/ ") + std::to_string(i);
+    row.name = "x";
+    hostile.entries.push_back(named);
+    plain.entries.push_back(row);
+  }
+  const std::string h = ui::render_directory(hostile), p = ui::render_directory(plain);
+  for (char c : {'<', '>', '"'}) {
+    RC_ASSERT(std::count(h.begin(), h.end(), c) == std::count(p.begin(), p.end(), c));
+  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/node/json.h"
+#include "core/node/web_ui.h"
 #include "net/sim/sim_run.h"
 #include "net/sim/simulation.h"
 
@@ -148,6 +149,10 @@ struct Grid {
     req.method = method;
     req.target = target;
     req.headers = std::move(headers);
+    // The CSRF guard that the CLI and the pages send (ui::kCsrfHeader); off to test its absence.
+    if (send_guard && method != "GET" && method != "HEAD") {
+      req.headers.push_back({std::string(ui::kCsrfHeader), "1"});
+    }
     req.content_length = body.size();
     MemBody reader(std::move(body), chunk);
     MemResponse resp;
@@ -162,6 +167,7 @@ struct Grid {
   static constexpr net::GridSecret kSecret = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
                                               12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
                                               23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+  bool send_guard = true;
   sim::Simulation sim;
   sim::SimNode* client_env;
   std::unique_ptr<Node> node;
@@ -442,6 +448,183 @@ TEST(WebApi, CrossSiteWritesAreRefused) {
   // Reading is not a write: a cross-site GET gets an answer the browser will not show the page.
   EXPECT_EQ(g.call("GET", "/?t=json", {}, {host, {"Origin", "https://attacker.example"}}).status_,
             200);
+}
+
+// Cross-site request forgery: every change needs the guard header, which an HTML form cannot
+// send and a script of another origin cannot send without a CORS preflight (never granted).
+TEST(WebApi, ChangesWithoutTheCsrfGuardHeaderAreRefused) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  ASSERT_EQ(d.rfind("lafs1:dir:", 0), 0u) << d;
+  g.send_guard = false;
+  struct Case {
+    std::string method, target;
+  };
+  const std::vector<Case> cases = {{"POST", "/uri?t=mkdir"},
+                                   {"PUT", "/uri"},
+                                   {"PUT", "/uri/" + d + "/f"},
+                                   {"POST", "/uri/" + d + "?t=mkdir&name=x"},
+                                   {"POST", "/uri/" + d + "?t=rename&from_name=a&to_name=b"},
+                                   {"DELETE", "/uri/" + d + "/f"}};
+  for (const Case& c : cases) {
+    MemResponse r = g.call(c.method, c.target, to_bytes("body"));
+    EXPECT_EQ(r.status_, 403) << c.method << " " << c.target;
+    EXPECT_NE(r.text().find("X-Lafs-Request"), std::string::npos) << r.text();
+  }
+  MemResponse empty = g.call("POST", "/uri?t=mkdir", {}, {{std::string(ui::kCsrfHeader), ""}});
+  EXPECT_EQ(empty.status_, 403);
+  // Nothing was made: the directory is still empty; reads need no guard.
+  EXPECT_EQ(
+      g.call("GET", "/uri/" + d + "?t=json").text().find("\"children\":{}") != std::string::npos,
+      true);
+  g.send_guard = true;
+  EXPECT_EQ(g.put("/uri/" + d + "/f", "x").status_, 201);
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+void expect_page_headers(const MemResponse& r) {
+  EXPECT_EQ(r.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(r.header("Content-Security-Policy"), std::string(ui::kPagePolicy));
+  EXPECT_EQ(r.header("X-Frame-Options"), "DENY");
+  EXPECT_EQ(r.header("Cache-Control"), "no-store");
+  EXPECT_EQ(r.header("Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff");
+}
+
+TEST(WebUi, TheWelcomePageListsTheStorageServers) {
+  Grid g(5);
+  MemResponse r = g.call("GET", "/");
+  ASSERT_EQ(r.status_, 200) << r.text();
+  expect_page_headers(r);
+  const std::string html = r.text();
+  EXPECT_EQ(count_of(html, "<tr class=\"server\">"), 5u) << html;
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_NE(html.find(">storage" + std::to_string(i) + "<"), std::string::npos);
+  }
+  EXPECT_NE(html.find("3-of-5, happy 4"), std::string::npos);
+  EXPECT_NE(html.find("id=\"introducer-status\">connected"), std::string::npos) << html;
+  EXPECT_EQ(count_of(html, "not yet"), 5u);  // no server contacted yet
+  ASSERT_EQ(g.call("PUT", "/uri", pattern(100'000, 2)).status_, 200);
+  const std::string after = g.call("GET", "/").text();
+  // 3-of-5: every server holds a share, and answered (the simulated clock has not moved on).
+  EXPECT_EQ(count_of(after, "<td>just now</td>"), 5u) << after;
+}
+
+TEST(WebUi, DirectoryPagesListEntriesAndOfferFormsOnlyToWriters) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  ASSERT_EQ(g.put("/uri/" + d + "/a%3Cb%3E%22.txt", "angle brackets").status_, 201);
+  ASSERT_EQ(g.call("POST", "/uri/" + d + "?t=mkdir&name=zsub").status_, 200);
+  MemResponse r = g.call("GET", "/uri/" + d + "/");
+  ASSERT_EQ(r.status_, 200) << r.text();
+  expect_page_headers(r);
+  const std::string html = r.text();
+  // Names are escaped everywhere they appear; the raw one never does.
+  EXPECT_EQ(html.find("a<b>\""), std::string::npos);
+  EXPECT_NE(html.find(">a&lt;b&gt;&quot;.txt</a>"), std::string::npos) << html;
+  // Directories first, then files.
+  EXPECT_LT(html.find("data-name=\"zsub\""), html.find("data-name=\"a&lt;b&gt;&quot;.txt\""));
+  EXPECT_NE(html.find("data-dir=\"/uri/" + d + "\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"upload-form\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"mkdir-form\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"rename-form\""), std::string::npos);
+  EXPECT_EQ(count_of(html, "class=\"delete\""), 2u);
+  // A file is linked by its own read cap, not under the directory's (write) cap.
+  auto listing = g.call("GET", "/uri/" + d + "?t=json").text();
+  const std::size_t at = listing.find("\"ro_uri\":\"lafs1:lit:");  // 14 bytes: in its cap
+  ASSERT_NE(at, std::string::npos) << listing;
+  const std::string file_cap = listing.substr(at + 10, listing.find('"', at + 10) - at - 10);
+  EXPECT_NE(html.find("href=\"/uri/" + file_cap + "?filename=a%3Cb%3E%22.txt\""), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("href=\"/uri/" + d + "/zsub/\""), std::string::npos);
+
+  // Through the read cap: the same entries, no forms.
+  const std::string rd = read_cap_of(d);
+  const std::string ro = g.call("GET", "/uri/" + rd).text();
+  EXPECT_NE(ro.find("id=\"readonly-note\""), std::string::npos);
+  EXPECT_EQ(ro.find("id=\"upload-form\""), std::string::npos);
+  EXPECT_EQ(ro.find("class=\"delete\""), std::string::npos);
+  EXPECT_EQ(count_of(ro, "<tr class=\"entry\""), 2u);
+  EXPECT_EQ(ro.find(d), std::string::npos);  // the write cap is not in the read-only page
+
+  // A subdirectory by path: breadcrumbs back to the root.
+  const std::string sub = g.call("GET", "/uri/" + d + "/zsub").text();
+  EXPECT_NE(sub.find("<a href=\"/uri/" + d + "/\">root</a>"), std::string::npos) << sub;
+  EXPECT_NE(sub.find("<span class=\"here\">zsub</span>"), std::string::npos);
+  EXPECT_NE(sub.find("id=\"empty-note\""), std::string::npos);
+}
+
+TEST(WebUi, FilesGetATypeFromTheirNameAndStaySandboxed) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  const std::string page = "<html><script>fetch('/uri?t=mkdir',{method:'POST'})</script></html>";
+  const std::string cap = g.put("/uri/" + d + "/page.html", page).text();
+  MemResponse byPath = g.call("GET", "/uri/" + d + "/page.html");
+  EXPECT_EQ(byPath.text(), page);
+  EXPECT_EQ(byPath.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(byPath.header("Content-Security-Policy"), "sandbox");
+  EXPECT_EQ(byPath.header("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(byPath.header("Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(g.call("GET", "/uri/" + cap).header("Content-Type"), "application/octet-stream");
+  EXPECT_EQ(g.call("GET", "/uri/" + cap + "?filename=x.PNG").header("Content-Type"), "image/png");
+  MemResponse saved = g.call("GET", "/uri/" + cap + "?filename=page.html&save=true");
+  EXPECT_EQ(saved.header("Content-Disposition"),
+            "attachment; filename=\"page.html\"; filename*=UTF-8''page.html");
+  EXPECT_EQ(saved.header("Content-Security-Policy"), "sandbox");
+}
+
+TEST(WebUi, InfoPagesShowTheCapsTheirCapGives) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  const std::string f = g.put("/uri/" + d + "/data.bin", std::string(5000, 'x')).text();
+  MemResponse info = g.call("GET", "/uri/" + f + "?t=info&filename=data.bin");
+  ASSERT_EQ(info.status_, 200) << info.text();
+  expect_page_headers(info);
+  EXPECT_EQ(info.text().find("id=\"write-cap\""), std::string::npos);
+  EXPECT_NE(info.text().find("id=\"read-cap\">" + f + "<"), std::string::npos) << info.text();
+  EXPECT_NE(info.text().find("id=\"verify-cap\">lafs1:"), std::string::npos);
+  EXPECT_NE(info.text().find("5000 bytes"), std::string::npos);
+  EXPECT_NE(info.text().find("save=true"), std::string::npos);
+  const std::string dinfo = g.call("GET", "/uri/" + d + "?t=info").text();
+  EXPECT_NE(dinfo.find("id=\"write-cap\">" + d + "<"), std::string::npos) << dinfo;
+  EXPECT_NE(dinfo.find("id=\"read-cap\">" + read_cap_of(d) + "<"), std::string::npos);
+  const std::string rinfo = g.call("GET", "/uri/" + read_cap_of(d) + "?t=info").text();
+  EXPECT_EQ(rinfo.find("id=\"write-cap\""), std::string::npos);
+  const std::string m = g.call("PUT", "/uri?mutable=true", to_bytes("twelve bytes")).text();
+  EXPECT_NE(g.call("GET", "/uri/" + m + "?t=info").text().find("12 bytes"), std::string::npos);
+}
+
+TEST(WebUi, OpeningACapRedirectsToItsPage) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  MemResponse r = g.call("GET", "/uri?uri=%20" + d + "%0A");
+  EXPECT_EQ(r.status_, 303);
+  EXPECT_EQ(r.header("Location"), "/uri/" + d + "/");
+  const std::string f = g.call("PUT", "/uri", pattern(100, 1)).text();
+  EXPECT_EQ(g.call("GET", "/uri?uri=" + f).header("Location"), "/uri/" + f + "?t=info");
+  MemResponse bad = g.call("GET", "/uri?uri=lafs1:nope");
+  EXPECT_EQ(bad.status_, 400);
+  EXPECT_NE(bad.text().find("malformed cap"), std::string::npos);
+}
+
+TEST(WebUi, TheStylesheetAndScriptAreServedFromTheGateway) {
+  Grid g(3);
+  MemResponse css = g.call("GET", "/static/lafs.css");
+  EXPECT_EQ(css.status_, 200);
+  EXPECT_EQ(css.header("Content-Type"), "text/css; charset=utf-8");
+  EXPECT_EQ(css.text(), std::string(ui::stylesheet()));
+  MemResponse js = g.call("GET", "/static/lafs.js");
+  EXPECT_EQ(js.header("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(js.text().find(std::string(ui::kCsrfHeader)), std::string::npos);
+  EXPECT_EQ(g.call("POST", "/static/lafs.js").status_, 405);
+  EXPECT_EQ(g.call("GET", "/static/other.js").status_, 404);
 }
 
 // The storage secret: a client node that does not hold the grid secret learns no servers (the
