@@ -135,18 +135,13 @@ Task<Result<Bytes>> MemorySource::read(std::uint64_t offset, std::size_t length)
                   data_.begin() + static_cast<std::ptrdiff_t>(offset + length));
 }
 
-Task<ImmutableClient::Pass> ImmutableClient::upload_pass(ByteSource* source, crypto::FileKey key,
-                                                         const std::vector<ServerRef>* ring_in,
-                                                         EncodingParams params,
-                                                         std::optional<crypto::Digest> known_hash) {
+Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
+    ByteSource* source, std::unique_ptr<ImmutableEncoder> encoder,
+    const std::vector<ServerRef>* ring_in, EncodingParams params,
+    std::optional<crypto::Digest> known_hash, const std::set<ShareOnServer>* distrusted) {
   Pass pass;
   const std::vector<ServerRef>& ring = *ring_in;
-  auto encoder_r = ImmutableEncoder::create(key, params, source->size());
-  if (!encoder_r.ok()) {
-    pass.status = encoder_r.status();
-    co_return pass;
-  }
-  ImmutableEncoder& enc = **encoder_r;
+  ImmutableEncoder& enc = *encoder;
   const crypto::StorageIndex si = enc.storage_index();
   ExtensionInfo mine;
   mine.needed = params.needed;
@@ -159,7 +154,21 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(ByteSource* source, cry
   for (const ServerRef& s : ring) {
     asks.push_back(survey_server(pool_, options_, s, si, mine, known_hash));
   }
-  const std::vector<Survey> surveys = co_await when_all(env_->executor(), std::move(asks));
+  std::vector<Survey> surveys = co_await when_all(env_->executor(), std::move(asks));
+  if (distrusted != nullptr) {
+    // Shares a verifier found corrupt: not relied on; their servers (which cannot take that
+    // share number again: shares are immutable) take no new share.
+    for (std::size_t i = 0; i < ring.size(); ++i) {
+      for (auto it = surveys[i].existing.begin(); it != surveys[i].existing.end();) {
+        if (distrusted->contains({ring[i].key, it->first})) {
+          surveys[i].holds_garbage = true;
+          it = surveys[i].existing.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
   std::uint64_t share_bytes = 0;
   for (std::uint32_t i = 0; i < params.total; ++i) {
     share_bytes = std::max(share_bytes, enc.layout(i).share_bytes);
@@ -305,7 +314,9 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(ByteSource* source, cry
   }
   if (pass.garbage_found && !known_hash) co_return pass;
   for (const OpenShare& o : open) {
-    if (o.status.is_ok()) holdings[o.server].shares.push_back(o.share);
+    if (!o.status.is_ok()) continue;
+    holdings[o.server].shares.push_back(o.share);
+    ++pass.result.shares_written;
   }
   // Existing shares we rely on get our lease.
   for (std::size_t r : existing_servers) {
@@ -380,11 +391,15 @@ Task<Result<UploadResult>> ImmutableClient::upload_from(ByteSource* source,
                           " needs at least that many distinct servers");
   }
   std::optional<crypto::Digest> no_hash;
-  Pass first = co_await upload_pass(source, key, &ring, params, no_hash);
+  auto encoder = ImmutableEncoder::create(key, params, size);
+  if (!encoder.ok()) co_return encoder.status();
+  Pass first = co_await upload_pass(source, std::move(*encoder), &ring, params, no_hash);
   if (first.garbage_found) {
     // Shares that looked like ours were not: encode again, now checking existing shares fully.
     std::optional<crypto::Digest> known = first.extension_hash;
-    Pass second = co_await upload_pass(source, key, &ring, params, known);
+    auto again = ImmutableEncoder::create(key, params, size);
+    if (!again.ok()) co_return again.status();
+    Pass second = co_await upload_pass(source, std::move(*again), &ring, params, known);
     if (!second.status.is_ok()) co_return second.status;
     co_return std::move(second.result);
   }
@@ -447,7 +462,16 @@ Task<Status> ImmutableClient::stream_range(cap::Cap cap, std::vector<ServerRef> 
   auto* chk = std::get_if<cap::ChkReadCap>(&cap.file);
   if (chk == nullptr) co_return invalid_argument("download: not an immutable read cap");
   const cap::ChkVerifyCap vcap = verify_cap_of(*chk);
-  const std::uint64_t size = chk->params.size_bytes;
+  const std::optional<crypto::FileKey> key = chk->key;
+  co_return co_await stream_verified(vcap, key, std::move(servers), offset, length,
+                                     std::move(sink));
+}
+
+Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
+                                              std::optional<crypto::FileKey> key,
+                                              std::vector<ServerRef> servers, std::uint64_t offset,
+                                              std::uint64_t length, AsyncSink sink) {
+  const std::uint64_t size = vcap.params.size_bytes;
   if (offset >= size || length == 0) co_return Status{};
   length = std::min(length, size - offset);
   const std::vector<ServerRef> ring = permuted_servers(vcap.storage_index, std::move(servers));
@@ -511,7 +535,7 @@ Task<Status> ImmutableClient::stream_range(cap::Cap cap, std::vector<ServerRef> 
         continue;
       }
       if (!decoder) {
-        auto d = SegmentDecoder::create(*chk, checked->info);
+        auto d = SegmentDecoder::create(key, checked->info);
         if (!d.ok()) {
           note(d.status().message());
           continue;
@@ -648,6 +672,125 @@ Task<Status> ImmutableClient::stream_range(cap::Cap cap, std::vector<ServerRef> 
     }
   }
   co_return Status{};
+}
+
+namespace {
+
+// The repairer's plumbing: a verified download pushes ciphertext in, the upload pass pulls
+// segments out, with at most `capacity` bytes buffered between them.
+class CiphertextPipe final : public ByteSource {
+ public:
+  CiphertextPipe(Executor& ex, std::uint64_t size, std::size_t capacity)
+      : size_(size), capacity_(capacity), data_(ex), space_(ex) {}
+  std::uint64_t size() const override { return size_; }
+
+  Task<Status> push(ByteView piece) {
+    while (buffer_.size() >= capacity_ && !closed_) {
+      space_.reset();
+      co_await space_.wait();
+    }
+    if (closed_) co_return unavailable("repair: the upload stopped reading");
+    buffer_.insert(buffer_.end(), piece.begin(), piece.end());
+    data_.set();
+    co_return Status{};
+  }
+  void finish(Status status) {
+    finished_ = true;
+    status_ = std::move(status);
+    data_.set();
+  }
+  void close() {
+    closed_ = true;
+    space_.set();
+  }
+
+  Task<Result<Bytes>> read(std::uint64_t offset, std::size_t length) override {
+    if (offset != consumed_) co_return invalid_argument("repair: ciphertext is read in order");
+    while (buffer_.size() < length) {
+      if (finished_) {
+        if (!status_.is_ok()) co_return status_;
+        co_return corruption("repair: the ciphertext ended early");
+      }
+      data_.reset();
+      co_await data_.wait();
+    }
+    Bytes out(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(length));
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(length));
+    consumed_ += length;
+    space_.set();
+    co_return out;
+  }
+
+ private:
+  std::uint64_t size_;
+  std::size_t capacity_;
+  Bytes buffer_;
+  std::uint64_t consumed_ = 0;
+  bool finished_ = false, closed_ = false;
+  Status status_;
+  Event data_, space_;
+};
+
+Task<void> feed_ciphertext(ImmutableClient* client, cap::ChkVerifyCap vcap,
+                           std::vector<ServerRef> ring, CiphertextPipe* pipe) {
+  ImmutableClient::AsyncSink sink = [pipe](ByteView piece) -> Task<Status> {
+    co_return co_await pipe->push(piece);
+  };
+  const std::uint64_t size = vcap.params.size_bytes;
+  const std::optional<crypto::FileKey> no_key;
+  Status s = co_await client->stream_verified(vcap, no_key, std::move(ring), 0, size, sink);
+  pipe->finish(s);
+}
+
+}  // namespace
+
+Task<Result<UploadResult>> ImmutableClient::repair(cap::ChkVerifyCap vcap,
+                                                   std::vector<ServerRef> servers,
+                                                   std::uint32_t happy,
+                                                   std::set<ShareOnServer> distrusted) {
+  const std::vector<ServerRef> ring = permuted_servers(vcap.storage_index, std::move(servers));
+  const storage::StorageIndex ssi = vcap.storage_index;
+  // The encoding parameters, from the first share whose prefix matches the cap.
+  std::optional<ExtensionInfo> info;
+  for (std::size_t r = 0; r < ring.size() && !info; ++r) {
+    storage::StorageClient sc(pool_, rpc::Peer{ring[r].address, ring[r].key},
+                              options_.call_timeout);
+    const std::vector<storage::StorageIndex> wanted{ssi};
+    auto held = co_await sc.get_buckets(wanted);
+    if (!held.ok() || held->size() != 1) continue;
+    for (const storage::ShareInfo& si : (*held)[0]) {
+      if (si.share_number >= vcap.params.total_shares) continue;
+      if (distrusted.contains({ring[r].key, si.share_number})) continue;
+      auto prefix = co_await sc.read(ssi, si.share_number, 0, kSharePrefixBytes);
+      if (!prefix.ok()) break;
+      auto checked = check_share_prefix(vcap, si.share_number, *prefix);
+      if (checked.ok()) {
+        info = checked->info;
+        break;
+      }
+    }
+  }
+  if (!info) co_return corruption("repair: no server holds a good share of this file");
+  EncodingParams params{info->needed, std::min(happy, info->total), info->total,
+                        info->segment_size};
+  auto encoder =
+      ImmutableEncoder::create_for_ciphertext(vcap.storage_index, params, info->file_size);
+  if (!encoder.ok()) co_return encoder.status();
+  CiphertextPipe pipe(env_->executor(), info->file_size,
+                      static_cast<std::size_t>(2 * info->segment_size) + options_.read_chunk_bytes);
+  Scope producer(env_->executor());
+  producer.spawn(feed_ciphertext(this, vcap, ring, &pipe));
+  const std::optional<crypto::Digest> known = vcap.extension_hash;
+  Pass pass = co_await upload_pass(&pipe, std::move(*encoder), &ring, params, known, &distrusted);
+  pipe.close();
+  co_await producer.join();
+  if (!pass.status.is_ok()) co_return pass.status.with_context("repair");
+  if (pass.extension_hash != vcap.extension_hash) {
+    // Cannot happen while the ciphertext is verified and the code is deterministic.
+    co_return corruption("repair: the regenerated shares do not match the cap");
+  }
+  pass.result.cap = cap::Cap{vcap, false};
+  co_return std::move(pass.result);
 }
 
 }  // namespace lafs::client

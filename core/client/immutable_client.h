@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,7 @@ struct UploadResult {
   std::size_t servers_used = 0;
   std::size_t shares_placed = 0;    // written by us or already present and checked
   std::size_t shares_existing = 0;  // of those, already present
+  std::size_t shares_written = 0;   // new shares written and closed by this upload
 };
 
 class ImmutableClient {
@@ -108,12 +110,30 @@ class ImmutableClient {
   using AsyncSink = std::function<Task<Status>(ByteView)>;
   Task<Status> stream_range(cap::Cap cap, std::vector<ServerRef> servers, std::uint64_t offset,
                             std::uint64_t length, AsyncSink sink);
+  // The same from a verify cap and, when given, the key: without it the sink gets the file's
+  // verified ciphertext (the repairer's input).
+  Task<Status> stream_verified(cap::ChkVerifyCap vcap, std::optional<crypto::FileKey> key,
+                               std::vector<ServerRef> servers, std::uint64_t offset,
+                               std::uint64_t length, AsyncSink sink);
+
+  // Regenerates the file's missing shares from k good ones (read and verified as a download,
+  // but never decrypted: a verify cap is enough) and places them by servers-of-happiness, as an
+  // upload of the same file would: existing good shares are relied on and kept, new shares go
+  // only where that share is not. `happy` is the happiness required (as for an upload).
+  // Errors: Corruption when fewer than k good shares can be read; Unavailable when happiness
+  // cannot be reached (the message says why).
+  // `distrusted` lists shares a verifier found corrupt (server node key, share number): they
+  // are neither relied on nor counted, and their servers take no new share of this file.
+  using ShareOnServer = std::pair<net::PublicKey, std::uint32_t>;
+  Task<Result<UploadResult>> repair(cap::ChkVerifyCap vcap, std::vector<ServerRef> servers,
+                                    std::uint32_t happy, std::set<ShareOnServer> distrusted = {});
 
  private:
   struct Pass;
-  Task<Pass> upload_pass(ByteSource* source, crypto::FileKey key,
+  Task<Pass> upload_pass(ByteSource* source, std::unique_ptr<ImmutableEncoder> encoder,
                          const std::vector<ServerRef>* ring, EncodingParams params,
-                         std::optional<crypto::Digest> known_hash);
+                         std::optional<crypto::Digest> known_hash,
+                         const std::set<ShareOnServer>* distrusted = nullptr);
 
   Env* env_;
   rpc::RpcPool* pool_;

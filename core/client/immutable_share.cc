@@ -154,11 +154,20 @@ Result<std::unique_ptr<ImmutableEncoder>> ImmutableEncoder::create(const crypto:
   return e;
 }
 
+Result<std::unique_ptr<ImmutableEncoder>> ImmutableEncoder::create_for_ciphertext(
+    const crypto::StorageIndex& si, const EncodingParams& params, std::uint64_t file_size) {
+  auto e = create(crypto::FileKey{}, params, file_size);
+  if (!e.ok()) return e.status();
+  (*e)->ciphertext_si_ = si;
+  return e;
+}
+
 std::uint64_t ImmutableEncoder::segment_length(std::uint64_t s) const {
   return client::segment_length(info_, s);
 }
 
 crypto::StorageIndex ImmutableEncoder::storage_index() const {
+  if (ciphertext_si_) return *ciphertext_si_;
   return crypto::immutable_storage_index(key_);
 }
 
@@ -175,8 +184,10 @@ Result<const std::vector<Bytes>*> ImmutableEncoder::encode_segment(ByteView plai
                                std::to_string(plaintext.size()));
   }
   m.segment.assign(plaintext.begin(), plaintext.end());
-  const crypto::StreamNonce nonce{};
-  LAFS_RETURN_IF_ERROR(m.cipher.xor_at(key_, nonce, m.next * info_.segment_size, m.segment));
+  if (!ciphertext_si_) {
+    const crypto::StreamNonce nonce{};
+    LAFS_RETURN_IF_ERROR(m.cipher.xor_at(key_, nonce, m.next * info_.segment_size, m.segment));
+  }
   m.ciphertext_leaves.push_back(crypto::tagged_hash(HashTag::kCiphertextSegment, m.segment));
   const std::size_t bs = m.codec->block_size(m.segment.size());
   std::vector<MutableByteView> views;

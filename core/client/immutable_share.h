@@ -80,6 +80,11 @@ class ImmutableEncoder {
   static Result<std::unique_ptr<ImmutableEncoder>> create(const crypto::FileKey& key,
                                                           const EncodingParams& params,
                                                           std::uint64_t file_size);
+  // For a repairer that holds only a verify cap: segments given to encode_segment are the
+  // file's ciphertext (verified against the ciphertext tree), encoded as they are. The shares
+  // are the original ones exactly, so finish()'s extension hash must equal the cap's.
+  static Result<std::unique_ptr<ImmutableEncoder>> create_for_ciphertext(
+      const crypto::StorageIndex& si, const EncodingParams& params, std::uint64_t file_size);
   ~ImmutableEncoder();
 
   std::uint64_t segment_count() const { return info_.segment_count; }
@@ -88,8 +93,9 @@ class ImmutableEncoder {
   const ShareLayout& layout(std::uint32_t share) const { return layouts_[share]; }
   crypto::StorageIndex storage_index() const;
 
-  // Encrypts and encodes the next segment; the n blocks (index = share number) stay valid until
-  // the next call. FailedPrecondition when called out of turn or with the wrong length.
+  // Encrypts (unless made for ciphertext) and encodes the next segment; the n blocks (index = share
+  // number) stay valid until the next call. FailedPrecondition when called out of turn or with the
+  // wrong length.
   Result<const std::vector<Bytes>*> encode_segment(ByteView plaintext);
 
   struct Finished {
@@ -104,6 +110,7 @@ class ImmutableEncoder {
   ImmutableEncoder() = default;
   struct Impl;
   crypto::FileKey key_;
+  std::optional<crypto::StorageIndex> ciphertext_si_;  // set: ciphertext in, no key
   EncodingParams params_;
   ExtensionInfo info_;
   std::vector<ShareLayout> layouts_;

@@ -46,8 +46,13 @@ SegmentDecoder::~SegmentDecoder() = default;
 
 Result<std::unique_ptr<SegmentDecoder>> SegmentDecoder::create(const cap::ChkReadCap& cap,
                                                                const ExtensionInfo& info) {
+  return create(std::optional<crypto::FileKey>(cap.key), info);
+}
+
+Result<std::unique_ptr<SegmentDecoder>> SegmentDecoder::create(std::optional<crypto::FileKey> key,
+                                                               const ExtensionInfo& info) {
   std::unique_ptr<SegmentDecoder> d(new SegmentDecoder());
-  d->cap_ = cap;
+  d->key_ = key;
   d->info_ = info;
   d->impl_ = std::make_unique<Impl>();
   auto codec = codec::ErasureCodec::create(
@@ -117,6 +122,32 @@ Status SegmentDecoder::add_share(std::uint32_t share, Bytes trailer) {
   return Status{};
 }
 
+Status SegmentDecoder::check_block(std::uint32_t share, std::uint64_t seg, ByteView block) {
+  auto it = shares_.find(share);
+  if (it == shares_.end()) return invalid_argument("share " + std::to_string(share) + " not added");
+  if (seg >= info_.segment_count) {
+    return invalid_argument("segment " + std::to_string(seg) + " of " +
+                            std::to_string(info_.segment_count));
+  }
+  Share& s = *it->second;
+  bool ok = block.size() == s.layout.block_length(seg);
+  if (ok) {
+    std::vector<hashtree::NodeHash> proof;
+    const std::uint64_t leaf_index = seg;
+    for (std::uint64_t node : hashtree::proof_nodes(s.blocks->shape(), {&leaf_index, 1})) {
+      proof.push_back({node, node_at(s.trailer, s.block_tree_at(), node)});
+    }
+    const hashtree::LeafHash leaf{seg, crypto::tagged_hash(HashTag::kBlockLeaf, block)};
+    ok = s.blocks->add(proof, {&leaf, 1}).is_ok() && s.blocks->is_leaf_verified(seg);
+  }
+  if (!ok) {
+    bad_.insert(share);
+    return corruption("share " + std::to_string(share) + ": block " + std::to_string(seg) +
+                      " does not match its hash tree");
+  }
+  return Status{};
+}
+
 Result<Bytes> SegmentDecoder::decode_segment(std::uint64_t seg,
                                              const std::map<std::uint32_t, ByteView>& blocks) {
   if (seg >= info_.segment_count) {
@@ -128,23 +159,10 @@ Result<Bytes> SegmentDecoder::decode_segment(std::uint64_t seg,
   std::string why;
   for (const auto& [share, block] : blocks) {
     if (good.size() == k) break;
-    auto it = shares_.find(share);
-    if (it == shares_.end() || bad_.contains(share)) continue;
-    Share& s = *it->second;
-    bool ok = block.size() == s.layout.block_length(seg);
-    if (ok) {
-      std::vector<hashtree::NodeHash> proof;
-      const std::uint64_t leaf_index = seg;
-      for (std::uint64_t node : hashtree::proof_nodes(s.blocks->shape(), {&leaf_index, 1})) {
-        proof.push_back({node, node_at(s.trailer, s.block_tree_at(), node)});
-      }
-      const hashtree::LeafHash leaf{seg, crypto::tagged_hash(HashTag::kBlockLeaf, block)};
-      ok = s.blocks->add(proof, {&leaf, 1}).is_ok() && s.blocks->is_leaf_verified(seg);
-    }
-    if (!ok) {
-      bad_.insert(share);
-      why += "; share " + std::to_string(share) + ": block " + std::to_string(seg) +
-             " does not match its hash tree";
+    if (!shares_.contains(share) || bad_.contains(share)) continue;
+    Status checked = check_block(share, seg, block);
+    if (!checked.is_ok()) {
+      why += "; " + checked.message();
       continue;
     }
     good.emplace_back(static_cast<int>(share), block);
@@ -176,8 +194,9 @@ Result<Bytes> SegmentDecoder::decode_segment(std::uint64_t seg,
     return corruption("segment " + std::to_string(seg) +
                       " decodes to ciphertext that does not match the file's ciphertext tree");
   }
+  if (!key_) return segment;  // the verifier's and repairer's ciphertext
   const crypto::StreamNonce nonce{};
-  LAFS_RETURN_IF_ERROR(impl_->cipher.xor_at(cap_.key, nonce, seg * info_.segment_size, segment));
+  LAFS_RETURN_IF_ERROR(impl_->cipher.xor_at(*key_, nonce, seg * info_.segment_size, segment));
   return segment;
 }
 

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -20,6 +21,10 @@ class SegmentDecoder {
  public:
   // `info` must come from a prefix that passed check_share_prefix against `cap`.
   static Result<std::unique_ptr<SegmentDecoder>> create(const cap::ChkReadCap& cap,
+                                                        const ExtensionInfo& info);
+  // Without the key (a verify cap's holder: the verifier and the repairer): decode_segment
+  // returns the verified ciphertext.
+  static Result<std::unique_ptr<SegmentDecoder>> create(std::optional<crypto::FileKey> key,
                                                         const ExtensionInfo& info);
   ~SegmentDecoder();
 
@@ -44,11 +49,15 @@ class SegmentDecoder {
   // not match the ciphertext tree under every share's nodes.
   Result<Bytes> decode_segment(std::uint64_t s, const std::map<std::uint32_t, ByteView>& blocks);
 
+  // Checks one block of an added share against its block tree (the verifier reads every block
+  // of every share). Corruption marks the share bad.
+  Status check_block(std::uint32_t share, std::uint64_t s, ByteView block);
+
  private:
   SegmentDecoder() = default;
   struct Share;
   struct Impl;
-  cap::ChkReadCap cap_;
+  std::optional<crypto::FileKey> key_;  // none: ciphertext out
   ExtensionInfo info_;
   std::map<std::uint32_t, std::unique_ptr<Share>> shares_;
   std::set<std::uint32_t> bad_;

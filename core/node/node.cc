@@ -35,6 +35,9 @@ Node::Node(Env* env, NodeConfig config, NodeSecrets secrets)
     dopts.happy = config_.encoding.happy;
     directories_ = std::make_unique<client::DirectoryClient>(env_, mutable_.get(),
                                                              &client_->immutable(), dopts);
+    checker_ = std::make_unique<client::Checker>(env_, &pool_, &secrets_.client,
+                                                 &client_->immutable(), mutable_.get());
+    deep_checker_ = std::make_unique<client::DeepChecker>(checker_.get(), directories_.get());
   }
 }
 

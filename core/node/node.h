@@ -7,7 +7,9 @@
 #include <optional>
 #include <string>
 
+#include "core/client/checker.h"
 #include "core/client/client_service.h"
+#include "core/client/deep_check.h"
 #include "core/client/directory.h"
 #include "core/client/mutable_client.h"
 #include "core/env/env.h"
@@ -58,6 +60,8 @@ class Node {
   client::ClientService* client() { return client_.get(); }
   client::MutableClient* mutable_client() { return mutable_.get(); }
   client::DirectoryClient* directories() { return directories_.get(); }
+  client::Checker* checker() { return checker_.get(); }
+  client::DeepChecker* deep_checker() { return deep_checker_.get(); }
   storage::StorageServer* storage() { return storage_.get(); }
   introducer::IntroducerServer* introducer_server() { return introducer_.get(); }
   Env* env() { return env_; }
@@ -78,6 +82,8 @@ class Node {
   std::unique_ptr<client::ClientService> client_;
   std::unique_ptr<client::MutableClient> mutable_;
   std::unique_ptr<client::DirectoryClient> directories_;
+  std::unique_ptr<client::Checker> checker_;
+  std::unique_ptr<client::DeepChecker> deep_checker_;
 };
 
 }  // namespace lafs::node

@@ -1,0 +1,554 @@
+#include "core/client/checker.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/client/placement.h"
+#include "core/client/segment_decoder.h"
+#include "core/runtime/when.h"
+#include "core/storage/limits.h"
+#include "core/storage/storage_service.h"
+
+namespace lafs::client {
+
+namespace {
+
+// Judged files at once when checking many (each judge may read headers or whole shares).
+constexpr std::size_t kJudgesInFlight = 16;
+// Problems kept per check result (a hostile server could name thousands).
+constexpr std::size_t kCorruptListedMax = 256;
+
+std::string hex_of(const crypto::StorageIndex& si) {
+  return crypto::to_hex(ByteView(si.data(), si.size()));
+}
+
+std::string key_hex(const ServerRef& s) {
+  return crypto::to_hex(ByteView(s.key.data(), s.key.size()));
+}
+
+// Health from the good shares: which servers hold which share numbers.
+void judge_health(CheckResult& r, const std::vector<ServerRef>& servers,
+                  const std::vector<std::set<std::uint32_t>>& good_by_server) {
+  std::set<std::uint32_t> distinct;
+  std::vector<ServerShares> holdings;
+  for (std::size_t s = 0; s < servers.size(); ++s) {
+    if (good_by_server[s].empty()) continue;
+    ++r.good_hosts;
+    ServerShares h;
+    h.server = servers[s].key;
+    for (std::uint32_t share : good_by_server[s]) {
+      h.shares.push_back(share);
+      distinct.insert(share);
+      r.share_map[share].push_back(key_hex(servers[s]));
+      ++r.shares_found;
+    }
+    holdings.push_back(std::move(h));
+  }
+  r.distinct_shares = static_cast<std::uint32_t>(distinct.size());
+  r.happiness = servers_of_happiness(holdings);
+  r.recoverable = r.needed > 0 && r.distinct_shares >= r.needed;
+  const std::uint32_t want_happy = std::min(r.happy, r.servers_responding);
+  r.healthy = r.recoverable && r.distinct_shares == r.total && r.happiness >= want_happy;
+}
+
+std::string summarize(const CheckResult& r) {
+  if (r.is_literal) return "healthy (literal: the file is in its cap)";
+  if (r.healthy) return "healthy";
+  std::string s = r.recoverable ? "not healthy: " : "unrecoverable: ";
+  s += std::to_string(r.distinct_shares) + " of " + std::to_string(r.total) +
+       " shares (k=" + std::to_string(r.needed) + ") on " + std::to_string(r.good_hosts) +
+       " servers, happiness " + std::to_string(r.happiness) + " (want " +
+       std::to_string(std::min(r.happy, r.servers_responding)) + ")";
+  if (!r.corrupt.empty()) s += ", " + std::to_string(r.corrupt.size()) + " corrupt";
+  s += "; " + std::to_string(r.servers_responding) + " of " + std::to_string(r.servers_queried) +
+       " servers answered";
+  return s;
+}
+
+}  // namespace
+
+struct Checker::Listing {
+  std::vector<std::vector<storage::ShareInfo>> per_server;  // index = server
+  std::vector<bool> answered;                               // per server
+};
+
+Checker::Checker(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
+                 ImmutableClient* immutable, MutableClient* mutable_client, CheckerOptions options)
+    : env_(env),
+      pool_(pool),
+      secrets_(secrets),
+      immutable_(immutable),
+      mutable_(mutable_client),
+      options_(options) {
+  options_.batch_max = std::clamp<std::size_t>(options_.batch_max, 1, storage::kBatchMax);
+}
+
+Task<std::vector<Checker::Listing>> Checker::list_shares(
+    const std::vector<crypto::StorageIndex>& sis, const std::vector<ServerRef>& servers) {
+  std::vector<Listing> out(sis.size());
+  for (Listing& l : out) {
+    l.per_server.resize(servers.size());
+    l.answered.assign(servers.size(), false);
+  }
+  // One task per server walks the batches; all servers in parallel.
+  auto ask_server = [](Checker* self, std::size_t s, ServerRef server,
+                       const std::vector<crypto::StorageIndex>* sis,
+                       std::vector<Listing>* out) -> Task<void> {
+    storage::StorageClient sc(self->pool_, rpc::Peer{server.address, server.key},
+                              self->options_.call_timeout);
+    for (std::size_t from = 0; from < sis->size(); from += self->options_.batch_max) {
+      const std::size_t to = std::min(sis->size(), from + self->options_.batch_max);
+      std::vector<storage::StorageIndex> batch(sis->begin() + static_cast<std::ptrdiff_t>(from),
+                                               sis->begin() + static_cast<std::ptrdiff_t>(to));
+      ++self->stats_.rpcs;
+      auto held = co_await sc.get_buckets(batch);
+      if (!held.ok() || held->size() != batch.size()) continue;  // this batch: no answer
+      for (std::size_t i = from; i < to; ++i) {
+        (*out)[i].answered[s] = true;
+        (*out)[i].per_server[s] = std::move((*held)[i - from]);
+      }
+    }
+  };
+  std::vector<Task<void>> asks;
+  for (std::size_t s = 0; s < servers.size(); ++s) {
+    asks.push_back(ask_server(this, s, servers[s], &sis, &out));
+  }
+  co_await when_all(env_->executor(), std::move(asks));
+  co_return out;
+}
+
+Task<CheckResult> Checker::judge_immutable(const cap::ChkVerifyCap& vcap, const Listing& listing,
+                                           const std::vector<ServerRef>& servers,
+                                           std::uint32_t happy, CheckOptions options) {
+  CheckResult r;
+  r.storage_index = hex_of(vcap.storage_index);
+  r.needed = vcap.params.needed_shares;
+  r.total = vcap.params.total_shares;
+  r.happy = happy;
+  r.servers_queried = static_cast<std::uint32_t>(servers.size());
+  std::vector<std::set<std::uint32_t>> good(servers.size());
+  for (std::size_t s = 0; s < servers.size(); ++s) {
+    if (!listing.answered[s]) continue;
+    ++r.servers_responding;
+    for (const storage::ShareInfo& info : listing.per_server[s]) {
+      // A share number the file cannot have is not one of its shares (garbage, not counted).
+      if (!info.is_mutable && info.share_number < r.total) good[s].insert(info.share_number);
+    }
+  }
+  const storage::StorageIndex ssi = vcap.storage_index;
+  if (options.verify) {
+    // Every block of every share against its trees: the prefix against the cap, the trailer
+    // against the share root, each block against the block tree. Servers in parallel.
+    auto verify_server = [](Checker* self, cap::ChkVerifyCap vcap, ServerRef server,
+                            std::set<std::uint32_t>* shares,
+                            std::vector<CorruptShare>* corrupt) -> Task<void> {
+      storage::StorageClient sc(self->pool_, rpc::Peer{server.address, server.key},
+                                self->options_.call_timeout);
+      const storage::StorageIndex ssi = vcap.storage_index;
+      for (auto it = shares->begin(); it != shares->end();) {
+        const std::uint32_t share = *it;
+        std::string problem;
+        ++self->stats_.rpcs;
+        auto prefix = co_await sc.read(ssi, share, 0, kSharePrefixBytes);
+        std::optional<CheckedPrefix> checked;
+        if (!prefix.ok()) {
+          problem = "prefix unreadable: " + prefix.status().message();
+        } else {
+          self->stats_.bytes_read += prefix->size();
+          auto c = check_share_prefix(vcap, share, *prefix);
+          if (c.ok()) {
+            checked = *c;
+          } else {
+            problem = c.status().message();
+          }
+        }
+        std::unique_ptr<SegmentDecoder> decoder;
+        if (checked) {
+          auto d = SegmentDecoder::create(std::optional<crypto::FileKey>(), checked->info);
+          if (d.ok()) {
+            decoder = std::move(*d);
+          } else {
+            problem = d.status().message();
+          }
+        }
+        if (decoder) {
+          // The trailer, then the blocks, a chunk at a time.
+          const std::uint64_t t_off = decoder->trailer_offset(share);
+          const std::uint64_t t_len = decoder->trailer_bytes(share);
+          Bytes trailer;
+          while (problem.empty() && trailer.size() < t_len) {
+            const std::uint64_t want = std::min<std::uint64_t>(
+                std::min(self->options_.read_chunk_bytes, storage::kReadBytesMax),
+                t_len - trailer.size());
+            ++self->stats_.rpcs;
+            auto piece = co_await sc.read(ssi, share, t_off + trailer.size(), want);
+            if (!piece.ok()) {
+              problem = "trailer unreadable: " + piece.status().message();
+            } else if (piece->size() != want) {
+              problem = "share shorter than its layout";
+            } else {
+              self->stats_.bytes_read += piece->size();
+              trailer.insert(trailer.end(), piece->begin(), piece->end());
+            }
+          }
+          if (problem.empty()) {
+            Status added = decoder->add_share(share, std::move(trailer));
+            if (!added.is_ok()) problem = added.message();
+          }
+          const ShareLayout& l = decoder->layout(share);
+          const std::uint64_t per_read = std::max<std::uint64_t>(
+              1, std::min(self->options_.read_chunk_bytes, storage::kReadBytesMax) /
+                     std::max<std::uint64_t>(1, l.block_size));
+          for (std::uint64_t seg = 0; problem.empty() && seg < l.segment_count; seg += per_read) {
+            const std::uint64_t end = std::min(l.segment_count, seg + per_read);
+            const std::uint64_t from = l.block_offset(seg);
+            const std::uint64_t len = l.block_offset(end - 1) + l.block_length(end - 1) - from;
+            ++self->stats_.rpcs;
+            auto blocks = co_await sc.read(ssi, share, from, len);
+            if (!blocks.ok()) {
+              problem = "blocks unreadable: " + blocks.status().message();
+              break;
+            }
+            self->stats_.bytes_read += blocks->size();
+            if (blocks->size() != len) {
+              problem = "share shorter than its layout";
+              break;
+            }
+            for (std::uint64_t b = seg; b < end && problem.empty(); ++b) {
+              Status ok = decoder->check_block(
+                  share, b,
+                  ByteView(blocks->data() + (l.block_offset(b) - from), l.block_length(b)));
+              if (!ok.is_ok()) problem = ok.message();
+            }
+          }
+        }
+        if (problem.empty()) {
+          ++it;
+          continue;
+        }
+        if (corrupt->size() < kCorruptListedMax) {
+          corrupt->push_back(
+              {share, crypto::to_hex(ByteView(server.key.data(), server.key.size())), problem});
+        }
+        std::string reason = "verifier: " + problem;
+        ++self->stats_.rpcs;
+        (void)co_await sc.advise_corrupt(ssi, share, std::move(reason));
+        it = shares->erase(it);
+      }
+    };
+    std::vector<std::vector<CorruptShare>> corrupt(servers.size());
+    std::vector<Task<void>> verifies;
+    for (std::size_t s = 0; s < servers.size(); ++s) {
+      if (good[s].empty()) continue;
+      verifies.push_back(verify_server(this, vcap, servers[s], &good[s], &corrupt[s]));
+    }
+    co_await when_all(env_->executor(), std::move(verifies));
+    for (auto& c : corrupt) {
+      for (CorruptShare& one : c) {
+        if (r.corrupt.size() < kCorruptListedMax) r.corrupt.push_back(std::move(one));
+      }
+    }
+  }
+  if (options.add_lease) {
+    for (std::size_t s = 0; s < servers.size(); ++s) {
+      if (listing.per_server[s].empty()) continue;
+      storage::StorageClient sc(pool_, rpc::Peer{servers[s].address, servers[s].key},
+                                options_.call_timeout);
+      const auto renew = to_bytes32(
+          crypto::lease_renew_secret(secrets_->lease, vcap.storage_index, server_id(servers[s])));
+      const auto cancel = to_bytes32(
+          crypto::lease_cancel_secret(secrets_->lease, vcap.storage_index, server_id(servers[s])));
+      ++stats_.rpcs;
+      auto n = co_await sc.add_lease(ssi, renew, cancel);
+      if (n.ok()) r.leases_renewed += *n;
+    }
+  }
+  judge_health(r, servers, good);
+  r.summary = summarize(r);
+  co_return r;
+}
+
+Task<CheckResult> Checker::judge_mutable(const cap::Cap& cap, const Listing& listing,
+                                         const std::vector<ServerRef>& servers, std::uint32_t happy,
+                                         CheckOptions options) {
+  CheckResult r;
+  r.is_mutable = true;
+  r.happy = happy;
+  r.servers_queried = static_cast<std::uint32_t>(servers.size());
+  const auto vcap_any = cap::verify_cap(cap);
+  LAFS_ASSERT(vcap_any.has_value());
+  const auto& vcap = std::get<cap::SskVerifyCap>(vcap_any->file);
+  r.storage_index = hex_of(vcap.storage_index);
+  const storage::StorageIndex ssi = vcap.storage_index;
+  // Every holder's headers, each checked (signature, fingerprint) before it is believed.
+  struct Held {
+    std::size_t server;
+    MutableHeader header;
+  };
+  std::vector<Held> held;
+  std::vector<std::set<std::uint32_t>> other(servers.size());  // shares with bad headers
+  for (std::size_t s = 0; s < servers.size(); ++s) {
+    if (!listing.answered[s]) continue;
+    ++r.servers_responding;
+    if (listing.per_server[s].empty()) continue;
+    storage::StorageClient sc(pool_, rpc::Peer{servers[s].address, servers[s].key},
+                              options_.call_timeout);
+    const std::vector<std::uint32_t> all;
+    const std::vector<storage::ReadVector> vectors{{0, kMutablePrefixBytes}};
+    ++stats_.rpcs;
+    auto got = co_await sc.slot_read(ssi, all, vectors);
+    if (!got.ok()) continue;
+    for (const auto& [share, pieces] : *got) {
+      if (pieces.empty()) continue;
+      stats_.bytes_read += pieces[0].size();
+      auto header = check_mutable_prefix(vcap.storage_index, vcap.fingerprint, share, pieces[0]);
+      if (header.ok()) {
+        held.push_back({s, *header});
+      } else if (r.corrupt.size() < kCorruptListedMax) {
+        r.corrupt.push_back({share, key_hex(servers[s]), header.status().message()});
+      }
+    }
+  }
+  std::map<MutableVersion, std::set<std::uint32_t>> versions;
+  std::map<MutableVersion, MutableParams> params_of;
+  for (const Held& h : held) {
+    versions[h.header.version].insert(h.header.share_number);
+    params_of[h.header.version] = h.header.params;
+  }
+  std::optional<MutableVersion> best;
+  for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+    const bool recoverable = it->second.size() >= params_of[it->first].needed;
+    r.versions.push_back({it->first, static_cast<std::uint32_t>(it->second.size()), recoverable});
+    if (recoverable && !best) best = it->first;
+  }
+  // The version judged: the newest recoverable one, else the newest seen.
+  std::optional<MutableVersion> judged = best;
+  if (!judged && !versions.empty()) judged = versions.rbegin()->first;
+  std::vector<std::set<std::uint32_t>> good(servers.size());
+  if (judged) {
+    const MutableParams& p = params_of[*judged];
+    r.needed = p.needed;
+    r.total = p.total;
+    for (const Held& h : held) {
+      if (h.header.version == *judged) good[h.server].insert(h.header.share_number);
+    }
+    if (options.verify) {
+      for (std::size_t s = 0; s < servers.size(); ++s) {
+        if (good[s].empty()) continue;
+        storage::StorageClient sc(pool_, rpc::Peer{servers[s].address, servers[s].key},
+                                  options_.call_timeout);
+        for (auto it = good[s].begin(); it != good[s].end();) {
+          const std::uint32_t share = *it;
+          std::string problem;
+          auto layout = MutableLayout::make(p, share);
+          Bytes whole;
+          if (!layout.ok()) {
+            problem = layout.status().message();
+          }
+          while (problem.empty() && whole.size() < layout->share_bytes) {
+            const std::uint64_t want =
+                std::min<std::uint64_t>(std::min(options_.read_chunk_bytes, storage::kReadBytesMax),
+                                        layout->share_bytes - whole.size());
+            const std::vector<std::uint32_t> one{share};
+            const std::vector<storage::ReadVector> vec{{whole.size(), want}};
+            ++stats_.rpcs;
+            auto got = co_await sc.slot_read(ssi, one, vec);
+            if (!got.ok()) {
+              problem = "unreadable: " + got.status().message();
+            } else if (!got->contains(share) || got->at(share).empty() ||
+                       got->at(share)[0].size() != want) {
+              problem = "share shorter than its layout";
+            } else {
+              stats_.bytes_read += want;
+              const Bytes& piece = got->at(share)[0];
+              whole.insert(whole.end(), piece.begin(), piece.end());
+            }
+          }
+          if (problem.empty()) {
+            auto checked = check_mutable_share(vcap.storage_index, vcap.fingerprint, share, whole);
+            if (!checked.ok()) {
+              problem = checked.status().message();
+            } else if (checked->version != *judged) {
+              problem = "changed while being verified";
+            }
+          }
+          if (problem.empty()) {
+            ++it;
+            continue;
+          }
+          if (r.corrupt.size() < kCorruptListedMax) {
+            r.corrupt.push_back({share, key_hex(servers[s]), problem});
+          }
+          std::string reason = "verifier: " + problem;
+          ++stats_.rpcs;
+          (void)co_await sc.advise_corrupt(ssi, share, std::move(reason));
+          it = good[s].erase(it);
+        }
+      }
+    }
+  }
+  if (options.add_lease) {
+    for (std::size_t s = 0; s < servers.size(); ++s) {
+      if (listing.per_server[s].empty()) continue;
+      storage::StorageClient sc(pool_, rpc::Peer{servers[s].address, servers[s].key},
+                                options_.call_timeout);
+      const auto renew = to_bytes32(
+          crypto::lease_renew_secret(secrets_->lease, vcap.storage_index, server_id(servers[s])));
+      const auto cancel = to_bytes32(
+          crypto::lease_cancel_secret(secrets_->lease, vcap.storage_index, server_id(servers[s])));
+      ++stats_.rpcs;
+      auto n = co_await sc.add_lease(ssi, renew, cancel);
+      if (n.ok()) r.leases_renewed += *n;
+    }
+  }
+  judge_health(r, servers, good);
+  // A newer version than the one judged (a write that did not reach k servers) needs repair.
+  if (r.healthy && judged && versions.rbegin()->first != *judged) r.healthy = false;
+  r.summary = summarize(r);
+  if (versions.size() > 1) r.summary += "; " + std::to_string(versions.size()) + " versions seen";
+  co_return r;
+}
+
+Task<std::vector<Result<CheckResult>>> Checker::check_many(std::vector<cap::Cap> caps,
+                                                           std::vector<ServerRef> servers,
+                                                           std::uint32_t happy,
+                                                           CheckOptions options) {
+  std::vector<Result<CheckResult>> out(caps.size(), Result<CheckResult>(CheckResult{}));
+  std::vector<crypto::StorageIndex> sis;
+  std::vector<std::size_t> listed;  // caps[listed[i]] has sis[i]
+  for (std::size_t i = 0; i < caps.size(); ++i) {
+    if (caps[i].is_literal()) {
+      CheckResult r;
+      r.is_literal = true;
+      r.recoverable = r.healthy = true;
+      r.summary = summarize(r);
+      out[i] = std::move(r);
+      continue;
+    }
+    auto si = cap::storage_index(caps[i]);
+    if (!si) {
+      out[i] = invalid_argument("check: this cap names no stored file");
+      continue;
+    }
+    sis.push_back(*si);
+    listed.push_back(i);
+  }
+  std::vector<Listing> listings = co_await list_shares(sis, servers);
+  // Judge (headers, verify reads, leases) a bounded number of files at once.
+  auto judge = [](Checker* self, const cap::Cap* cap, const Listing* listing,
+                  const std::vector<ServerRef>* servers, std::uint32_t happy, CheckOptions options,
+                  Result<CheckResult>* out) -> Task<void> {
+    if (cap->is_mutable()) {
+      *out = co_await self->judge_mutable(*cap, *listing, *servers, happy, options);
+      co_return;
+    }
+    const auto v = cap::verify_cap(*cap);
+    const auto* vcap = v ? std::get_if<cap::ChkVerifyCap>(&v->file) : nullptr;
+    if (vcap == nullptr) {
+      *out = invalid_argument("check: not an immutable or mutable cap");
+      co_return;
+    }
+    *out = co_await self->judge_immutable(*vcap, *listing, *servers, happy, options);
+  };
+  for (std::size_t from = 0; from < listed.size(); from += kJudgesInFlight) {
+    std::vector<Task<void>> judges;
+    for (std::size_t i = from; i < std::min(listed.size(), from + kJudgesInFlight); ++i) {
+      judges.push_back(
+          judge(this, &caps[listed[i]], &listings[i], &servers, happy, options, &out[listed[i]]));
+    }
+    co_await when_all(env_->executor(), std::move(judges));
+  }
+  co_return out;
+}
+
+Task<Result<CheckResult>> Checker::check(cap::Cap cap, std::vector<ServerRef> servers,
+                                         std::uint32_t happy, CheckOptions options) {
+  std::vector<cap::Cap> one{std::move(cap)};
+  auto results = co_await check_many(std::move(one), std::move(servers), happy, options);
+  co_return std::move(results[0]);
+}
+
+Task<Result<RepairResult>> Checker::check_and_repair(cap::Cap cap, std::vector<ServerRef> servers,
+                                                     std::uint32_t happy, CheckOptions options,
+                                                     RepairOptions repair) {
+  RepairResult out;
+  auto before = co_await check(cap, servers, happy, options);
+  if (!before.ok()) co_return before.status();
+  out.before = std::move(*before);
+  const CheckResult& b = out.before;
+  const bool below =
+      repair.repair_below_shares == 0 || b.distinct_shares < repair.repair_below_shares;
+  if (b.healthy || !below) {
+    out.successful = b.healthy;
+    if (!b.healthy) {
+      out.problem = "not repaired: " + std::to_string(b.distinct_shares) +
+                    " shares remain, the threshold is " +
+                    std::to_string(repair.repair_below_shares);
+    }
+    co_return out;
+  }
+  if (!b.recoverable) {
+    out.problem = "unrecoverable: " + std::to_string(b.distinct_shares) + " good shares, " +
+                  std::to_string(b.needed) + " needed; nothing can rebuild it";
+    co_return out;
+  }
+  // Happiness can only be asked of servers that answer.
+  const std::uint32_t want_happy =
+      std::max<std::uint32_t>(1, std::min(happy, b.servers_responding));
+  out.attempted = true;
+  Result<std::uint32_t> written = unimplemented("repair");
+  if (cap.is_mutable()) {
+    const auto* w = std::get_if<cap::SskWriteCap>(&cap.file);
+    if (w == nullptr) {
+      co_return permission_denied(
+          "repairing a mutable file or directory needs its write cap (the write enabler)");
+    }
+    written = co_await repair_mutable(*w, servers, want_happy);
+  } else {
+    const auto v = cap::verify_cap(cap);
+    const auto* vcap = v ? std::get_if<cap::ChkVerifyCap>(&v->file) : nullptr;
+    if (vcap == nullptr) co_return invalid_argument("repair: not an immutable cap");
+    std::set<ImmutableClient::ShareOnServer> distrusted;
+    for (const CorruptShare& c : b.corrupt) {
+      for (const ServerRef& s : servers) {
+        if (key_hex(s) == c.server) distrusted.insert({s.key, c.share});
+      }
+    }
+    written = co_await repair_immutable(*vcap, servers, want_happy, distrusted);
+  }
+  if (written.ok()) out.shares_written = *written;
+  CheckOptions again = options;
+  again.add_lease = false;  // done already
+  auto after = co_await check(cap, servers, happy, again);
+  if (!after.ok()) co_return after.status();
+  out.after = std::move(*after);
+  out.successful = out.after->healthy;
+  if (!written.ok()) {
+    out.problem = written.status().message();
+  } else if (!out.successful) {
+    out.problem = "still " + out.after->summary;
+  }
+  co_return out;
+}
+
+Task<Result<std::uint32_t>> Checker::repair_immutable(
+    const cap::ChkVerifyCap& vcap, const std::vector<ServerRef>& servers, std::uint32_t happy,
+    const std::set<ImmutableClient::ShareOnServer>& distrusted) {
+  std::set<ImmutableClient::ShareOnServer> copy = distrusted;
+  auto done = co_await immutable_->repair(vcap, servers, happy, std::move(copy));
+  if (!done.ok()) co_return done.status();
+  co_return static_cast<std::uint32_t>(done->shares_written);
+}
+
+Task<Result<std::uint32_t>> Checker::repair_mutable(const cap::SskWriteCap& wcap,
+                                                    const std::vector<ServerRef>& servers,
+                                                    std::uint32_t happy) {
+  (void)wcap;
+  (void)servers;
+  (void)happy;
+  co_return unimplemented(
+      "not built yet: repairing mutable files and directories (checking and verifying them "
+      "works)");
+}
+
+}  // namespace lafs::client
