@@ -496,6 +496,12 @@ Task<Result<RepairResult>> Checker::check_and_repair(cap::Cap cap, std::vector<S
   const std::uint32_t want_happy =
       std::max<std::uint32_t>(1, std::min(happy, b.servers_responding));
   out.attempted = true;
+  std::set<ImmutableClient::ShareOnServer> distrusted;
+  for (const CorruptShare& c : b.corrupt) {
+    for (const ServerRef& s : servers) {
+      if (key_hex(s) == c.server) distrusted.insert({s.key, c.share});
+    }
+  }
   Result<std::uint32_t> written = unimplemented("repair");
   if (cap.is_mutable()) {
     const auto* w = std::get_if<cap::SskWriteCap>(&cap.file);
@@ -503,17 +509,11 @@ Task<Result<RepairResult>> Checker::check_and_repair(cap::Cap cap, std::vector<S
       co_return permission_denied(
           "repairing a mutable file or directory needs its write cap (the write enabler)");
     }
-    written = co_await repair_mutable(*w, servers, want_happy);
+    written = co_await repair_mutable(*w, servers, want_happy, distrusted);
   } else {
     const auto v = cap::verify_cap(cap);
     const auto* vcap = v ? std::get_if<cap::ChkVerifyCap>(&v->file) : nullptr;
     if (vcap == nullptr) co_return invalid_argument("repair: not an immutable cap");
-    std::set<ImmutableClient::ShareOnServer> distrusted;
-    for (const CorruptShare& c : b.corrupt) {
-      for (const ServerRef& s : servers) {
-        if (key_hex(s) == c.server) distrusted.insert({s.key, c.share});
-      }
-    }
     written = co_await repair_immutable(*vcap, servers, want_happy, distrusted);
   }
   if (written.ok()) out.shares_written = *written;
@@ -540,15 +540,13 @@ Task<Result<std::uint32_t>> Checker::repair_immutable(
   co_return static_cast<std::uint32_t>(done->shares_written);
 }
 
-Task<Result<std::uint32_t>> Checker::repair_mutable(const cap::SskWriteCap& wcap,
-                                                    const std::vector<ServerRef>& servers,
-                                                    std::uint32_t happy) {
-  (void)wcap;
-  (void)servers;
-  (void)happy;
-  co_return unimplemented(
-      "not built yet: repairing mutable files and directories (checking and verifying them "
-      "works)");
+Task<Result<std::uint32_t>> Checker::repair_mutable(
+    const cap::SskWriteCap& wcap, const std::vector<ServerRef>& servers, std::uint32_t happy,
+    const std::set<ImmutableClient::ShareOnServer>& distrusted) {
+  std::set<std::pair<net::PublicKey, std::uint32_t>> copy(distrusted.begin(), distrusted.end());
+  auto done = co_await mutable_->repair(wcap, servers, happy, std::move(copy));
+  if (!done.ok()) co_return done.status();
+  co_return static_cast<std::uint32_t>(done->shares_written);
 }
 
 }  // namespace lafs::client

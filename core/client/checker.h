@@ -117,6 +117,7 @@ class Checker {
                                               RepairOptions repair = {});
 
   const CheckerStats& stats() const { return stats_; }
+  Env* env() const { return env_; }
 
  private:
   struct Listing;
@@ -131,9 +132,9 @@ class Checker {
   Task<Result<std::uint32_t>> repair_immutable(
       const cap::ChkVerifyCap& vcap, const std::vector<ServerRef>& servers, std::uint32_t happy,
       const std::set<ImmutableClient::ShareOnServer>& distrusted);
-  Task<Result<std::uint32_t>> repair_mutable(const cap::SskWriteCap& wcap,
-                                             const std::vector<ServerRef>& servers,
-                                             std::uint32_t happy);
+  Task<Result<std::uint32_t>> repair_mutable(
+      const cap::SskWriteCap& wcap, const std::vector<ServerRef>& servers, std::uint32_t happy,
+      const std::set<ImmutableClient::ShareOnServer>& distrusted);
 
   Env* env_;
   rpc::RpcPool* pool_;

@@ -55,7 +55,12 @@ Task<Result<DeepCheckSummary>> DeepChecker::run(cap::Cap root, std::vector<Serve
   };
   meet(Item{"", root, 0});
 
+  bool first_batch = true;
   while (!to_check.empty() || !to_list.empty()) {
+    if (!first_batch && options.batch_pause > Duration::zero()) {
+      co_await sleep_for(checker_->env()->executor(), options.batch_pause);
+    }
+    first_batch = false;
     // Discover until a batch is full (directories are listed as they come).
     while (to_check.size() < options.batch_objects && !to_list.empty()) {
       Item dir = std::move(to_list.front());

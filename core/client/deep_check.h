@@ -19,6 +19,7 @@ struct DeepCheckOptions {
   bool repair = false;
   RepairOptions repair_options;
   std::size_t batch_objects = 500;         // objects per check_many batch
+  Duration batch_pause{0};                 // between batches: a bound on the walk's pace
   std::size_t depth_max = 64;              // deeper directories are reported as errors, not walked
   std::size_t objects_max = 10'000'000;    // the walk stops (with an error) beyond this
   std::size_t unhealthy_paths_max = 1000;  // listed in the summary; the count is always exact

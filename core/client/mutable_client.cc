@@ -1386,4 +1386,126 @@ Task<Status> MutableClient::stream_range(const Snapshot& snapshot, std::uint64_t
   co_return Status{};
 }
 
+namespace {
+
+// Hands out recorded salts, in order: encode_mutable then makes the very shares it made the
+// first time.
+class ReplaySalts final : public Random {
+ public:
+  explicit ReplaySalts(std::vector<Bytes> salts) : salts_(std::move(salts)) {}
+  void fill(std::span<std::uint8_t> out) override {
+    if (next_ < salts_.size() && salts_[next_].size() == out.size()) {
+      std::copy(salts_[next_].begin(), salts_[next_].end(), out.begin());
+    } else {
+      std::fill(out.begin(), out.end(), 0);
+      overrun_ = true;
+    }
+    ++next_;
+  }
+  std::uint64_t next_u64() override {
+    overrun_ = true;
+    return 0;
+  }
+  bool exact() const { return !overrun_ && next_ == salts_.size(); }
+
+ private:
+  std::vector<Bytes> salts_;
+  std::size_t next_ = 0;
+  bool overrun_ = false;
+};
+
+}  // namespace
+
+Task<Result<PublishResult>> MutableClient::repair(
+    cap::SskWriteCap cap, std::vector<ServerRef> servers, std::uint32_t happy,
+    std::set<std::pair<net::PublicKey, std::uint32_t>> distrusted) {
+  const crypto::ReadKey read_key = crypto::mutable_read_key(cap.write_key);
+  const crypto::StorageIndex si = crypto::mutable_storage_index(read_key);
+  const ServerMap map = co_await update_servermap(si, cap.fingerprint, servers);
+  const auto newest = map.newest_recoverable_or_error("mutable file");
+  if (!newest.ok()) co_return newest.status();
+  const MutableVersion v = *newest;
+  const MutableHeader* h = map.header_of(v);
+  const MutableParams params = h->params;
+  auto current = co_await fetch_version(env_, pool_, options_, map, read_key, v);
+  if (!current.ok()) co_return current.status().with_context("repair");
+
+  // The salts, from one good share of the version (checked by the rebuilt root below).
+  auto layout = MutableLayout::make(params, 0);
+  if (!layout.ok()) co_return layout.status();
+  std::vector<storage::ReadVector> vectors;
+  std::vector<Bytes> salts;
+  const ServerMap::Share* source = nullptr;
+  auto trusted = [&](const ServerMap::Share& s) {
+    return !distrusted.contains({map.servers[s.server].key, s.share_number});
+  };
+  for (const auto& s : map.shares) {
+    if (!s.header || s.header->version != v || !trusted(s)) continue;
+    auto l = MutableLayout::make(params, s.share_number);
+    if (!l.ok()) continue;
+    vectors.clear();
+    for (std::uint64_t seg = 0; seg < l->segment_count; ++seg) {
+      vectors.push_back({l->salt_offset(seg), crypto::kSaltBytes});
+    }
+    auto got = co_await read_vectors(pool_, map.servers[s.server], options_.call_timeout, si,
+                                     s.share_number, vectors, &stats_);
+    if (got.ok()) {
+      salts = std::move(*got);
+      source = &s;
+      break;
+    }
+  }
+  if (source == nullptr) co_return unavailable("repair: no server gave the version's salts");
+  auto key = unwrap_signing_key(cap.write_key, *h);
+  if (!key.ok()) co_return key.status();
+  ReplaySalts replay(std::move(salts));
+  MutableVersion rebuilt;
+  auto shares = encode_mutable(*key, v.seqnum, params, current->contents, replay, &rebuilt);
+  if (!shares.ok()) co_return shares.status();
+  if (!replay.exact() || rebuilt != v) {
+    co_return corruption("repair: the rebuilt shares do not carry " + describe(v) +
+                         " (a server gave wrong salts)");
+  }
+
+  // Where the version's shares are, and where the missing ones go.
+  std::vector<ServerState> states(map.servers.size());
+  std::size_t answered = 0;
+  for (std::size_t i = 0; i < map.servers.size(); ++i) {
+    std::copy_n(map.servers[i].key.begin(), states[i].id.size(), states[i].id.begin());
+    states[i].available_space_bytes = kMutableShareBytesMax;
+    states[i].read_only = !map.answered[i];
+    answered += map.answered[i] ? 1 : 0;
+  }
+  std::vector<SlotTarget> targets;
+  for (const auto& s : map.shares) {
+    if (!s.header || s.header->version != v || s.share_number >= params.total) continue;
+    // A corrupt copy is rewritten where it is; it then counts as held.
+    if (!trusted(s)) targets.push_back({s.server, s.share_number, s.raw_checkstring});
+    states[s.server].existing_shares.push_back(s.share_number);
+  }
+  PlacementParams pp;
+  pp.k = params.needed;
+  pp.n = params.total;
+  pp.happy = static_cast<std::uint32_t>(
+      std::clamp<std::size_t>(std::min<std::size_t>(happy, answered), 1, params.total));
+  pp.share_size_bytes = (*shares)[0].size();
+  pp.new_shares_per_server_max = default_new_shares_per_server_max(params.total, pp.happy);
+  auto plan = plan_placement(pp, states);
+  if (!plan.ok()) co_return plan.status().with_context("repair");
+  for (const SharePlacement& u : plan->uploads) {
+    // A slot there holding another version of this share number is replaced, tested against
+    // what the map saw; a slot the map saw empty must still be empty.
+    std::optional<Bytes> expected;
+    for (const auto& s : map.shares) {
+      if (s.server == u.server_index && s.share_number == u.share) expected = s.raw_checkstring;
+    }
+    targets.push_back({u.server_index, u.share, expected});
+  }
+  if (targets.empty()) co_return PublishResult{v, 0, plan->happiness};
+  const WriteEnv we{env_, pool_, &options_, secrets_, &between_phases_for_test, &stats_};
+  // Happiness is judged by the caller's check after the repair: the slots written here add to
+  // the ones that already hold the version.
+  co_return co_await write_version(we, cap, map, v, params.needed, std::move(targets), &*shares, 1);
+}
+
 }  // namespace lafs::client

@@ -121,6 +121,20 @@ class MutableClient {
   Task<Result<PublishResult>> modify(cap::SskWriteCap cap, Change change,
                                      std::vector<ServerRef> servers, std::uint32_t happy);
 
+  // Repair: regenerates the missing shares of the newest recoverable version exactly (the same
+  // sequence number, the same salts read from a good share, the same signature: Ed25519 is
+  // deterministic) and writes them where placement wants them, each slot tested against what
+  // the map saw there. No new version is made, so repeated repairs converge instead of
+  // flapping (Tahoe's repairer publishes a new sequence number). Slots holding the version
+  // are never written. Returns the version and how many shares were written. Errors: as
+  // retrieve's when no version is recoverable; Corruption if the shares rebuilt do not carry
+  // the signed root; Conflict when another writer publishes meanwhile.
+  // `distrusted` (server node key, share number): slots a verifier found corrupt; they are
+  // rewritten in place with the good share.
+  Task<Result<PublishResult>> repair(
+      cap::SskWriteCap cap, std::vector<ServerRef> servers, std::uint32_t happy,
+      std::set<std::pair<net::PublicKey, std::uint32_t>> distrusted = {});
+
   // ---- Segment-level (ranged) access ----
 
   // Segments of `version` (a version of `map` with k good shares), each block checked through

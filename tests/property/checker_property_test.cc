@@ -1,6 +1,7 @@
 // Property tests of the checker, verifier and repairer (core/client/checker.h) in the simulator:
 // rapidcheck draws the grid size, (k, happy, n), the file and segment sizes, and a sequence of
-// faults (server loss, share deletion, bit rot, partitions, server arrivals). Then:
+// faults (server loss, share deletion, bit rot, partitions, server arrivals), for immutable and
+// mutable files alike. Then:
 //   (a) the checker's verdict equals the ground truth the test reads from the servers reachable
 //       at check time (and, verifying, without the shares it rotted);
 //   (b) after a repair with enough live servers the file is healthy and downloads whole;
@@ -38,6 +39,7 @@ struct World {
   std::size_t arrived = 0;       // extra servers that joined
   std::set<std::size_t> lost, partitioned;
   std::set<std::pair<std::size_t, std::uint32_t>> rotted;  // (grid index, share)
+  std::uint64_t size = 0;                                  // the file's
 };
 
 crypto::StorageIndex si_of(const cap::Cap& c) {
@@ -89,12 +91,36 @@ void apply(Grid& g, World& w, const Fault& f, const cap::Cap& cap, const Encodin
       if (shares.empty()) break;
       const std::uint32_t share = shares[f.where % shares.size()];
       if (w.rotted.contains({s, share})) break;  // a second flip could undo the first
+      if (cap.is_mutable()) {
+        // A byte of the first segment's block, in the slot's current file.
+        MutableParams mp{p.needed, p.total, p.segment_size, w.size};
+        auto layout = MutableLayout::make(mp, share);
+        RC_ASSERT(layout.ok());
+        const std::string base = share_path(si, share);
+        const std::string dir = base.substr(0, base.rfind('/'));
+        auto names = g.run(g.server_nodes[s]->disk().list(dir));
+        RC_ASSERT(names.ok());
+        std::string file;
+        const std::string prefix = std::to_string(share) + ".";
+        for (const std::string& n : *names) {
+          if (n.rfind(prefix, 0) == 0) file = dir + "/" + n;
+        }
+        RC_ASSERT(!file.empty());
+        const std::uint64_t at = storage::kContainerHeaderBytes + layout->block_offset(0) +
+                                 (f.where / 7) % layout->block_length(0);
+        RC_ASSERT(g.server_nodes[s]
+                      ->sim_disk()
+                      .corrupt(file, at, static_cast<unsigned>(f.where % 8))
+                      .is_ok());
+        w.rotted.insert({s, share});
+        break;
+      }
       // A byte of the blocks: always covered by the hash trees.
       ExtensionInfo info;
       info.needed = p.needed;
       info.total = p.total;
       info.segment_size = p.segment_size;
-      info.file_size = std::get<cap::ChkReadCap>(cap.file).params.size_bytes;
+      info.file_size = w.size;
       info.segment_count =
           std::max<std::uint64_t>(1, (info.file_size + p.segment_size - 1) / p.segment_size);
       auto layout = ShareLayout::make(info, share);
@@ -159,6 +185,7 @@ Truth truth(Grid& g, const World& w, const crypto::StorageIndex& si, const Encod
 }
 
 struct Case {
+  bool mutable_file = false;
   std::size_t servers = 0, extra = 0;
   EncodingParams params;
   std::size_t size = 0;
@@ -167,6 +194,7 @@ struct Case {
 
 Case gen_case() {
   Case c;
+  c.mutable_file = *rc::gen::arbitrary<bool>();
   c.servers = *rc::gen::inRange<std::size_t>(3, 10);
   c.extra = *rc::gen::inRange<std::size_t>(0, 3);
   c.params.total = *rc::gen::inRange<std::uint32_t>(1, static_cast<std::uint32_t>(c.servers) + 1);
@@ -202,12 +230,30 @@ Setup set_up(const Case& c) {
   s.world.initial = c.servers;
   s.world.known.assign(g.refs.begin(), g.refs.begin() + static_cast<std::ptrdiff_t>(c.servers));
   s.plain = testing::pattern(c.size, static_cast<std::uint32_t>(c.size));
-  auto up = g.run(g.client->upload(s.plain, s.world.known, c.params));
-  RC_ASSERT(up.ok());
-  s.cap = up->cap;
+  s.world.size = c.size;
+  if (c.mutable_file) {
+    MutableParams mp{c.params.needed, c.params.total, c.params.segment_size, 0};
+    auto made = g.run(g.mutable_client->create(s.plain, s.world.known, mp, c.params.happy));
+    RC_ASSERT(made.ok());
+    s.cap = cap::Cap{*made, false};
+  } else {
+    auto up = g.run(g.client->upload(s.plain, s.world.known, c.params));
+    RC_ASSERT(up.ok());
+    s.cap = up->cap;
+  }
   s.checker = std::make_unique<Checker>(g.client_node, g.pool.get(), &g.secrets, g.client.get(),
                                         g.mutable_client.get());
   return s;
+}
+
+// The file's bytes as a reader gets them (empty on failure).
+Bytes read_back(Grid& g, const cap::Cap& cap, const std::vector<ServerRef>& servers) {
+  if (cap.is_mutable()) {
+    auto got = g.run(g.mutable_client->retrieve(cap, servers));
+    return got.ok() ? got->contents : Bytes{};
+  }
+  auto got = g.run(g.client->download(cap, servers));
+  return got.ok() ? *got : Bytes{};
 }
 
 RC_GTEST_PROP(CheckerProperty, VerdictsMatchTheTruthAndRepairConverges, ()) {
@@ -250,6 +296,7 @@ RC_GTEST_PROP(CheckerProperty, VerdictsMatchTheTruthAndRepairConverges, ()) {
   RC_CLASSIFY(rep->attempted && !rep->successful, "repair fell short");
   RC_CLASSIFY(!before.recoverable, "unrecoverable");
   RC_CLASSIFY(before.healthy, "healthy");
+  RC_CLASSIFY(c.mutable_file, "mutable");
   if (rep->attempted) {
     RC_ASSERT(rep->after.has_value());
     RC_ASSERT(rep->after->distinct_shares >= before.distinct_shares);  // (c)
@@ -267,9 +314,7 @@ RC_GTEST_PROP(CheckerProperty, VerdictsMatchTheTruthAndRepairConverges, ()) {
     for (std::size_t i = 0; i < s.world.known.size(); ++i) {
       if (reachable(s.world, i)) live_refs.push_back(s.world.known[i]);
     }
-    auto back = g.run(g.client->download(s.cap, live_refs));
-    RC_ASSERT(back.ok());
-    RC_ASSERT(*back == s.plain);
+    RC_ASSERT(read_back(g, s.cap, live_refs) == s.plain);
   }
   if (!before.recoverable) RC_ASSERT(!rep->attempted);
 
@@ -344,9 +389,7 @@ RC_GTEST_PROP(CheckerProperty, ARepairNeverLosesRecoverability, ()) {
   if (pre->recoverable) {
     RC_ASSERT(post->recoverable);  // (e)
     RC_ASSERT(post->distinct_shares >= pre->distinct_shares);
-    auto back = g.run(g.client->download(s.cap, s.world.known));
-    RC_ASSERT(back.ok());
-    RC_ASSERT(*back == s.plain);
+    RC_ASSERT(read_back(g, s.cap, s.world.known) == s.plain);
   }
 }
 
