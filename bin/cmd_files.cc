@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -49,7 +50,13 @@ constexpr std::size_t kCapAnswerBytesMax = 4096;  // a write's answer is one cap
 // A t=json answer is kept whole to be parsed: a directory of a million entries (the format's
 // limit) would not fit, a hundred thousand do.
 constexpr std::size_t kJsonAnswerBytesMax = 128 << 20;
-constexpr std::size_t kCapStdinBytesMax = 4096;      // `add-alias NAME -`
+constexpr std::size_t kCapStdinBytesMax = 4096;  // `add-alias NAME -`
+// One line of a deep-check's answer: an object's check (and repair) results, a few KiB.
+constexpr std::size_t kDeepCheckLineBytesMax = 1 << 20;
+// The wait for a check's answer, and between a deep-check's lines, when it reads every share
+// (--verify) or writes new ones (--repair): a safety net against a hung gateway that still lets
+// a verify of a very large file finish.
+constexpr std::chrono::seconds kCheckReadingWait{6 * 3600};
 constexpr std::size_t kServerMessageCharsMax = 300;  // the gateway's one-line error, as shown
 constexpr int kTreeDepthMax = 64;                    // cp -r nesting, either side
 constexpr std::chrono::seconds kAliasesLockTimeout{10};
@@ -1505,21 +1512,284 @@ Status list_aliases_command(Session& s, bool readonly, bool as_json) {
 // ---------------------------------------------------------------------------------------------
 // check, deep-check, status
 
-Status check_command(Session& s, const std::string& target, bool deep, bool verify, bool repair,
-                     bool add_lease) {
+struct CheckFlags {
+  bool verify = false;
+  bool repair = false;
+  bool add_lease = false;
+  bool as_json = false;
+  bool verbose = false;  // deep-check: a line per object
+};
+
+// The request of `lafs check` and `lafs deep-check`. The gateway answers a check only when it is
+// done, and a deep-check's lines come a batch at a time: with --verify or --repair, whole files
+// are read (and written) first, so the usual bounds would cut a healthy check of a big file.
+ClientRequest check_request(const GridPath& p, const CheckFlags& f, bool deep) {
+  std::string query = deep ? "?t=stream-deep-check" : "?t=check&output=JSON";
+  if (f.verify) query += "&verify=true";
+  if (f.repair) query += "&repair=true";
+  if (f.add_lease) query += "&add-lease=true";
+  ClientRequest request;
+  request.method = "POST";
+  request.target = uri_path(p.root_cap, p.names) + query;
+  if (f.verify || f.repair) {
+    request.response_wait = kCheckReadingWait;
+    request.response_idle_timeout = kCheckReadingWait;
+  }
+  return request;
+}
+
+std::uint64_t json_u64(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v == nullptr ? 0 : json_uint(*v).value_or(0);
+}
+
+bool json_bool(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_bool() && v->get_bool();
+}
+
+// A string from the gateway, safe for a terminal.
+std::string json_string(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? printable_name(v->get_string()) : std::string();
+}
+
+const json::object* json_child(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
+}
+
+// "Healthy", "Not Healthy: why" or "Unrecoverable: why", as Tahoe's `check` says it.
+std::string check_verdict(const json::object& r) {
+  if (json_bool(r, "is_literal")) return "Healthy (a literal: its data is in its cap, no shares)";
+  if (json_bool(r, "healthy")) return "Healthy";
+  return (json_bool(r, "recoverable") ? "Not Healthy: " : "Unrecoverable: ") +
+         json_string(r, "summary");
+}
+
+// A check result (docs/webapi.md "Checking") in the shape of Tahoe's `tahoe check`.
+void print_check(const json::object& r, std::string_view title) {
+  std::cout << title << ": " << check_verdict(r) << "\n";
+  if (json_bool(r, "is_literal")) return;
+  std::cout << " storage index: " << json_string(r, "storage_index") << "\n";
+  std::cout << " good-shares: " << json_u64(r, "distinct_shares") << " (encoding is "
+            << json_u64(r, "needed") << "-of-" << json_u64(r, "total") << ")\n";
+  std::cout << " shares found: " << json_u64(r, "shares_found") << " on "
+            << json_u64(r, "good_hosts") << " servers, happiness " << json_u64(r, "happiness")
+            << " (healthy needs " << json_u64(r, "happy") << ")\n";
+  std::cout << " servers: " << json_u64(r, "servers_responding") << " of "
+            << json_u64(r, "servers_queried") << " answered\n";
+  // Shares of other versions than the one judged (the newest recoverable): Tahoe's wrong-shares.
+  std::uint64_t wrong = 0;
+  const json::value* versions = r.if_contains("versions");
+  if (versions != nullptr && versions->is_array()) {
+    bool judged = false;
+    for (const json::value& v : versions->get_array()) {
+      if (!v.is_object()) continue;
+      if (!judged && json_bool(v.get_object(), "recoverable")) {
+        judged = true;
+        continue;
+      }
+      wrong += json_u64(v.get_object(), "distinct_shares");
+    }
+  }
+  std::cout << " wrong-shares: " << wrong << "\n";
+  const json::value* corrupt = r.if_contains("corrupt");
+  const std::size_t corrupt_count =
+      corrupt != nullptr && corrupt->is_array() ? corrupt->get_array().size() : 0;
+  std::cout << " corrupt-shares: " << corrupt_count << "\n";
+  for (std::size_t i = 0; i < corrupt_count; ++i) {
+    const json::value& c = corrupt->get_array()[i];
+    if (!c.is_object()) continue;
+    std::cout << "  share " << json_u64(c.get_object(), "share") << " on server "
+              << json_string(c.get_object(), "server").substr(0, 16) << ": "
+              << json_string(c.get_object(), "problem") << "\n";
+  }
+  if (json_u64(r, "leases_renewed") > 0) {
+    std::cout << " leases renewed: " << json_u64(r, "leases_renewed") << "\n";
+  }
+}
+
+// "Repair successful: 3 shares written", ..., for a repair result.
+std::string repair_verdict(const json::object& r) {
+  std::string out;
+  if (!json_bool(r, "attempted")) {
+    out = json_bool(r, "successful") ? "No repair needed" : "Repair not attempted";
+  } else {
+    out = (json_bool(r, "successful") ? "Repair successful: " : "Repair unsuccessful: ") +
+          std::to_string(json_u64(r, "shares_written")) + " shares written";
+  }
+  const std::string problem = json_string(r, "problem");
+  return problem.empty() ? out : out + " (" + problem + ")";
+}
+
+Result<json::object> parse_object(const std::string& text, std::string_view what) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) {
+    return protocol_error(
+        about(what, "the node answered malformed JSON" + (ec ? " (" + ec.message() + ")" : "")));
+  }
+  return std::move(v.get_object());
+}
+
+Status check_command(Session& s, const std::string& target, const CheckFlags& f) {
   auto p = node::parse_grid_path(target, s.aliases());
   if (!p.ok()) return p.status();
   auto gw = s.gateway();
   if (!gw.ok()) return gw.status();
-  std::string query = deep ? "?t=stream-deep-check" : "?t=check&output=JSON";
-  if (verify) query += "&verify=true";
-  if (repair) query += "&repair=true";
-  if (add_lease) query += "&add-lease=true";
-  ClientRequest request;
-  request.method = "POST";
-  request.target = uri_path(p->root_cap, p->names) + query;
-  FdSink out(STDOUT_FILENO, "stdout");
-  return gw->transfer(std::move(request), &out, p->shown);
+  ClientRequest request = check_request(*p, f, false);
+  StringSink answer(kJsonAnswerBytesMax);
+  LAFS_RETURN_IF_ERROR(gw->transfer(std::move(request), &answer, p->shown));
+  auto r = parse_object(answer.text(), p->shown);
+  if (!r.ok()) return r.status();
+  // Without repair the answer is the check; with it, the repair and the checks around it.
+  const json::object* before = f.repair ? json_child(*r, "before") : &*r;
+  if (before == nullptr)
+    return protocol_error(p->shown + ": the node's repair answer has no check");
+  const json::object* after = f.repair ? json_child(*r, "after") : nullptr;
+  if (f.as_json) {
+    std::cout << answer.text() << (answer.text().ends_with("\n") ? "" : "\n");
+  } else {
+    print_check(*before, "Summary");
+    if (f.repair) {
+      std::cout << repair_verdict(*r) << "\n";
+      if (after != nullptr) print_check(*after, "Post-repair summary");
+    }
+  }
+  const json::object& final_state = after != nullptr ? *after : *before;
+  if (json_bool(final_state, "healthy")) return Status{};
+  return failed_precondition(
+      p->shown + (after != nullptr ? " is still " : " is ") +
+      (json_bool(final_state, "recoverable") ? "not healthy" : "unrecoverable") + ": " +
+      json_string(final_state, "summary"));
+}
+
+// Splits a streamed body into lines and hands each to `on_line` as it completes.
+class LineSink : public BodySink {
+ public:
+  using OnLine = std::function<Status(const std::string&)>;
+  LineSink(std::size_t line_bytes_max, OnLine on_line)
+      : line_bytes_max_(line_bytes_max), on_line_(std::move(on_line)) {}
+  Status write(const char* data, std::size_t size) override {
+    for (std::size_t i = 0; i < size; ++i) {
+      if (data[i] != '\n') {
+        if (line_.size() >= line_bytes_max_) {
+          return resource_exhausted("a line of the node's answer is longer than " +
+                                    std::to_string(line_bytes_max_) + " bytes");
+        }
+        line_.push_back(data[i]);
+        continue;
+      }
+      LAFS_RETURN_IF_ERROR(on_line_(line_));
+      line_.clear();
+    }
+    return Status{};
+  }
+  // A last line without a newline.
+  Status finish() {
+    if (line_.empty()) return Status{};
+    Status s = on_line_(line_);
+    line_.clear();
+    return s;
+  }
+
+ private:
+  std::size_t line_bytes_max_;
+  OnLine on_line_;
+  std::string line_;
+};
+
+// One object of a deep-check, for -v: "PATH: verdict[; repair verdict]".
+void print_deep_check_object(const json::object& o) {
+  const std::string path = json_string(o, "path");
+  std::cout << "'" << (path.empty() ? std::string("<root>") : path) << "': ";
+  if (const std::string error = json_string(o, "error"); !error.empty()) {
+    std::cout << "could not be checked: " << error << "\n";
+    return;
+  }
+  const json::object* check = json_child(o, "check");
+  std::cout << (check != nullptr ? check_verdict(*check) : std::string("?"));
+  if (const json::object* repair = json_child(o, "repair")) {
+    std::cout << "; " << repair_verdict(*repair);
+  }
+  std::cout << "\n";
+}
+
+Status deep_check_command(Session& s, const std::string& target, const CheckFlags& f) {
+  auto p = node::parse_grid_path(target, s.aliases());
+  if (!p.ok()) return p.status();
+  auto gw = s.gateway();
+  if (!gw.ok()) return gw.status();
+  ClientRequest request = check_request(*p, f, true);
+  std::optional<json::object> summary;
+  std::string walk_error;  // a "type":"error" line: the walk stopped
+  LineSink lines(kDeepCheckLineBytesMax, [&](const std::string& line) -> Status {
+    if (line.empty()) return Status{};
+    if (f.as_json) {
+      std::cout << line << "\n" << std::flush;  // as received: a long walk shows progress
+    }
+    auto o = parse_object(line, p->shown);
+    if (!o.ok()) return o.status();
+    const std::string type = json_string(*o, "type");
+    if (type == "summary") {
+      summary = std::move(*o);
+    } else if (type == "error") {
+      walk_error = json_string(*o, "error");
+    } else if (type == "object" && f.verbose && !f.as_json) {
+      print_deep_check_object(*o);
+      std::cout << std::flush;
+    }
+    return Status{};
+  });
+  LAFS_RETURN_IF_ERROR(gw->transfer(std::move(request), &lines, p->shown));
+  LAFS_RETURN_IF_ERROR(lines.finish());
+  if (!summary) {
+    return unavailable(about(p->shown, walk_error.empty()
+                                           ? "the node's answer ended without a summary"
+                                           : "the deep-check stopped: " + walk_error));
+  }
+  const json::object& sum = *summary;
+  const std::uint64_t unhealthy = json_u64(sum, "objects_unhealthy");
+  const std::uint64_t repaired = f.repair ? json_u64(sum, "repairs_successful") : 0;
+  const std::uint64_t remaining = unhealthy > repaired ? unhealthy - repaired : 0;
+  const std::uint64_t errors = json_u64(sum, "errors");
+  if (!f.as_json) {
+    std::cout << "done: " << json_u64(sum, "objects_checked") << " objects checked, "
+              << json_u64(sum, "objects_healthy") << " healthy, " << unhealthy << " unhealthy, "
+              << json_u64(sum, "objects_unrecoverable") << " unrecoverable";
+    if (errors > 0) std::cout << ", " << errors << " could not be checked";
+    if (f.repair) {
+      std::cout << "; repairs attempted " << json_u64(sum, "repairs_attempted") << ", successful "
+                << json_u64(sum, "repairs_successful");
+    }
+    if (f.add_lease) std::cout << "; leases renewed " << json_u64(sum, "leases_renewed");
+    std::cout << "\n";
+    const json::value* paths = sum.if_contains("unhealthy_paths");
+    if (paths != nullptr && paths->is_array() && !paths->get_array().empty()) {
+      std::cout << (f.repair ? "unhealthy before the repair:\n" : "unhealthy:\n");
+      for (const json::value& path : paths->get_array()) {
+        if (!path.is_string()) continue;
+        std::cout << "  "
+                  << (path.get_string().empty() ? std::string("<root>")
+                                                : printable_name(path.get_string()))
+                  << "\n";
+      }
+      if (paths->get_array().size() < unhealthy) {
+        std::cout << "  ... and " << unhealthy - paths->get_array().size() << " more\n";
+      }
+    }
+  }
+  if (remaining == 0 && errors == 0) return Status{};
+  std::string why;
+  if (remaining > 0) {
+    why = std::to_string(remaining) + (remaining == 1 ? " object" : " objects") +
+          (f.repair ? " still unhealthy after the repair" : " unhealthy");
+  }
+  if (errors > 0) {
+    why += (why.empty() ? "" : ", ") + std::to_string(errors) + " could not be checked";
+  }
+  return failed_precondition(about(p->shown, why));
 }
 
 std::string json_text(const json::object& o, std::string_view key) {
@@ -1794,9 +2064,7 @@ void add_node_query_commands(CLI::App& app) {
     struct Opts {
       CommonOptions common;
       std::string target;
-      bool verify = false;
-      bool repair = false;
-      bool add_lease = false;
+      CheckFlags flags;
     };
     auto o = std::make_shared<Opts>();
     const std::string name = deep ? "deep-check" : "check";
@@ -1805,12 +2073,17 @@ void add_node_query_commands(CLI::App& app) {
                                   : "Check that a file or directory's shares are there",
                              &o->common);
     cmd->add_option("TARGET", o->target, "ALIAS:PATH, CAP or CAP/PATH")->required();
-    cmd->add_flag("--verify", o->verify, "Download and verify every share");
-    cmd->add_flag("--repair", o->repair, "Repair what is unhealthy");
-    cmd->add_flag("--add-lease", o->add_lease, "Renew the leases on the shares found");
+    cmd->add_flag("--verify", o->flags.verify, "Download and verify every share");
+    cmd->add_flag("--repair", o->flags.repair, "Repair what is unhealthy");
+    cmd->add_flag("--add-lease", o->flags.add_lease, "Add or renew leases on the shares found");
+    cmd->add_flag(
+        "--json", o->flags.as_json,
+        deep ? "Print the node's JSON lines as they come" : "Print the node's JSON answer");
+    if (deep) cmd->add_flag("-v,--verbose", o->flags.verbose, "Print a line per object checked");
     cmd->callback([o, name, deep] {
       run_command(name, o->common, [&](Session& s) {
-        return check_command(s, o->target, deep, o->verify, o->repair, o->add_lease);
+        return deep ? deep_check_command(s, o->target, o->flags)
+                    : check_command(s, o->target, o->flags);
       });
     });
   }

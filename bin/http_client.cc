@@ -113,7 +113,7 @@ class Exchange {
   Status write_step(const std::function<void(std::function<void(SysError, std::size_t)>)>& start,
                     bool* answered);
   Status await_head(std::chrono::seconds wait);
-  Status read_body(BodySink& sink, const ProgressFn& progress);
+  Status read_body(BodySink& sink, const ProgressFn& progress, std::chrono::seconds idle);
   bool wait_for(const bool& flag, Clock::time_point deadline);
   void cancel_and_drain();
   bool answered_early() const { return head_done_ && !head_ec_; }
@@ -269,7 +269,7 @@ Status Exchange::await_head(std::chrono::seconds wait) {
   return unavailable("reading the answer of " + where() + ": " + head_ec_.message());
 }
 
-Status Exchange::read_body(BodySink& sink, const ProgressFn& progress) {
+Status Exchange::read_body(BodySink& sink, const ProgressFn& progress, std::chrono::seconds idle) {
   std::vector<char> buf(kHttpIoChunkBytes);
   std::uint64_t received = 0;
   while (!parser_.is_done()) {
@@ -281,9 +281,9 @@ Status Exchange::read_body(BodySink& sink, const ProgressFn& progress) {
       done = true;
       ec = e;
     });
-    if (!wait_for(done, Clock::now() + kHttpIdleTimeout)) {
-      return timeout_error("no data from " + where() + " for " + seconds(kHttpIdleTimeout) +
-                           " after " + std::to_string(received) + " bytes");
+    if (!wait_for(done, Clock::now() + idle)) {
+      return timeout_error("no data from " + where() + " for " + seconds(idle) + " after " +
+                           std::to_string(received) + " bytes");
     }
     const std::size_t n = buf.size() - parser_.get().body().size;
     if (n > 0) {
@@ -319,8 +319,11 @@ Result<ClientResponse> Exchange::run(const ClientRequest& request, BodySink* sin
       return sent_status;
     }
   }
-  const auto wait =
-      kHttpResponseWaitMin + std::chrono::seconds(sent / kHttpGatewayBytesPerSecondMin);
+  auto wait = kHttpResponseWaitMin + std::chrono::seconds(sent / kHttpGatewayBytesPerSecondMin);
+  if (request.response_wait.count() > 0) wait = std::max(wait, request.response_wait);
+  const std::chrono::seconds idle = request.response_idle_timeout.count() > 0
+                                        ? request.response_idle_timeout
+                                        : std::chrono::seconds(kHttpIdleTimeout);
   LAFS_RETURN_IF_ERROR(await_head(wait));
   ClientResponse out;
   const auto& head = parser_.get();
@@ -329,11 +332,12 @@ Result<ClientResponse> Exchange::run(const ClientRequest& request, BodySink* sin
   out.content_type = std::string(head[http::field::content_type]);
   if (out.ok()) {
     DiscardSink discard;
-    LAFS_RETURN_IF_ERROR(read_body(sink != nullptr ? *sink : discard, request.download_progress));
+    LAFS_RETURN_IF_ERROR(
+        read_body(sink != nullptr ? *sink : discard, request.download_progress, idle));
   } else {
     // An error body is best effort: the status alone is the answer.
     ErrorBodySink error_body;
-    (void)read_body(error_body, nullptr);
+    (void)read_body(error_body, nullptr, idle);
     out.error_body = error_body.take();
   }
   return out;

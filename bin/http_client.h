@@ -112,6 +112,11 @@ struct ClientRequest {
   std::string content_type = "application/octet-stream";
   ProgressFn upload_progress;    // may be empty
   ProgressFn download_progress;  // may be empty
+  // For a request whose answer takes long to compute (a check that reads whole files answers
+  // only when done; a deep-check's lines come a batch at a time): the wait for the response head
+  // and the wait between pieces of the response body. Zero keeps the bounds above.
+  std::chrono::seconds response_wait{0};
+  std::chrono::seconds response_idle_timeout{0};
 };
 
 struct ClientResponse {

@@ -5,7 +5,8 @@
 # write private/aliases with mode 0600; no message repeats a cap. A stub gateway (python3, a few
 # canned answers) checks the client's side of the HTTP contract: the gateway's message and
 # status are shown, 501 is "not built yet" with exit 2, an early refusal of an upload is heard,
-# and a download cut short fails and leaves no file.
+# a download cut short fails and leaves no file, and check and deep-check print the gateway's
+# results (healthy: exit 0; unhealthy, or a deep-check without its summary: exit 1).
 # Usage: cli_offline_test.sh PATH_TO_lafs
 set -u
 lafs="$1"
@@ -142,6 +143,22 @@ CHK = sys.argv[1]
 def reply(c, status, body, extra=b""):
     c.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/plain\r\nContent-Length: "
               + str(len(body)).encode() + b"\r\nConnection: close\r\n" + extra + b"\r\n" + body)
+HEALTHY = ('{"healthy":true,"recoverable":true,"is_mutable":false,"is_literal":false,'
+           '"storage_index":"5e1f","needed":2,"happy":4,"total":5,"servers_queried":5,'
+           '"servers_responding":5,"shares_found":5,"distinct_shares":5,"good_hosts":5,'
+           '"happiness":5,"share_map":{},"corrupt":[],"versions":[],"leases_renewed":0,'
+           '"summary":"healthy"}')
+SICK = HEALTHY.replace('"healthy":true', '"healthy":false').replace(
+    '"distinct_shares":5', '"distinct_shares":4').replace(
+    '"corrupt":[]', '"corrupt":[{"share":3,"server":"abcdef0123456789abcdef","problem":"bad hash"}]'
+    ).replace('"summary":"healthy"', '"summary":"4 of 5 shares"')
+def chunked(c, lines):
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
+              b"Connection: close\r\n\r\n")
+    for line in lines:
+        data = (line + "\n").encode()
+        c.sendall(b"%x\r\n" % len(data) + data + b"\r\n")
+    c.sendall(b"0\r\n\r\n")
 def serve(c):
     head = b""
     while b"\r\n\r\n" not in head:
@@ -151,8 +168,21 @@ def serve(c):
         head += d
     line = head.split(b"\r\n")[0].decode()
     method, target = line.split(" ")[:2]
-    if "t=check" in target or "t=stream-deep-check" in target:
+    if ("t=check" in target or "t=stream-deep-check" in target) and "/old" in target:
         reply(c, b"501 Not Implemented", b"not built yet: the checker comes with issue 10\n")
+    elif "t=check" in target:
+        reply(c, b"200 OK", (SICK if "/sick" in target else HEALTHY).encode())
+    elif "t=stream-deep-check" in target:
+        lines = ['{"type":"object","path":"","directory":true,"cap":"x","check":%s}' % HEALTHY,
+                 '{"type":"object","path":"bad\\u001b[2J.bin","directory":false,"cap":"y",'
+                 '"check":%s}' % SICK]
+        if "/truncated" not in target:
+            lines.append('{"type":"summary","objects_checked":2,"objects_healthy":1,'
+                         '"objects_unhealthy":1,"objects_unrecoverable":0,"repairs_attempted":0,'
+                         '"repairs_successful":0,"errors":0,"directories":1,"files":1,'
+                         '"leases_renewed":0,"unhealthy_paths":["bad\\u001b[2J.bin"],'
+                         '"cost":{"rpcs":10,"bytes_read":0,"bytes_written":0}}')
+        chunked(c, lines)
     elif method == "PUT" and "/toolarge" in target:
         reply(c, b"413 Content Too Large", b"body over the node's limit\n")  # before the body
     elif method == "PUT":
@@ -176,8 +206,24 @@ stub_pid=$STUB_PID
 read -r port <&"${STUB[0]}"
 url="http://127.0.0.1:$port/"
 
-run 2 "lafs check: not built yet: the checker comes with issue 10" check -u "$url" "$CHK"
-run 2 "lafs deep-check: not built yet:" deep-check -d "$nd" -u "$url" docs:
+run 2 "lafs check: not built yet: the checker comes with issue 10" check -d "$nd" -u "$url" docs:old
+run 2 "lafs deep-check: not built yet:" deep-check -d "$nd" -u "$url" docs:old/
+run 0 "" check -u "$url" "$CHK"
+check "grep -qx 'Summary: Healthy' <<<\"\$out\"" "check prints Healthy: $out"
+check "grep -qx ' good-shares: 5 (encoding is 2-of-5)' <<<\"\$out\"" "check prints good-shares: $out"
+run 1 "lafs check: docs:sick is not healthy: 4 of 5 shares" check -d "$nd" -u "$url" docs:sick
+check "grep -qx 'Summary: Not Healthy: 4 of 5 shares' <<<\"\$out\"" "check prints Not Healthy: $out"
+check "grep -qx '  share 3 on server abcdef0123456789: bad hash' <<<\"\$out\"" "check lists corrupt shares: $out"
+run 1 "is not healthy" check --json -d "$nd" -u "$url" docs:sick
+check "python3 -c 'import json,sys; assert json.loads(sys.argv[1])[\"healthy\"] is False' \"\$out\"" "check --json prints the answer: $out"
+run 1 "lafs deep-check: docs:: 1 object unhealthy" deep-check -v -d "$nd" -u "$url" docs:
+check "grep -qx \"'<root>': Healthy\" <<<\"\$out\"" "deep-check -v prints the root: $out"
+check "grep -qx \"'bad?\\[2J.bin': Not Healthy: 4 of 5 shares\" <<<\"\$out\"" "deep-check -v prints each object, control characters as '?': $out"
+check "grep -qx 'done: 2 objects checked, 1 healthy, 1 unhealthy, 0 unrecoverable' <<<\"\$out\"" "deep-check prints the summary: $out"
+check "grep -qx '  bad?\\[2J.bin' <<<\"\$out\"" "deep-check lists the unhealthy paths: $out"
+run 1 "" deep-check --json -d "$nd" -u "$url" docs:
+check "[ \"\$(wc -l <<<\"\$out\")\" -eq 3 ] && grep -q '\"type\":\"summary\"' <<<\"\$out\"" "deep-check --json prints the lines: $out"
+run 1 "the node's answer ended without a summary" deep-check -d "$nd" -u "$url" docs:truncated/
 run 1 "lafs get: docs:missing.txt: no such child 'missing.txt' (HTTP 404)" get -d "$nd" -u "$url" \
   docs:missing.txt
 check "! grep -q 'second line' <<<\"\$err\"" "only the first line of an error is shown: $err"

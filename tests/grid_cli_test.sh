@@ -2,7 +2,8 @@
 # The whole product as a user runs it: `lafs grid` (an introducer, storage nodes and a client as
 # separate processes on 127.0.0.1), the CLI through the client's web gateway, a storage process
 # killed with SIGKILL in the middle of an upload (the upload still succeeds, and the grid restarts
-# the node), bad input to the CLI and the web API, and caps never written to any log.
+# the node), check, verify and deep-check of a healthy tree, bad input to the CLI and the web API,
+# and caps never written to any log.
 # Usage: grid_cli_test.sh PATH_TO_lafs
 set -u
 lafs="$1"
@@ -81,6 +82,27 @@ check '"$lafs" rm tahoe:sub/moved.txt > /dev/null 2>&1' "rm"
 rc=$?
 check '[ $rc -eq 1 ] && grep -qi "no .*moved.txt" "$T/gone.err"' 'get of a removed name: exit 1, says so (rc=$rc: $(cat "$T/gone.err"))'
 
+# ---- check, verify, repair, deep-check (every server up: everything is healthy) ----
+"$lafs" check tahoe: > "$T/check.out" 2>&1; rc=$?
+check '[ $rc -eq 0 ] && grep -qx "Summary: Healthy" "$T/check.out"' 'check of a directory: exit 0, Healthy (rc=$rc: $(cat "$T/check.out"))'
+"$lafs" check tahoe:medium.bin > "$T/check.out" 2>&1; rc=$?
+check '[ $rc -eq 0 ] && grep -qx " good-shares: 5 (encoding is 2-of-5)" "$T/check.out"' 'check of a file: every share (rc=$rc: $(cat "$T/check.out"))'
+"$lafs" check --verify --json tahoe:medium.bin > "$T/verify.json" 2> "$T/verify.err"; rc=$?
+check '[ $rc -eq 0 ] && python3 -c "import json,sys; r = json.load(open(sys.argv[1])); assert r[\"healthy\"] is True and r[\"corrupt\"] == [], r" "$T/verify.json"' \
+  'check --verify --json: "healthy":true (rc=$rc: $(cat "$T/verify.json" "$T/verify.err"))'
+"$lafs" check --repair --add-lease tahoe:medium.bin > "$T/repair.out" 2>&1; rc=$?
+check '[ $rc -eq 0 ] && grep -qx "No repair needed" "$T/repair.out" && grep -qx " leases renewed: 5" "$T/repair.out"' \
+  'check --repair --add-lease of a healthy file (rc=$rc: $(cat "$T/repair.out"))'
+"$lafs" deep-check tahoe: > "$T/deep.out" 2>&1; rc=$?
+check '[ $rc -eq 0 ] && grep -qE "^done: [0-9]+ objects checked, [0-9]+ healthy, 0 unhealthy, 0 unrecoverable$" "$T/deep.out"' \
+  'deep-check: exit 0 with a summary line (rc=$rc: $(cat "$T/deep.out"))'
+"$lafs" deep-check -v --add-lease tahoe: > "$T/deep.out" 2>&1; rc=$?
+check '[ $rc -eq 0 ] && grep -qx "'"'<root>'"': Healthy" "$T/deep.out" && grep -qx "'"'sub/tree/blob'"': Healthy" "$T/deep.out" && grep -qE "; leases renewed [1-9][0-9]*$" "$T/deep.out"' \
+  'deep-check -v --add-lease: a line per object, leases renewed (rc=$rc: $(cat "$T/deep.out"))'
+"$lafs" deep-check --verify --json tahoe:sub > "$T/deep.json" 2>&1; rc=$?
+check '[ $rc -eq 0 ] && tail -1 "$T/deep.json" | grep -q "^{\"type\":\"summary\",\"objects_checked\":[1-9]" && ! grep -qE "lafs1:(dir|dir-read|chk|ssk|ssk-read):" "$T/deep.json"' \
+  'deep-check --verify --json: JSON lines, the summary last, no read or write cap (rc=$rc: $(tail -3 "$T/deep.json"))'
+
 # ---- a storage node killed with SIGKILL in the middle of an upload ----
 head -c $((48 << 20)) /dev/urandom > "$T/big.bin"
 "$lafs" put "$T/big.bin" tahoe:big.bin > "$T/big.out" 2> "$T/big.err" &
@@ -123,8 +145,10 @@ check '[ $rc -ne 0 ] && grep -q "does-not-exist" "$T/e2"' 'missing local file na
 check '[ $rc -eq 2 ] && grep -q "nosuchalias" "$T/e3"' 'unknown alias (rc=$rc: $(cat "$T/e3"))'
 "$lafs" put -d "$T/nowhere" "$T/small.txt" > /dev/null 2> "$T/e4"; rc=$?
 check '[ $rc -ne 0 ] && grep -q "node.url\|nowhere" "$T/e4"' 'no node directory (rc=$rc: $(cat "$T/e4"))'
-"$lafs" check tahoe: > /dev/null 2> "$T/e5"; rc=$?
-check '[ $rc -eq 2 ] && grep -q "not built yet" "$T/e5"' "check: not built yet, exit 2 (rc=$rc)"
+"$lafs" check tahoe:sub/no-such-file > /dev/null 2> "$T/e5"; rc=$?
+check '[ $rc -eq 1 ] && grep -q "no-such-file" "$T/e5"' 'check of a missing name: exit 1 (rc=$rc: $(cat "$T/e5"))'
+"$lafs" deep-check tahoe:medium.bin > /dev/null 2> "$T/e6"; rc=$?
+check '[ $rc -eq 2 ] && grep -q "t=check" "$T/e6"' 'deep-check of a file: exit 2 (rc=$rc: $(cat "$T/e6"))'
 
 # ---- bad input and authority: the web API ----
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

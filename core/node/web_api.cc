@@ -1,10 +1,12 @@
 #include "core/node/web_api.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <map>
 
 #include "core/node/aliases.h"
+#include "core/node/check_json.h"
 #include "core/node/json.h"
 #include "core/node/web_ui.h"
 
@@ -120,6 +122,43 @@ void describe_node(JsonWriter& j, const cap::Cap& c, std::optional<std::uint64_t
   }
   j.end_object();
   j.end_array();
+}
+
+// What a cap names, for page titles: "immutable file", "directory", ...
+std::string kind_of(const cap::Cap& c) {
+  if (c.directory) return c.is_mutable() ? "directory" : "immutable directory";
+  if (c.is_literal()) return "literal file (its bytes are in its cap)";
+  return c.is_mutable() ? "mutable file" : "immutable file";
+}
+
+// The flags of t=check and t=deep-check. Tahoe's spellings of a boolean are accepted; anything
+// else is refused rather than read as false (a typo must not skip a verify).
+struct CheckFlags {
+  bool verify = false, repair = false, add_lease = false;
+};
+
+Result<bool> boolean_param(const std::map<std::string, std::string>& query,
+                           const std::string& name) {
+  auto it = query.find(name);
+  if (it == query.end()) return false;
+  std::string v;
+  for (char c : it->second) {
+    v.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (v == "true" || v == "t" || v == "1" || v == "on" || v == "yes") return true;
+  if (v == "false" || v == "f" || v == "0" || v == "off" || v == "no") return false;
+  return invalid_argument(name + "= takes true or false, not '" + it->second + "'");
+}
+
+Result<CheckFlags> check_flags(const std::map<std::string, std::string>& query) {
+  CheckFlags f;
+  for (auto [name, field] : {std::pair{"verify", &f.verify}, std::pair{"repair", &f.repair},
+                             std::pair{"add-lease", &f.add_lease}}) {
+    auto v = boolean_param(query, name);
+    if (!v.ok()) return v.status();
+    *field = *v;
+  }
+  return f;
 }
 
 // Holds one unit of a bounded count for as long as it lives (a coroutine frame's local).
@@ -707,11 +746,21 @@ Task<void> WebApi::uri_path(Call& call) {
   const cap::Cap root_cap = *parsed;
   const std::string& m = call.request.method;
   const std::string t = call.param("t");
-  if (t == "check" || t == "stream-deep-check" || t == "deep-check" || t == "stream-manifest") {
-    co_await reply_error(call,
-                         unimplemented("not built yet: checking, verifying, repairing and "
-                                       "deep-checking come with the checker (issue 10)"),
-                         501);
+  if (t == "check" || t == "stream-deep-check" || t == "deep-check") {
+    // They may add leases and write shares: a change, so POST (and the CSRF guard), as in Tahoe.
+    if (m != "POST") {
+      std::vector<HttpHeader> allow{{"Allow", "POST"}};
+      const std::string message = "t=" + t + " takes POST, not " + m + "\n";
+      co_await reply(call, 405, message, kPlain, &allow);
+    } else if (t == "check") {
+      co_await check(call, root_cap);
+    } else {
+      co_await deep_check(call, root_cap, t == "stream-deep-check");
+    }
+    co_return;
+  }
+  if (t == "stream-manifest") {
+    co_await reply_error(call, unimplemented("not built yet: t=stream-manifest"), 501);
     co_return;
   }
   if (m == "GET" || m == "HEAD") {
@@ -761,7 +810,11 @@ Task<void> WebApi::uri_path(Call& call) {
       co_await rename(call, root_cap);
     } else {
       co_await reply_error(
-          call, invalid_argument("POST takes t=mkdir, t=rename or t=check, not t=" + t), 400);
+          call,
+          invalid_argument(
+              "POST takes t=mkdir, t=rename, t=check, t=deep-check or t=stream-deep-check, not t=" +
+              t),
+          400);
     }
     co_return;
   }
@@ -1003,13 +1056,7 @@ Task<void> WebApi::info_page(Call& call, const cap::Cap& cap) {
   ui::InfoView v;
   v.name = call.has("filename") ? call.param("filename")
                                 : (call.segments.empty() ? std::string() : call.segments.back());
-  if (cap.directory) {
-    v.kind = cap.is_mutable() ? "directory" : "immutable directory";
-  } else if (cap.is_literal()) {
-    v.kind = "literal file (its bytes are in its cap)";
-  } else {
-    v.kind = cap.is_mutable() ? "mutable file" : "immutable file";
-  }
+  v.kind = kind_of(cap);
   if (auto* chk = std::get_if<cap::ChkReadCap>(&cap.file)) v.size = chk->params.size_bytes;
   if (auto* lit = std::get_if<cap::LiteralCap>(&cap.file)) v.size = lit->data.size();
   if (cap.is_mutable() && !cap.directory && cap.authority() != cap::Authority::kVerify) {
@@ -1027,6 +1074,16 @@ Task<void> WebApi::info_page(Call& call, const cap::Cap& cap) {
     v.download_href =
         "/uri/" + v.read_cap + "?" + (name_query.empty() ? "" : name_query + "&") + "save=true";
   }
+  // The page's own cap is the strongest it has: a verify cap checks, and repairs an immutable
+  // file; a mutable one's repair needs the write cap.
+  v.check_path = "/uri/" + cap::format_cap(cap);
+  v.can_repair = !cap.is_literal() && (!cap.is_mutable() || !v.write_cap.empty());
+  if (cap.is_literal()) {
+    v.repair_note = "A literal's bytes are in its cap: it has no shares to repair.";
+  } else if (!v.can_repair) {
+    v.repair_note = "Repairing a mutable file or directory needs its write cap.";
+  }
+  v.can_deep_check = cap.directory && cap.authority() != cap::Authority::kVerify;
   const std::string html = ui::render_info(v);
   co_await reply_page(call, html);
 }
@@ -1252,6 +1309,162 @@ Task<void> WebApi::rename(Call& call, const cap::Cap& root) {
     co_return;
   }
   co_await reply(call, 200, "");
+}
+
+Task<Result<cap::Cap>> WebApi::target_of(const Call& call, const cap::Cap& root,
+                                         const std::vector<client::ServerRef>& servers) {
+  if (call.segments.empty()) co_return root;
+  const std::string path = call.joined(SIZE_MAX);
+  auto found = co_await node_->directories()->resolve(root, path, servers);
+  if (!found.ok()) co_return found.status();
+  co_return *found;
+}
+
+Task<void> WebApi::check(Call& call, const cap::Cap& root) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  auto flags = check_flags(call.query);
+  if (!flags.ok()) {
+    co_await reply_error(call, flags.status(), 400);
+    co_return;
+  }
+  auto found = co_await target_of(call, root, servers);
+  if (!found.ok()) {
+    co_await reply_error(call, found.status());
+    co_return;
+  }
+  const cap::Cap target = *found;
+  const std::uint32_t happy = node_->client()->options().encoding.happy;
+  client::CheckOptions options;
+  options.verify = flags->verify;
+  options.add_lease = flags->add_lease;
+  ui::CheckView v;
+  std::string json;
+  if (flags->repair) {
+    client::RepairOptions repair_options;
+    auto repaired = co_await node_->checker()->check_and_repair(target, servers, happy, options,
+                                                                repair_options);
+    if (!repaired.ok()) {
+      co_await reply_error(call, repaired.status());
+      co_return;
+    }
+    json = repair_result_json(*repaired);
+    v.check = repaired->before;
+    v.repair = std::move(*repaired);
+  } else {
+    auto checked = co_await node_->checker()->check(target, servers, happy, options);
+    if (!checked.ok()) {
+      co_await reply_error(call, checked.status());
+      co_return;
+    }
+    json = check_result_json(*checked);
+    v.check = std::move(*checked);
+  }
+  if (ascii_iequals(call.param("output"), "json")) {
+    co_await reply(call, 200, json, kJson);
+    co_return;
+  }
+  v.name = call.segments.empty() ? std::string() : call.segments.back();
+  v.kind = kind_of(target);
+  v.verified = flags->verify;
+  v.info_href = "/uri/" + cap::format_cap(target) + "?t=info" +
+                (v.name.empty() ? "" : "&filename=" + percent_encode(v.name));
+  const std::string html = ui::render_check(v);
+  co_await reply_page(call, html);
+}
+
+Task<void> WebApi::deep_check(Call& call, const cap::Cap& root, bool stream) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  auto flags = check_flags(call.query);
+  if (!flags.ok()) {
+    co_await reply_error(call, flags.status(), 400);
+    co_return;
+  }
+  auto found = co_await target_of(call, root, servers);
+  if (!found.ok()) {
+    co_await reply_error(call, found.status());
+    co_return;
+  }
+  const cap::Cap target = *found;
+  // Refused here, before a streamed answer has committed to 200.
+  if (!target.directory) {
+    co_await reply_error(
+        call, invalid_argument("t=deep-check walks a directory; for a file use t=check"), 400);
+    co_return;
+  }
+  if (target.authority() == cap::Authority::kVerify) {
+    co_await reply_error(call,
+                         permission_denied("a verify cap cannot list a directory: deep-check "
+                                           "needs its read or write cap"),
+                         403);
+    co_return;
+  }
+  const std::uint32_t happy = node_->client()->options().encoding.happy;
+  client::DeepCheckOptions options;
+  options.check.verify = flags->verify;
+  options.check.add_lease = flags->add_lease;
+  options.repair = flags->repair;
+  if (!stream) {
+    client::DeepCheckSink ignore = [](const client::DeepCheckObject&) -> Task<Status> {
+      co_return Status{};
+    };
+    auto summary = co_await node_->deep_checker()->run(target, servers, happy, options, ignore);
+    if (!summary.ok()) {
+      co_await reply_error(call, summary.status());
+      co_return;
+    }
+    if (ascii_iequals(call.param("output"), "json")) {
+      const std::string json = deep_check_summary_json(*summary);
+      co_await reply(call, 200, json, kJson);
+      co_return;
+    }
+    ui::DeepCheckView v;
+    v.name = call.segments.empty() ? std::string() : call.segments.back();
+    v.info_href = "/uri/" + cap::format_cap(target) + "?t=info" +
+                  (v.name.empty() ? "" : "&filename=" + percent_encode(v.name));
+    v.verified = flags->verify;
+    v.repaired = flags->repair;
+    v.summary = std::move(*summary);
+    const std::string html = ui::render_deep_check(v);
+    co_await reply_page(call, html);
+    co_return;
+  }
+  // One JSON object per line as each is checked, the summary last. The head goes out now: a
+  // large tree takes long, and the client sees progress instead of a silent wait.
+  call.status = 200;
+  std::vector<HttpHeader> headers{{"Content-Type", std::string(kPlain)},
+                                  {"X-Content-Type-Options", "nosniff"},
+                                  {"Referrer-Policy", "no-referrer"},
+                                  {"Cache-Control", "no-store"}};
+  const std::optional<std::uint64_t> unknown_length;
+  if (!(co_await call.response.start(200, std::move(headers), unknown_length)).is_ok()) co_return;
+  Status write_error;
+  client::DeepCheckSink sink = [&call,
+                                &write_error](const client::DeepCheckObject& o) -> Task<Status> {
+    Bytes line = to_bytes(deep_check_object_json(o) + "\n");
+    Status w = co_await call.response.write(std::move(line));
+    if (!w.is_ok()) write_error = w;
+    co_return w;
+  };
+  auto summary = co_await node_->deep_checker()->run(target, servers, happy, options, sink);
+  if (!write_error.is_ok()) co_return;  // the client went away: nothing more to tell it
+  std::string last;
+  if (summary.ok()) {
+    last = deep_check_summary_json(*summary) + "\n";
+  } else {
+    // The status line is long gone: the walk's failure is the last line instead of the summary.
+    JsonWriter j;
+    j.begin_object().key("type").value("error").key("error").value(summary.status().message());
+    j.end_object();
+    last = j.take() + "\n";
+    node_->env()->logger().log(LogLevel::kWarning, "web",
+                               "deep-check of " + redact_target(call.request.target) +
+                                   " stopped: " + summary.status().to_string());
+  }
+  Bytes bytes = to_bytes(last);
+  if (!(co_await call.response.write(std::move(bytes))).is_ok()) co_return;
+  co_await call.response.finish();
 }
 
 }  // namespace lafs::node

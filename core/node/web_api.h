@@ -77,6 +77,13 @@ class WebApi final : public HttpHandler {
   Task<void> mkdir_in(Call& call, const cap::Cap& root);
   Task<void> remove_child(Call& call, const cap::Cap& root);
   Task<void> rename(Call& call, const cap::Cap& root);
+  // POST ?t=check (with verify, repair, add-lease; output=JSON or a page) and ?t=deep-check or
+  // ?t=stream-deep-check (one JSON line per object as it is checked, then the summary).
+  Task<void> check(Call& call, const cap::Cap& root);
+  Task<void> deep_check(Call& call, const cap::Cap& root, bool stream);
+  // The cap at the request's path below `root` (root itself without a path).
+  Task<Result<cap::Cap>> target_of(const Call& call, const cap::Cap& root,
+                                   const std::vector<client::ServerRef>& servers);
   // Uploads the request body as a new file; the cap, or the error already answered.
   Task<Result<cap::Cap>> upload_body(Call& call, bool mutable_file);
   // A mutable file's new contents from the body, within the bounds.

@@ -327,9 +327,192 @@ std::string render_info(const InfoView& v) {
     b += " &middot; <a id=\"info-download\" href=\"" + html_escape(v.download_href) +
          "\" download=\"" + html_escape(v.name) + "\">Download</a>";
   }
-  b += "</p>\n<section class=\"card\" id=\"check\">\n<h2>Check and repair</h2>\n"
-       "<p>Not built yet: checking, verifying and repairing arrive with the checker, and this "
-       "page will offer them then (<code>lafs check</code> says the same).</p>\n</section>\n";
+  b += "</p>\n";
+  if (!v.check_path.empty()) {
+    // The buttons POST through the page's script (with the CSRF guard header) and show the
+    // answer in #check-result; without the script there is nothing to press.
+    b += "<section class=\"card\" id=\"check\" data-check=\"" + html_escape(v.check_path) +
+         "\">\n<h2>Check and repair</h2>\n<p>Check asks the storage servers which shares they "
+         "hold; Verify also reads every block and checks it against the file's hashes; Repair "
+         "checks and then regenerates missing or damaged shares.</p>\n"
+         "<form id=\"check-form\" class=\"tool\">\n"
+         "<button type=\"button\" id=\"check-button\">Check</button>\n"
+         "<button type=\"button\" id=\"verify-button\">Verify</button>\n";
+    if (v.can_repair) b += "<button type=\"button\" id=\"repair-button\">Repair</button>\n";
+    if (v.can_deep_check) {
+      b += "<button type=\"button\" id=\"deep-check-button\">Check everything in it</button>\n";
+    }
+    b += "</form>\n";
+    if (!v.repair_note.empty()) {
+      b += "<p class=\"note\" id=\"repair-note\">" + html_escape(v.repair_note) + "</p>\n";
+    }
+    b += "<div id=\"check-result\" role=\"status\"></div>\n</section>\n";
+  }
+  return page(title, "", b);
+}
+
+namespace {
+
+// "Healthy", "Not healthy" or "Not recoverable", as the class of the verdict line.
+std::string_view verdict_class(const client::CheckResult& r) {
+  if (r.healthy) return "ok";
+  return r.recoverable ? "warn" : "bad";
+}
+
+std::string verdict_text(const client::CheckResult& r) {
+  if (r.is_literal) return "Healthy: a literal, whose data is in its cap (it has no shares)";
+  if (r.healthy) return "Healthy";
+  return (r.recoverable ? "Not healthy: " : "Not recoverable: ") + r.summary;
+}
+
+std::string short_key(const std::string& hex) {
+  return "<code title=\"" + html_escape(hex) + "\">" + html_escape(hex.substr(0, 12)) + "</code>";
+}
+
+// One check's result; `id` prefixes the ids of its parts ("check", "after").
+std::string check_block(const client::CheckResult& r, std::string_view id) {
+  const std::string p(id);
+  std::string b;
+  b += "<p class=\"" + std::string(verdict_class(r)) + "\" id=\"" + p + "-verdict\">" +
+       html_escape(verdict_text(r)) + "</p>\n";
+  if (r.is_literal) return b;
+  b += "<dl id=\"" + p + "-facts\">\n";
+  b += "<dt>Summary</dt><dd>" + html_escape(r.summary) + "</dd>\n";
+  b += "<dt>Storage index</dt><dd><code>" + html_escape(r.storage_index) + "</code></dd>\n";
+  b += "<dt>Encoding</dt><dd>" + std::to_string(r.needed) + "-of-" + std::to_string(r.total) +
+       ", happy " + std::to_string(r.happy) + "</dd>\n";
+  b += "<dt>Good shares</dt><dd id=\"" + p + "-shares\">" + std::to_string(r.distinct_shares) +
+       " distinct of " + std::to_string(r.total) + " (" + std::to_string(r.shares_found) +
+       " found on " + std::to_string(r.good_hosts) + " servers)</dd>\n";
+  b += "<dt>Happiness</dt><dd>" + std::to_string(r.happiness) + " (healthy needs " +
+       std::to_string(r.happy) + ", or every server that answered)</dd>\n";
+  b += "<dt>Servers</dt><dd>" + std::to_string(r.servers_responding) + " of " +
+       std::to_string(r.servers_queried) + " answered</dd>\n";
+  if (r.leases_renewed > 0) {
+    b += "<dt>Leases</dt><dd>" + std::to_string(r.leases_renewed) + " added or renewed</dd>\n";
+  }
+  b += "</dl>\n";
+  if (!r.share_map.empty()) {
+    b += "<table id=\"" + p +
+         "-share-map\">\n<thead><tr><th class=\"num\">Share</th>"
+         "<th>Servers</th></tr></thead>\n<tbody>\n";
+    for (const auto& [share, servers] : r.share_map) {
+      b += "<tr><td class=\"num\">" + std::to_string(share) + "</td><td>";
+      for (std::size_t i = 0; i < servers.size(); ++i) {
+        if (i > 0) b += " ";
+        b += short_key(servers[i]);
+      }
+      b += "</td></tr>\n";
+    }
+    b += "</tbody>\n</table>\n";
+  }
+  if (!r.corrupt.empty()) {
+    b += "<h3>Corrupt shares</h3>\n<table id=\"" + p +
+         "-corrupt\">\n<thead><tr>"
+         "<th class=\"num\">Share</th><th>Server</th><th>Problem</th></tr></thead>\n<tbody>\n";
+    for (const client::CorruptShare& c : r.corrupt) {
+      b += "<tr><td class=\"num\">" + std::to_string(c.share) + "</td><td>" + short_key(c.server) +
+           "</td><td>" + html_escape(c.problem) + "</td></tr>\n";
+    }
+    b += "</tbody>\n</table>\n";
+  }
+  if (!r.versions.empty()) {
+    b += "<h3>Versions seen</h3>\n<table id=\"" + p +
+         "-versions\">\n<thead><tr>"
+         "<th class=\"num\">Sequence</th><th>Root</th><th class=\"num\">Distinct shares</th>"
+         "<th>Recoverable</th></tr></thead>\n<tbody>\n";
+    for (const client::VersionSeen& s : r.versions) {
+      std::string root;
+      for (std::size_t i = 0; i < 8 && i < s.version.root.size(); ++i) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        root.push_back(kHex[s.version.root[i] >> 4]);
+        root.push_back(kHex[s.version.root[i] & 15]);
+      }
+      b += "<tr><td class=\"num\">" + std::to_string(s.version.seqnum) + "</td><td><code>" + root +
+           "</code></td><td class=\"num\">" + std::to_string(s.distinct_shares) + "</td><td>" +
+           (s.recoverable ? "yes" : "no") + "</td></tr>\n";
+    }
+    b += "</tbody>\n</table>\n";
+  }
+  return b;
+}
+
+}  // namespace
+
+std::string render_check(const CheckView& v) {
+  std::string b;
+  const std::string title = "Check: " + (v.name.empty() ? "unnamed " + v.kind : v.name);
+  b += "<h1>" + html_escape(title) + "</h1>\n";
+  b += "<p class=\"meta\">" + html_escape(v.kind) + " &middot; " +
+       (v.verified ? "every block read and verified" : "shares listed, not read") +
+       " &middot; <a id=\"check-info\" href=\"" + html_escape(v.info_href) + "\">info</a></p>\n";
+  b += "<section class=\"card\" id=\"check-before\">\n<h2>" +
+       std::string(v.repair ? "Before the repair" : "Result") + "</h2>\n";
+  b += check_block(v.check, "check");
+  b += "</section>\n";
+  if (v.repair) {
+    const client::RepairResult& r = *v.repair;
+    std::string cls = r.successful ? "ok" : "bad";
+    std::string text;
+    if (!r.attempted) {
+      text = r.successful ? "No repair needed" : "Repair not attempted";
+    } else {
+      text = r.successful ? "Repair successful" : "Repair unsuccessful";
+      text += ": " + std::to_string(r.shares_written) + " shares written";
+    }
+    if (!r.problem.empty()) text += " (" + r.problem + ")";
+    b += "<section class=\"card\" id=\"repair\">\n<h2>Repair</h2>\n<p class=\"" + cls +
+         "\" id=\"repair-verdict\">" + html_escape(text) + "</p>\n";
+    if (r.after) {
+      b += "<h3>After the repair</h3>\n" + check_block(*r.after, "after");
+    }
+    b += "</section>\n";
+  }
+  return page(title, "", b);
+}
+
+std::string render_deep_check(const DeepCheckView& v) {
+  const client::DeepCheckSummary& s = v.summary;
+  std::string b;
+  const std::string title = "Deep-check: " + (v.name.empty() ? "directory" : v.name);
+  b += "<h1>" + html_escape(title) + "</h1>\n";
+  b += "<p class=\"meta\">" +
+       std::string(v.verified ? "every block read and verified" : "shares listed, not read") +
+       (v.repaired ? ", unhealthy objects repaired" : "") +
+       " &middot; <a id=\"check-info\" href=\"" + html_escape(v.info_href) + "\">info</a></p>\n";
+  // Unhealthy counts the objects before any repair; a successful repair made one healthy.
+  const std::uint64_t repaired = v.repaired ? s.repairs_successful : 0;
+  const std::uint64_t remaining =
+      s.objects_unhealthy > repaired ? s.objects_unhealthy - repaired : 0;
+  const bool clean = remaining == 0 && s.errors == 0;
+  b += "<p class=\"" + std::string(clean ? "ok" : "bad") + "\" id=\"deep-check-verdict\">" +
+       std::to_string(s.objects_checked) +
+       " objects checked: " + std::to_string(s.objects_healthy) + " healthy, " +
+       std::to_string(s.objects_unhealthy) + " unhealthy, " +
+       std::to_string(s.objects_unrecoverable) + " unrecoverable, " + std::to_string(s.errors) +
+       " could not be checked" +
+       (v.repaired ? "; " + std::to_string(remaining) + " unhealthy after repair" : "") + "</p>\n";
+  b += "<dl id=\"deep-check-facts\">\n";
+  b += "<dt>Directories</dt><dd>" + std::to_string(s.directories) + "</dd>\n";
+  b += "<dt>Files</dt><dd>" + std::to_string(s.files) + "</dd>\n";
+  if (v.repaired) {
+    b += "<dt>Repairs</dt><dd>" + std::to_string(s.repairs_attempted) + " attempted, " +
+         std::to_string(s.repairs_successful) + " successful</dd>\n";
+  }
+  if (s.leases_renewed > 0) {
+    b += "<dt>Leases</dt><dd>" + std::to_string(s.leases_renewed) + " added or renewed</dd>\n";
+  }
+  b += "<dt>Cost</dt><dd>" + std::to_string(s.cost.rpcs) + " calls, " +
+       html_escape(format_bytes(s.cost.bytes_read)) + " read, " +
+       html_escape(format_bytes(s.cost.bytes_written)) + " written</dd>\n</dl>\n";
+  if (!s.unhealthy_paths.empty()) {
+    b += "<h2>Unhealthy</h2>\n<ul id=\"unhealthy-paths\">\n";
+    for (const std::string& p : s.unhealthy_paths) {
+      b += "<li><code>" + html_escape(p.empty() ? std::string("(the directory itself)") : p) +
+           "</code></li>\n";
+    }
+    b += "</ul>\n";
+  }
   return page(title, "", b);
 }
 
@@ -488,6 +671,93 @@ std::string_view script() {
       window.location.reload();
     } catch (err) { say("Could not rename " + from + ": " + err.message, true); }
   });
+
+  // The info page's Check, Verify, Repair (and, for a directory, deep-check) buttons: the
+  // JSON answer (docs/webapi.md "Checking") shown as text.
+  const checkCard = document.getElementById("check");
+  if (checkCard && checkCard.dataset.check) {
+    const target = checkCard.dataset.check;
+    const out = document.getElementById("check-result");
+    const buttons = checkCard.querySelectorAll("button");
+    function para(text, cls) {
+      const p = document.createElement("p");
+      p.textContent = text;
+      if (cls) p.className = cls;
+      return p;
+    }
+    function checkLines(r) {
+      if (r.is_literal) {
+        return [para("Healthy: a literal, whose data is in its cap (it has no shares).", "ok")];
+      }
+      const lines = [];
+      if (r.healthy) lines.push(para("Healthy", "ok"));
+      else lines.push(para((r.recoverable ? "Not healthy: " : "Not recoverable: ") + r.summary,
+                           r.recoverable ? "warn" : "bad"));
+      lines.push(para("Good shares: " + r.distinct_shares + " distinct of " + r.total + " (" +
+                      r.needed + " needed), " + r.shares_found + " found on " + r.good_hosts +
+                      " servers; happiness " + r.happiness + " (healthy needs " + r.happy + ")"));
+      lines.push(para("Servers: " + r.servers_responding + " of " + r.servers_queried +
+                      " answered"));
+      if (r.leases_renewed > 0) lines.push(para("Leases added or renewed: " + r.leases_renewed));
+      if (r.corrupt && r.corrupt.length > 0) {
+        lines.push(para("Corrupt shares:", "bad"));
+        const list = document.createElement("ul");
+        r.corrupt.forEach(function (c) {
+          const item = document.createElement("li");
+          item.textContent = "share " + c.share + " on server " + String(c.server).slice(0, 12) +
+                             ": " + c.problem;
+          list.appendChild(item);
+        });
+        lines.push(list);
+      }
+      return lines;
+    }
+    function repairLines(r) {
+      let text;
+      if (!r.attempted) text = r.successful ? "No repair needed." : "Repair not attempted.";
+      else text = (r.successful ? "Repair successful: " : "Repair unsuccessful: ") +
+                  r.shares_written + " shares written.";
+      if (r.problem) text += " " + r.problem;
+      return [para(text, r.successful ? "ok" : "bad")].concat(checkLines(r.after || r.before));
+    }
+    function deepLines(s) {  // without repair=true: unhealthy is what remains
+      const lines = [para(s.objects_checked + " objects checked: " + s.objects_healthy +
+                          " healthy, " + s.objects_unhealthy + " unhealthy, " +
+                          s.objects_unrecoverable + " unrecoverable, " + s.errors +
+                          " could not be checked",
+                          s.objects_unhealthy === 0 && s.errors === 0 ? "ok" : "bad")];
+      if (s.unhealthy_paths && s.unhealthy_paths.length > 0) {
+        const list = document.createElement("ul");
+        s.unhealthy_paths.forEach(function (path) {
+          const item = document.createElement("li");
+          item.textContent = path === "" ? "(the directory itself)" : path;
+          list.appendChild(item);
+        });
+        lines.push(list);
+      }
+      return lines;
+    }
+    async function runCheck(label, query, show) {
+      buttons.forEach(function (b) { b.disabled = true; });
+      out.replaceChildren(para(label + "...", ""));
+      try {
+        const answer = JSON.parse(await call("POST", target + "?" + query + "&output=JSON"));
+        out.replaceChildren.apply(out, show(answer));
+      } catch (err) {
+        out.replaceChildren(para(label + " failed: " + err.message, "error"));
+      } finally {
+        buttons.forEach(function (b) { b.disabled = false; });
+      }
+    }
+    const actions = [["check-button", "Checking", "t=check", checkLines],
+                     ["verify-button", "Verifying", "t=check&verify=true", checkLines],
+                     ["repair-button", "Repairing", "t=check&repair=true", repairLines],
+                     ["deep-check-button", "Checking everything", "t=deep-check", deepLines]];
+    actions.forEach(function (a) {
+      const button = document.getElementById(a[0]);
+      if (button) button.addEventListener("click", function () { runCheck(a[1], a[2], a[3]); });
+    });
+  }
 
   document.querySelectorAll("button.delete").forEach(function (button) {
     button.addEventListener("click", async function () {

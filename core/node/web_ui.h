@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/client/checker.h"
+#include "core/client/deep_check.h"
 #include "core/runtime/time.h"
 
 namespace lafs::node::ui {
@@ -97,8 +99,34 @@ struct InfoView {
   std::string write_cap, read_cap, verify_cap;  // empty when this cap does not give it
   std::string open_href;                        // the file or directory page
   std::string download_href;                    // files only
+  // Where the page's Check, Verify and Repair buttons POST ("/uri/CAP", the page's own cap,
+  // the strongest it has); empty: no buttons.
+  std::string check_path;
+  bool can_repair = false;      // a mutable file's repair needs its write cap
+  std::string repair_note;      // why there is no Repair button; may be empty
+  bool can_deep_check = false;  // a directory this cap can list
 };
 std::string render_info(const InfoView& view);
+
+// The answer to POST /uri/CAP?t=check without output=JSON.
+struct CheckView {
+  std::string name;                            // may be empty
+  std::string kind;                            // as on the info page
+  std::string info_href;                       // back to the info page
+  bool verified = false;                       // verify=true: every block was read
+  client::CheckResult check;                   // before any repair
+  std::optional<client::RepairResult> repair;  // when repair=true
+};
+std::string render_check(const CheckView& view);
+
+// The answer to POST /uri/DIRCAP?t=deep-check without output=JSON.
+struct DeepCheckView {
+  std::string name;  // may be empty
+  std::string info_href;
+  bool verified = false, repaired = false;
+  client::DeepCheckSummary summary;
+};
+std::string render_deep_check(const DeepCheckView& view);
 
 // The shared stylesheet and script, served at /static/lafs.css and /static/lafs.js, and the
 // icon (SVG) at /favicon.ico.

@@ -3,7 +3,8 @@
 driven over WebDriver by Debian's python3-selenium, against a `lafs grid` started here.
 
   1. welcome page -> storage servers listed -> create a directory -> mkdir -> upload through the
-     form -> listed -> download -> same bytes -> info page -> rename -> delete;
+     form -> listed -> download -> same bytes -> info page (Verify, Check: healthy) -> rename ->
+     delete;
   2. an uploaded HTML file with a script cannot call the gateway's API (the file is served
      sandboxed), while the same script on the gateway's own page could (the control);
   3. a page of another origin cannot change anything (the CSRF guard), and requests with a
@@ -238,6 +239,15 @@ def main():
               "and the size")
         check(not driver.find_elements(By.ID, "write-cap"),
               "an immutable file has no write cap to show")
+        # Check, then Verify: the page's script POSTs t=check and shows the answer.
+        for button, label in (("verify-button", "Verify"), ("check-button", "Check")):
+            driver.find_element(By.ID, button).click()
+            result = wait_until(
+                f"the result of {label}",
+                lambda: (lambda t: t if t.lower().startswith("healthy") else None)(
+                    driver.find_element(By.ID, "check-result").text))
+            check("5 distinct of 5" in result and "5 of 5 answered" in result,
+                  f"{label} shows the file healthy, every share there: {result!r}")
         screenshot(driver, shots, "info.png")
         driver.get(dir_url)
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/crypto/hash.h"
 #include "core/node/json.h"
 #include "core/node/web_ui.h"
 #include "net/sim/sim_run.h"
@@ -184,6 +185,12 @@ std::string read_cap_of(const std::string& cap_text) {
   auto c = cap::parse_cap(cap_text);
   EXPECT_TRUE(c.ok()) << cap_text;
   return cap::format_cap(*cap::read_cap(*c));
+}
+
+std::string verify_cap_of(const std::string& cap_text) {
+  auto c = cap::parse_cap(cap_text);
+  EXPECT_TRUE(c.ok()) << cap_text;
+  return cap::format_cap(*cap::verify_cap(*c));
 }
 
 TEST(WebApi, NodeStatusListsTheStorageServersLearnedThroughTheIntroducer) {
@@ -386,7 +393,7 @@ TEST(WebApi, BadRequestsGetClearErrors) {
       {"GET", "/uri/" + d + "?t=bogus", 400, "t=bogus"},
       {"PATCH", "/uri/" + d, 405, "not a method"},
       {"DELETE", "/uri", 405, "PUT"},
-      {"POST", "/uri/" + d + "?t=check&output=JSON", 501, "not built yet"},
+      {"POST", "/uri/" + d + "?t=stream-manifest", 501, "not built yet"},
       {"GET", "/uri/" + d + "/missing", 404, "missing"},
       {"POST", "/uri/" + d + "?t=rename", 400, "from_name"},
       {"DELETE", "/uri/" + d, 400, "needs a name"},
@@ -465,6 +472,8 @@ TEST(WebApi, ChangesWithoutTheCsrfGuardHeaderAreRefused) {
                                    {"PUT", "/uri/" + d + "/f"},
                                    {"POST", "/uri/" + d + "?t=mkdir&name=x"},
                                    {"POST", "/uri/" + d + "?t=rename&from_name=a&to_name=b"},
+                                   {"POST", "/uri/" + d + "?t=check&add-lease=true"},
+                                   {"POST", "/uri/" + d + "?t=stream-deep-check&repair=true"},
                                    {"DELETE", "/uri/" + d + "/f"}};
   for (const Case& c : cases) {
     MemResponse r = g.call(c.method, c.target, to_bytes("body"));
@@ -599,6 +608,20 @@ TEST(WebUi, InfoPagesShowTheCapsTheirCapGives) {
   EXPECT_EQ(rinfo.find("id=\"write-cap\""), std::string::npos);
   const std::string m = g.call("PUT", "/uri?mutable=true", to_bytes("twelve bytes")).text();
   EXPECT_NE(g.call("GET", "/uri/" + m + "?t=info").text().find("12 bytes"), std::string::npos);
+
+  // The check buttons post to the page's own cap; a repair of a mutable file needs its write cap.
+  EXPECT_NE(info.text().find("data-check=\"/uri/" + f + "\""), std::string::npos);
+  EXPECT_NE(info.text().find("id=\"repair-button\""), std::string::npos);
+  EXPECT_EQ(info.text().find("id=\"deep-check-button\""), std::string::npos);
+  EXPECT_NE(info.text().find("id=\"check-result\""), std::string::npos);
+  EXPECT_NE(dinfo.find("data-check=\"/uri/" + d + "\""), std::string::npos);
+  EXPECT_NE(dinfo.find("id=\"repair-button\""), std::string::npos);
+  EXPECT_NE(dinfo.find("id=\"deep-check-button\""), std::string::npos);
+  EXPECT_EQ(rinfo.find("id=\"repair-button\""), std::string::npos);
+  EXPECT_NE(rinfo.find("id=\"repair-note\">Repairing a mutable"), std::string::npos);
+  EXPECT_NE(rinfo.find("id=\"check-button\""), std::string::npos);
+  const std::string vinfo = g.call("GET", "/uri/" + verify_cap_of(f) + "?t=info").text();
+  EXPECT_NE(vinfo.find("id=\"repair-button\""), std::string::npos) << vinfo;
 }
 
 TEST(WebUi, OpeningACapRedirectsToItsPage) {
@@ -636,6 +659,189 @@ TEST(WebApi, AClientWithoutTheGridSecretIsRefused) {
   MemResponse up = g.call("PUT", "/uri", pattern(10'000, 1));
   EXPECT_EQ(up.status_, 503) << up.text();
   EXPECT_NE(up.text().find("0 storage servers known"), std::string::npos) << up.text();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t nl = text.find('\n', at);
+    EXPECT_NE(nl, std::string::npos) << "the last line has no newline: " << text.substr(at);
+    if (nl == std::string::npos) break;
+    out.push_back(text.substr(at, nl - at));
+    at = nl + 1;
+  }
+  return out;
+}
+
+bool has(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+TEST(WebApi, CheckAnswersJsonForFilesLiteralsAndDirectories) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  const std::string f = g.put("/uri/" + d + "/data.bin", std::string(20'000, 'x')).text();
+  ASSERT_EQ(f.rfind("lafs1:chk:", 0), 0u) << f;
+
+  MemResponse r = g.call("POST", "/uri/" + f + "?t=check&output=JSON");
+  ASSERT_EQ(r.status_, 200) << r.text();
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
+  const std::string j = r.text();
+  for (const char* want :
+       {"\"healthy\":true", "\"recoverable\":true", "\"is_mutable\":false", "\"is_literal\":false",
+        "\"needed\":3", "\"happy\":4", "\"total\":5", "\"servers_queried\":5",
+        "\"servers_responding\":5", "\"distinct_shares\":5", "\"shares_found\":5",
+        "\"good_hosts\":5", "\"corrupt\":[]", "\"versions\":[]", "\"leases_renewed\":0",
+        "\"share_map\":{\"0\":[\""}) {
+    EXPECT_TRUE(has(j, want)) << want << " in " << j;
+  }
+  const auto si = cap::storage_index(*cap::parse_cap(f));
+  EXPECT_TRUE(has(j, "\"storage_index\":\"" + crypto::to_hex(ByteView(si->data(), si->size()))))
+      << j;
+
+  // By path, verified, with leases; output= is case-insensitive.
+  MemResponse v = g.call("POST", "/uri/" + d +
+                                     "/data.bin?t=check&verify=true&add-lease=true"
+                                     "&output=json");
+  ASSERT_EQ(v.status_, 200) << v.text();
+  EXPECT_TRUE(has(v.text(), "\"healthy\":true")) << v.text();
+  EXPECT_TRUE(has(v.text(), "\"leases_renewed\":5")) << v.text();
+  // A verify cap is enough to check.
+  MemResponse by_verify = g.call("POST", "/uri/" + verify_cap_of(f) + "?t=check&output=JSON");
+  EXPECT_TRUE(has(by_verify.text(), "\"distinct_shares\":5")) << by_verify.text();
+
+  // A literal has no shares and is always healthy.
+  const std::string lit = g.put("/uri", "tiny").text();
+  ASSERT_EQ(lit.rfind("lafs1:lit:", 0), 0u);
+  MemResponse l = g.call("POST", "/uri/" + lit + "?t=check&output=JSON&verify=true");
+  ASSERT_EQ(l.status_, 200) << l.text();
+  EXPECT_TRUE(has(l.text(), "\"is_literal\":true")) << l.text();
+  EXPECT_TRUE(has(l.text(), "\"healthy\":true"));
+  EXPECT_TRUE(has(l.text(), "\"shares_found\":0"));
+
+  // A directory is a mutable file: its versions are listed.
+  MemResponse dir = g.call("POST", "/uri/" + d + "?t=check&output=JSON&add-lease=true");
+  ASSERT_EQ(dir.status_, 200) << dir.text();
+  EXPECT_TRUE(has(dir.text(), "\"healthy\":true")) << dir.text();
+  EXPECT_TRUE(has(dir.text(), "\"is_mutable\":true"));
+  EXPECT_TRUE(has(dir.text(), "\"versions\":[{\"seqnum\":")) << dir.text();
+  EXPECT_TRUE(has(dir.text(), "\"leases_renewed\":5")) << dir.text();
+
+  // repair=true on a healthy file: nothing to do, said so.
+  MemResponse rep = g.call("POST", "/uri/" + f + "?t=check&repair=true&output=JSON");
+  ASSERT_EQ(rep.status_, 200) << rep.text();
+  EXPECT_EQ(rep.text().rfind("{\"attempted\":false,\"successful\":true,\"shares_written\":0", 0),
+            0u)
+      << rep.text();
+  EXPECT_TRUE(has(rep.text(), "\"before\":{\"healthy\":true")) << rep.text();
+  EXPECT_TRUE(has(rep.text(), "\"after\":null")) << rep.text();
+
+  // Refusals: not a POST, a bad flag, a deep-check of a file, a missing child.
+  MemResponse get = g.call("GET", "/uri/" + f + "?t=check");
+  EXPECT_EQ(get.status_, 405) << get.text();
+  EXPECT_EQ(get.header("Allow"), "POST");
+  EXPECT_TRUE(has(get.text(), "t=check takes POST"));
+  EXPECT_EQ(g.call("PUT", "/uri/" + d + "?t=check").status_, 405);
+  EXPECT_EQ(g.call("GET", "/uri/" + d + "?t=stream-deep-check").status_, 405);
+  MemResponse bad = g.call("POST", "/uri/" + f + "?t=check&verify=maybe");
+  EXPECT_EQ(bad.status_, 400);
+  EXPECT_TRUE(has(bad.text(), "verify= takes true or false, not 'maybe'")) << bad.text();
+  MemResponse file_deep = g.call("POST", "/uri/" + f + "?t=stream-deep-check");
+  EXPECT_EQ(file_deep.status_, 400);
+  EXPECT_TRUE(has(file_deep.text(), "for a file use t=check")) << file_deep.text();
+  EXPECT_EQ(g.call("POST", "/uri/" + d + "/missing?t=check").status_, 404);
+  EXPECT_EQ(g.call("POST", "/uri/" + d + "?t=stream-manifest").status_, 501);
+  g.send_guard = false;
+  MemResponse unguarded = g.call("POST", "/uri/" + f + "?t=check&output=JSON");
+  EXPECT_EQ(unguarded.status_, 403);
+  EXPECT_TRUE(has(unguarded.text(), std::string(ui::kCsrfHeader)));
+}
+
+TEST(WebUi, TheCheckPageShowsTheResult) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  const std::string f = g.put("/uri/" + d + "/a%3Cb%3E.bin", std::string(20'000, 'y')).text();
+  MemResponse page = g.call("POST", "/uri/" + d + "/a%3Cb%3E.bin?t=check&verify=true");
+  ASSERT_EQ(page.status_, 200) << page.text();
+  expect_page_headers(page);
+  const std::string html = page.text();
+  EXPECT_TRUE(has(html, "<h1>Check: a&lt;b&gt;.bin</h1>")) << html;
+  EXPECT_TRUE(has(html, "id=\"check-verdict\">Healthy</p>")) << html;
+  EXPECT_TRUE(has(html, "every block read and verified"));
+  EXPECT_TRUE(has(html, "5 distinct of 5 (5 found on 5 servers)")) << html;
+  EXPECT_EQ(count_of(html, "<tr><td class=\"num\">"), 5u) << html;  // the share map
+  EXPECT_TRUE(has(html, "href=\"/uri/" + f + "?t=info&amp;filename=a%3Cb%3E.bin\"")) << html;
+  EXPECT_FALSE(has(html, "a<b>"));
+  // With repair: the verdict of the repair too.
+  const std::string rep = g.call("POST", "/uri/" + f + "?t=check&repair=true").text();
+  EXPECT_TRUE(has(rep, "id=\"repair-verdict\">No repair needed</p>")) << rep;
+  // A deep-check's summary page.
+  const std::string deep = g.call("POST", "/uri/" + d + "?t=deep-check").text();
+  EXPECT_TRUE(has(deep, "id=\"deep-check-verdict\">2 objects checked: 2 healthy, 0 unhealthy"))
+      << deep;
+}
+
+TEST(WebApi, StreamDeepCheckSendsALinePerObjectThenTheSummary) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  const std::string a = g.put("/uri/" + d + "/a.bin", std::string(20'000, 'a')).text();
+  const std::string lit = g.put("/uri/" + d + "/b.txt", "small").text();
+  ASSERT_EQ(lit.rfind("lafs1:lit:", 0), 0u) << lit;
+  const std::string sub = g.call("POST", "/uri/" + d + "?t=mkdir&name=sub").text();
+  const std::string c = g.put("/uri/" + d + "/sub/c.bin", std::string(30'000, 'c')).text();
+  ASSERT_EQ(c.rfind("lafs1:chk:", 0), 0u) << c;
+
+  MemResponse r = g.call("POST", "/uri/" + d + "?t=stream-deep-check&add-lease=true");
+  ASSERT_EQ(r.status_, 200) << r.text();
+  EXPECT_EQ(r.header("Content-Type"), "text/plain; charset=utf-8");
+  EXPECT_FALSE(r.length_.has_value());  // streamed (chunked)
+  EXPECT_TRUE(r.finished_);
+  const std::vector<std::string> lines = lines_of(r.text());
+  ASSERT_EQ(lines.size(), 6u) << r.text();  // the root, a.bin, b.txt, sub, sub/c.bin, summary
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].rfind("{\"type\":\"object\",\"path\":", 0), 0u) << lines[i];
+    EXPECT_TRUE(has(lines[i], "\"healthy\":true")) << lines[i];
+  }
+  // Walk order: a directory before its children.
+  EXPECT_EQ(lines[0].rfind("{\"type\":\"object\",\"path\":\"\",\"directory\":true,\"cap\":\"" +
+                               verify_cap_of(d) + "\"",
+                           0),
+            0u)
+      << lines[0];
+  EXPECT_TRUE(
+      has(r.text(), "\"path\":\"a.bin\",\"directory\":false,\"cap\":\"" + verify_cap_of(a) + "\""));
+  EXPECT_TRUE(has(r.text(), "\"path\":\"b.txt\",\"directory\":false,\"cap\":\"literal\""));
+  EXPECT_TRUE(has(r.text(), "\"path\":\"sub\",\"directory\":true,\"cap\":\"" + verify_cap_of(sub)));
+  EXPECT_TRUE(has(r.text(), "\"path\":\"sub/c.bin\""));
+  const std::string& summary = lines.back();
+  EXPECT_EQ(summary.rfind("{\"type\":\"summary\",\"objects_checked\":5,\"objects_healthy\":5,"
+                          "\"objects_unhealthy\":0,\"objects_unrecoverable\":0",
+                          0),
+            0u)
+      << summary;
+  EXPECT_TRUE(has(summary, "\"errors\":0,\"directories\":2,\"files\":3,\"leases_renewed\":20"))
+      << summary;
+  EXPECT_TRUE(has(summary, "\"unhealthy_paths\":[],\"cost\":{\"rpcs\":")) << summary;
+  // Only verify caps: no write or read cap of anything in the tree is in the answer.
+  for (const std::string& cap : {d, read_cap_of(d), a, lit, sub, read_cap_of(sub), c}) {
+    EXPECT_FALSE(has(r.text(), cap)) << cap;
+  }
+
+  // Through the read cap and a path; and the summary alone.
+  MemResponse below = g.call("POST", "/uri/" + read_cap_of(d) + "/sub?t=stream-deep-check");
+  ASSERT_EQ(below.status_, 200) << below.text();
+  EXPECT_EQ(lines_of(below.text()).size(), 3u) << below.text();
+  MemResponse whole = g.call("POST", "/uri/" + d + "?t=deep-check&verify=true&output=JSON");
+  ASSERT_EQ(whole.status_, 200) << whole.text();
+  EXPECT_EQ(whole.header("Content-Type"), "application/json");
+  EXPECT_EQ(
+      whole.text().rfind("{\"type\":\"summary\",\"objects_checked\":5,\"objects_healthy\":5", 0),
+      0u)
+      << whole.text();
+  // A verify cap cannot list the tree.
+  MemResponse by_verify = g.call("POST", "/uri/" + verify_cap_of(d) + "?t=stream-deep-check");
+  EXPECT_EQ(by_verify.status_, 403) << by_verify.text();
 }
 
 TEST(Json, EscapesAndReplacesInvalidUtf8) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 namespace lafs::node::ui {
 namespace {
 
@@ -82,6 +84,116 @@ TEST(WebUi, PagesCarryNoInlineScriptOrStyle) {
     EXPECT_EQ(html.find(" on"), std::string::npos);  // onclick=, onload=, ...
     EXPECT_NE(html.find("<script src=\"/static/lafs.js\"></script>"), std::string::npos);
   }
+}
+
+// No attribute that runs script: onclick=, onload=, ...
+bool has_event_handler(const std::string& html) {
+  for (std::size_t at = html.find(" on"); at != std::string::npos; at = html.find(" on", at + 1)) {
+    std::size_t i = at + 3;
+    while (i < html.size() && std::isalpha(static_cast<unsigned char>(html[i]))) ++i;
+    if (i > at + 3 && i < html.size() && html[i] == '=') return true;
+  }
+  return false;
+}
+
+client::CheckResult hostile_check() {
+  client::CheckResult r;
+  r.storage_index = "<si>";
+  r.needed = 3;
+  r.happy = 7;
+  r.total = 10;
+  r.servers_queried = r.servers_responding = 5;
+  r.shares_found = r.distinct_shares = 2;
+  r.good_hosts = r.happiness = 2;
+  r.recoverable = false;
+  r.summary = "<script>alert(1)</script>";
+  r.share_map[0] = {"\"><img src=x>"};
+  r.corrupt.push_back({4, "'server'", "<b>bad block</b>"});
+  client::VersionSeen v;
+  v.version.seqnum = 7;
+  v.distinct_shares = 2;
+  r.versions.push_back(v);
+  return r;
+}
+
+TEST(WebUi, TheCheckPageEscapesEverythingFromTheServers) {
+  CheckView v;
+  v.name = "<i>name</i>";
+  v.kind = "mutable file";
+  v.info_href = "/uri/x?t=info&filename=\"q\"";
+  v.check = hostile_check();
+  client::RepairResult rep;
+  rep.attempted = true;
+  rep.problem = "<u>no servers</u>";
+  rep.before = v.check;
+  rep.after = v.check;
+  v.repair = rep;
+  const std::string html = render_check(v);
+  EXPECT_NE(html.find("<h1>Check: &lt;i&gt;name&lt;/i&gt;</h1>"), std::string::npos) << html;
+  EXPECT_NE(html.find("id=\"check-verdict\">Not recoverable: &lt;script&gt;"), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("id=\"after-verdict\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"repair-verdict\">Repair unsuccessful: 0 shares written "
+                      "(&lt;u&gt;no servers&lt;/u&gt;)"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("&lt;b&gt;bad block&lt;/b&gt;"), std::string::npos);
+  EXPECT_NE(html.find("href=\"/uri/x?t=info&amp;filename=&quot;q&quot;\""), std::string::npos);
+  for (const char* raw : {"<script>", "<img", "<b>", "<u>", "<i>", "'server'", "<si>"}) {
+    EXPECT_EQ(html.find(raw), std::string::npos) << raw;
+  }
+  EXPECT_FALSE(has_event_handler(html));
+
+  // A literal says so and nothing else; a healthy file is "Healthy".
+  CheckView lit;
+  lit.kind = "literal file";
+  lit.check.is_literal = lit.check.healthy = lit.check.recoverable = true;
+  EXPECT_NE(render_check(lit).find("id=\"check-verdict\">Healthy: a literal"), std::string::npos);
+  EXPECT_EQ(render_check(lit).find("check-share-map"), std::string::npos);
+}
+
+TEST(WebUi, TheDeepCheckPageEscapesPaths) {
+  DeepCheckView v;
+  v.name = "docs";
+  v.repaired = true;
+  v.summary.objects_checked = 3;
+  v.summary.objects_healthy = 1;
+  v.summary.objects_unhealthy = 2;
+  v.summary.repairs_attempted = 2;
+  v.summary.repairs_successful = 1;
+  v.summary.unhealthy_paths = {"", "a/<script>.txt"};
+  const std::string html = render_deep_check(v);
+  EXPECT_NE(html.find("3 objects checked: 1 healthy, 2 unhealthy, 0 unrecoverable, 0 could not "
+                      "be checked; 1 unhealthy after repair"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("class=\"bad\" id=\"deep-check-verdict\""), std::string::npos);
+  EXPECT_NE(html.find("<code>a/&lt;script&gt;.txt</code>"), std::string::npos);
+  EXPECT_NE(html.find("(the directory itself)"), std::string::npos);
+  EXPECT_EQ(html.find("<script>"), std::string::npos);
+  EXPECT_FALSE(has_event_handler(html));
+  v.summary.repairs_successful = 2;
+  EXPECT_NE(render_deep_check(v).find("class=\"ok\" id=\"deep-check-verdict\""), std::string::npos);
+}
+
+TEST(WebUi, TheInfoPageOffersCheckButtonsForItsOwnCap) {
+  InfoView v;
+  v.kind = "directory";
+  v.check_path = "/uri/lafs1:dir:\"x";
+  v.can_repair = false;
+  v.repair_note = "needs <the> write cap";
+  v.can_deep_check = true;
+  const std::string html = render_info(v);
+  EXPECT_NE(html.find("data-check=\"/uri/lafs1:dir:&quot;x\""), std::string::npos) << html;
+  EXPECT_NE(html.find("id=\"check-button\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"verify-button\""), std::string::npos);
+  EXPECT_EQ(html.find("id=\"repair-button\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"deep-check-button\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"repair-note\">needs &lt;the&gt; write cap"), std::string::npos);
+  EXPECT_NE(html.find("id=\"check-result\""), std::string::npos);
+  EXPECT_FALSE(has_event_handler(html));
+  v.check_path.clear();  // no cap to check: no card
+  EXPECT_EQ(render_info(v).find("id=\"check\""), std::string::npos);
 }
 
 TEST(WebUi, TheScriptSendsTheGuardHeaderAndBuildsNoMarkup) {
