@@ -50,6 +50,9 @@ class MaintenanceAgent {
   // One cycle over every root, now.
   Task<void> run_cycle();
 
+  // The roots of the next cycles (a node re-reads them from its aliases before each cycle).
+  void set_roots(std::vector<cap::Cap> roots) { options_.roots = std::move(roots); }
+
   const MaintenanceStats& stats() const { return stats_; }
   const MaintenanceOptions& options() const { return options_; }
 

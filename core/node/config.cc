@@ -13,12 +13,28 @@ constexpr std::string_view kIntroducerPrefix = "lafs-introducer:v1:";
 
 const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = {
-      "node.nickname",           "node.listen",         "node.advertise",
-      "node.log_level",          "introducer.enabled",  "client.enabled",
-      "client.web.listen",       "client.web.hosts",    "client.shares.needed",
-      "client.shares.happy",     "client.shares.total", "client.segment_size",
-      "client.upload_bytes_max", "storage.enabled",     "storage.reserved_space",
+      "node.nickname",
+      "node.listen",
+      "node.advertise",
+      "node.log_level",
+      "introducer.enabled",
+      "client.enabled",
+      "client.web.listen",
+      "client.web.hosts",
+      "client.shares.needed",
+      "client.shares.happy",
+      "client.shares.total",
+      "client.segment_size",
+      "client.upload_bytes_max",
+      "storage.enabled",
+      "storage.reserved_space",
       "storage.read_only",
+      "client.maintenance.enabled",
+      "client.maintenance.interval_hours",
+      "client.maintenance.repair",
+      "client.maintenance.verify",
+      "client.maintenance.batch_objects",
+      "client.maintenance.batch_pause_ms",
   };
   return keys;
 }
@@ -146,6 +162,23 @@ Result<NodeConfig> parse_node_config(const IniFile& ini) {
   LAFS_ASSIGN_OR_RETURN(c.upload_bytes_max,
                         ini.get_size("client", "upload_bytes_max", c.upload_bytes_max));
 
+  LAFS_ASSIGN_OR_RETURN(c.maintenance.enabled,
+                        ini.get_bool("client", "maintenance.enabled", c.maintenance.enabled));
+  // At most two weeks: servers' leases last 31 days, and a renewal must come well before.
+  LAFS_ASSIGN_OR_RETURN(c.maintenance.interval_hours,
+                        ini.get_uint("client", "maintenance.interval_hours",
+                                     c.maintenance.interval_hours, 1, 24 * 14));
+  LAFS_ASSIGN_OR_RETURN(c.maintenance.repair,
+                        ini.get_bool("client", "maintenance.repair", c.maintenance.repair));
+  LAFS_ASSIGN_OR_RETURN(c.maintenance.verify,
+                        ini.get_bool("client", "maintenance.verify", c.maintenance.verify));
+  LAFS_ASSIGN_OR_RETURN(
+      c.maintenance.batch_objects,
+      ini.get_uint("client", "maintenance.batch_objects", c.maintenance.batch_objects, 1, 1000));
+  LAFS_ASSIGN_OR_RETURN(c.maintenance.batch_pause_ms,
+                        ini.get_uint("client", "maintenance.batch_pause_ms",
+                                     c.maintenance.batch_pause_ms, 0, 3'600'000));
+
   LAFS_ASSIGN_OR_RETURN(c.reserved_space,
                         ini.get_size("storage", "reserved_space", c.reserved_space));
   LAFS_ASSIGN_OR_RETURN(c.read_only, ini.get_bool("storage", "read_only", false));
@@ -193,6 +226,15 @@ std::string format_node_config(const NodeConfig& c) {
   s += "shares.total = " + std::to_string(c.encoding.total) + "\n";
   s += "segment_size = " + std::to_string(c.encoding.segment_size) + "\n";
   s += "upload_bytes_max = " + std::to_string(c.upload_bytes_max) + "\n";
+  s += "# The maintenance agent (docs/checker.md): every interval it deep-checks each directory\n";
+  s += "# in private/aliases, renewing this node's leases (servers collect shares whose leases\n";
+  s += "# lapse: 31 days) and repairing what is unhealthy, batch_objects at a time with a pause.\n";
+  s += std::string("maintenance.enabled = ") + yes(c.maintenance.enabled) + "\n";
+  s += "maintenance.interval_hours = " + std::to_string(c.maintenance.interval_hours) + "\n";
+  s += std::string("maintenance.repair = ") + yes(c.maintenance.repair) + "\n";
+  s += std::string("maintenance.verify = ") + yes(c.maintenance.verify) + "\n";
+  s += "maintenance.batch_objects = " + std::to_string(c.maintenance.batch_objects) + "\n";
+  s += "maintenance.batch_pause_ms = " + std::to_string(c.maintenance.batch_pause_ms) + "\n";
   return s;
 }
 

@@ -45,6 +45,16 @@ struct NodeConfig {
   std::vector<std::string> web_hosts;
   client::EncodingParams encoding;
   std::uint64_t upload_bytes_max = std::uint64_t{1} << 40;  // one PUT's body at most
+  // The maintenance agent (docs/checker.md): keeps the directories in private/aliases alive.
+  struct Maintenance {
+    bool enabled = true;
+    std::uint64_t interval_hours = 24 * 7;  // 1 .. 14 days
+    bool repair = true;
+    bool verify = false;
+    std::uint64_t batch_objects = 100;
+    std::uint64_t batch_pause_ms = 1000;
+    friend bool operator==(const Maintenance&, const Maintenance&) = default;
+  } maintenance;
 
   // [storage]
   std::uint64_t reserved_space = 1ull << 30;

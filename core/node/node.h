@@ -11,6 +11,7 @@
 #include "core/client/client_service.h"
 #include "core/client/deep_check.h"
 #include "core/client/directory.h"
+#include "core/client/maintenance.h"
 #include "core/client/mutable_client.h"
 #include "core/env/env.h"
 #include "core/introducer/introducer_server.h"
@@ -62,6 +63,8 @@ class Node {
   client::DirectoryClient* directories() { return directories_.get(); }
   client::Checker* checker() { return checker_.get(); }
   client::DeepChecker* deep_checker() { return deep_checker_.get(); }
+  // The maintenance agent; null without the client role or with it disabled.
+  const client::MaintenanceAgent* maintenance() const { return maintenance_.get(); }
   storage::StorageServer* storage() { return storage_.get(); }
   introducer::IntroducerServer* introducer_server() { return introducer_.get(); }
   Env* env() { return env_; }
@@ -84,6 +87,8 @@ class Node {
   std::unique_ptr<client::DirectoryClient> directories_;
   std::unique_ptr<client::Checker> checker_;
   std::unique_ptr<client::DeepChecker> deep_checker_;
+  std::unique_ptr<client::MaintenanceAgent> maintenance_;
+  Task<void> maintain();
 };
 
 }  // namespace lafs::node

@@ -1,8 +1,10 @@
 #include "core/node/web_api.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <map>
 
 #include "core/node/aliases.h"
@@ -474,6 +476,19 @@ Task<void> WebApi::root(Call& call) {
         row.last_contact = "failed " + ago(*contact->last_failure) + ": " + contact->last_error;
       }
       v.servers.push_back(std::move(row));
+    }
+    if (const client::MaintenanceAgent* m = node_->maintenance()) {
+      const auto& st = m->stats();
+      const auto days = std::chrono::duration_cast<hours>(m->options().interval).count() / 24.0;
+      std::array<char, 32> every{};
+      std::snprintf(every.data(), every.size(), "%g", days);
+      v.maintenance = "every " + std::string(every.data()) +
+                      " days over the aliases' directories; " + std::to_string(st.cycles) +
+                      " cycles, " + std::to_string(st.objects_checked) + " objects checked, " +
+                      std::to_string(st.repairs_successful) + " repaired" +
+                      (st.errors > 0 ? ", " + std::to_string(st.errors) + " errors" : "");
+    } else {
+      v.maintenance = "off ([client] maintenance.enabled)";
     }
     std::stable_sort(
         v.servers.begin(), v.servers.end(),

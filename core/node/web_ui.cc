@@ -183,7 +183,11 @@ std::string render_welcome(const WelcomeView& v) {
   b += "<dt>Version</dt><dd>" + html_escape(v.version) + "</dd>\n";
   b += "<dt>Encoding</dt><dd id=\"encoding\">" + std::to_string(v.needed) + "-of-" +
        std::to_string(v.total) + ", happy " + std::to_string(v.happy) + ", " +
-       html_escape(format_bytes(v.segment_size)) + " segments</dd>\n</dl>\n</div>\n";
+       html_escape(format_bytes(v.segment_size)) + " segments</dd>\n";
+  if (!v.maintenance.empty()) {
+    b += "<dt>Maintenance</dt><dd id=\"maintenance\">" + html_escape(v.maintenance) + "</dd>\n";
+  }
+  b += "</dl>\n</div>\n";
   b += "<div class=\"card\" id=\"introducer\">\n<h2>Introducer</h2>\n";
   if (v.introducer_connected) {
     b += "<p class=\"ok\" id=\"introducer-status\">connected</p>\n";

@@ -64,6 +64,7 @@ struct WelcomeView {
   std::uint32_t needed = 0, happy = 0, total = 0;
   std::uint64_t segment_size = 0;
   std::vector<ServerRow> servers;
+  std::string maintenance;  // what the maintenance agent does ("off", "every 7 days; ...")
 };
 std::string render_welcome(const WelcomeView& view);
 

@@ -650,6 +650,37 @@ TEST(WebUi, TheStylesheetAndScriptAreServedFromTheGateway) {
   EXPECT_EQ(g.call("GET", "/static/other.js").status_, 404);
 }
 
+// "Nodes also check their own files": the node's maintenance agent deep-checks every
+// directory in private/aliases (renewing leases, repairing) and the welcome page says so.
+TEST(WebApi, TheNodesMaintenanceAgentChecksTheAliasesDirectories) {
+  Grid g(5);
+  const std::string d = g.call("POST", "/uri?t=mkdir").text();
+  ASSERT_EQ(g.put("/uri/" + d + "/f", std::string(5000, 'x')).status_, 201);
+  Disk& disk = g.client_env->disk();
+  (void)sim::run_task(g.sim.loop(), disk.mkdir("private"));
+  OpenOptions create;
+  create.create = true;
+  create.truncate = true;
+  auto file = sim::run_task(g.sim.loop(), disk.open("private/aliases", create));
+  ASSERT_TRUE(file.ok());
+  const Bytes line = to_bytes("home: " + d + "\n");
+  ASSERT_TRUE(sim::run_task(g.sim.loop(), (*file)->write_at(0, line)).is_ok());
+  file->reset();
+  ASSERT_NE(g.node->maintenance(), nullptr);
+  EXPECT_EQ(g.node->maintenance()->stats().cycles, 0u);
+  g.sim.loop().run_until(g.sim.loop().now() + minutes(11));  // the first cycle: 10 min in
+  const auto& st = g.node->maintenance()->stats();
+  EXPECT_EQ(st.cycles, 1u);
+  EXPECT_EQ(st.objects_checked, 2u);  // the directory and its file
+  EXPECT_GT(st.leases_renewed, 0u);
+  EXPECT_EQ(st.errors, 0u);
+  const std::string html = g.call("GET", "/").text();
+  EXPECT_NE(
+      html.find("every 7 days over the aliases&#39; directories; 1 cycles, 2 objects checked"),
+      std::string::npos)
+      << html;
+}
+
 // The storage secret: a client node that does not hold the grid secret learns no servers (the
 // introducer refuses its handshake), so it can store nothing.
 TEST(WebApi, AClientWithoutTheGridSecretIsRefused) {
