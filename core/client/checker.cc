@@ -195,6 +195,10 @@ Task<CheckResult> Checker::judge_immutable(const cap::ChkVerifyCap& vcap, const 
             Status added = decoder->add_share(share, std::move(trailer));
             if (!added.is_ok()) problem = added.message();
           }
+          if (problem.empty()) {
+            Status tree = decoder->check_ciphertext_tree(share);
+            if (!tree.is_ok()) problem = tree.message();
+          }
           const ShareLayout& l = decoder->layout(share);
           const std::uint64_t per_read = std::max<std::uint64_t>(
               1, std::min(self->options_.read_chunk_bytes, storage::kReadBytesMax) /

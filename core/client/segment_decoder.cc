@@ -148,6 +148,29 @@ Status SegmentDecoder::check_block(std::uint32_t share, std::uint64_t seg, ByteV
   return Status{};
 }
 
+Status SegmentDecoder::check_ciphertext_tree(std::uint32_t share) {
+  auto it = shares_.find(share);
+  if (it == shares_.end()) return invalid_argument("share " + std::to_string(share) + " not added");
+  const Share& s = *it->second;
+  auto shape = hashtree::TreeShape::make(info_.segment_count);
+  if (!shape.ok()) return shape.status();
+  std::vector<Digest> leaves;
+  for (std::uint64_t i = 0; i < info_.segment_count; ++i) {
+    leaves.push_back(node_at(s.trailer, s.ciphertext_tree_at(), shape->leaf_node(i)));
+  }
+  const auto tree = hashtree::HashTree::build(HashTag::kCiphertextTreeNode, leaves);
+  bool ok = tree.root() == info_.ciphertext_root;
+  for (std::uint64_t n = 0; ok && n < s.layout.ciphertext_tree_nodes; ++n) {
+    ok = tree.node(n) == node_at(s.trailer, s.ciphertext_tree_at(), n);
+  }
+  if (!ok) {
+    bad_.insert(share);
+    return corruption("share " + std::to_string(share) +
+                      ": its copy of the ciphertext tree does not match the file's");
+  }
+  return Status{};
+}
+
 Result<Bytes> SegmentDecoder::decode_segment(std::uint64_t seg,
                                              const std::map<std::uint32_t, ByteView>& blocks) {
   if (seg >= info_.segment_count) {

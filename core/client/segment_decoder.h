@@ -52,6 +52,10 @@ class SegmentDecoder {
   // Checks one block of an added share against its block tree (the verifier reads every block
   // of every share). Corruption marks the share bad.
   Status check_block(std::uint32_t share, std::uint64_t s, ByteView block);
+  // Checks an added share's copy of the ciphertext tree whole: rebuilt from its leaves, every
+  // node equal to the stored one and the root to the file's (a download only checks the nodes
+  // it uses). Corruption marks the share bad.
+  Status check_ciphertext_tree(std::uint32_t share);
 
  private:
   SegmentDecoder() = default;

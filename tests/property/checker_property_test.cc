@@ -125,9 +125,13 @@ void apply(Grid& g, World& w, const Fault& f, const cap::Cap& cap, const Encodin
           std::max<std::uint64_t>(1, (info.file_size + p.segment_size - 1) / p.segment_size);
       auto layout = ShareLayout::make(info, share);
       RC_ASSERT(layout.ok());
-      const std::uint64_t blocks = layout->block_tree_offset - layout->blocks_offset;
-      const std::uint64_t at =
-          storage::kContainerHeaderBytes + layout->blocks_offset + (f.where / 7) % blocks;
+      // A byte of a block, or of the share's copy of the ciphertext tree (checked whole by
+      // the verifier), both covered by the hash trees.
+      const bool in_tree = (f.where / 13) % 4 == 0;
+      const std::uint64_t from = in_tree ? layout->ciphertext_tree_offset : layout->blocks_offset;
+      const std::uint64_t span = in_tree ? layout->chain_offset - layout->ciphertext_tree_offset
+                                         : layout->block_tree_offset - layout->blocks_offset;
+      const std::uint64_t at = storage::kContainerHeaderBytes + from + (f.where / 7) % span;
       RC_ASSERT(g.server_nodes[s]
                     ->sim_disk()
                     .corrupt(share_path(si, share), at, static_cast<unsigned>(f.where % 8))
