@@ -506,7 +506,7 @@ Task<Result<RepairResult>> Checker::check_and_repair(cap::Cap cap, std::vector<S
       if (key_hex(s) == c.server) distrusted.insert({s.key, c.share});
     }
   }
-  Result<std::uint32_t> written = unimplemented("repair");
+  Result<std::pair<std::uint32_t, std::uint64_t>> written = unimplemented("repair");
   if (cap.is_mutable()) {
     const auto* w = std::get_if<cap::SskWriteCap>(&cap.file);
     if (w == nullptr) {
@@ -520,7 +520,11 @@ Task<Result<RepairResult>> Checker::check_and_repair(cap::Cap cap, std::vector<S
     if (vcap == nullptr) co_return invalid_argument("repair: not an immutable cap");
     written = co_await repair_immutable(*vcap, servers, want_happy, distrusted);
   }
-  if (written.ok()) out.shares_written = *written;
+  if (written.ok()) {
+    out.shares_written = written->first;
+    out.bytes_written = written->second;
+    stats_.bytes_written += written->second;
+  }
   CheckOptions again = options;
   again.add_lease = false;  // done already
   auto after = co_await check(cap, servers, happy, again);
@@ -535,22 +539,24 @@ Task<Result<RepairResult>> Checker::check_and_repair(cap::Cap cap, std::vector<S
   co_return out;
 }
 
-Task<Result<std::uint32_t>> Checker::repair_immutable(
+Task<Result<std::pair<std::uint32_t, std::uint64_t>>> Checker::repair_immutable(
     const cap::ChkVerifyCap& vcap, const std::vector<ServerRef>& servers, std::uint32_t happy,
     const std::set<ImmutableClient::ShareOnServer>& distrusted) {
   std::set<ImmutableClient::ShareOnServer> copy = distrusted;
   auto done = co_await immutable_->repair(vcap, servers, happy, std::move(copy));
   if (!done.ok()) co_return done.status();
-  co_return static_cast<std::uint32_t>(done->shares_written);
+  co_return std::pair<std::uint32_t, std::uint64_t>(
+      static_cast<std::uint32_t>(done->shares_written), done->bytes_written);
 }
 
-Task<Result<std::uint32_t>> Checker::repair_mutable(
+Task<Result<std::pair<std::uint32_t, std::uint64_t>>> Checker::repair_mutable(
     const cap::SskWriteCap& wcap, const std::vector<ServerRef>& servers, std::uint32_t happy,
     const std::set<ImmutableClient::ShareOnServer>& distrusted) {
   std::set<std::pair<net::PublicKey, std::uint32_t>> copy(distrusted.begin(), distrusted.end());
   auto done = co_await mutable_->repair(wcap, servers, happy, std::move(copy));
   if (!done.ok()) co_return done.status();
-  co_return static_cast<std::uint32_t>(done->shares_written);
+  co_return std::pair<std::uint32_t, std::uint64_t>(
+      static_cast<std::uint32_t>(done->shares_written), done->bytes_written);
 }
 
 }  // namespace lafs::client

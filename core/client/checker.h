@@ -78,6 +78,7 @@ struct RepairResult {
   bool attempted = false;
   bool successful = false;  // healthy after the repair (or before it, needing none)
   std::uint32_t shares_written = 0;
+  std::uint64_t bytes_written = 0;  // share bytes the repair wrote
   CheckResult before;
   std::optional<CheckResult> after;  // when attempted
   std::string problem;               // why the repair did not reach health
@@ -129,10 +130,10 @@ class Checker {
   Task<CheckResult> judge_mutable(const cap::Cap& cap, const Listing& listing,
                                   const std::vector<ServerRef>& servers, std::uint32_t happy,
                                   CheckOptions options);
-  Task<Result<std::uint32_t>> repair_immutable(
+  Task<Result<std::pair<std::uint32_t, std::uint64_t>>> repair_immutable(
       const cap::ChkVerifyCap& vcap, const std::vector<ServerRef>& servers, std::uint32_t happy,
       const std::set<ImmutableClient::ShareOnServer>& distrusted);
-  Task<Result<std::uint32_t>> repair_mutable(
+  Task<Result<std::pair<std::uint32_t, std::uint64_t>>> repair_mutable(
       const cap::SskWriteCap& wcap, const std::vector<ServerRef>& servers, std::uint32_t happy,
       const std::set<ImmutableClient::ShareOnServer>& distrusted);
 

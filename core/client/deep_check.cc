@@ -125,6 +125,7 @@ Task<Result<DeepCheckSummary>> DeepChecker::run(cap::Cap root, std::vector<Serve
           if (repaired.ok()) {
             if (repaired->attempted) ++sum.repairs_attempted;
             if (repaired->attempted && repaired->successful) ++sum.repairs_successful;
+            sum.repair_bytes += repaired->bytes_written;
             o.repair = std::move(*repaired);
           } else {
             RepairResult failed;

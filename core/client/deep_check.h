@@ -45,7 +45,8 @@ struct DeepCheckSummary {
   std::uint64_t directories = 0, files = 0;
   std::vector<std::string> unhealthy_paths;  // at most unhealthy_paths_max
   std::uint64_t leases_renewed = 0;
-  CheckerStats cost;  // the checker's calls and bytes for this walk
+  std::uint64_t repair_bytes = 0;  // share bytes written by repairs
+  CheckerStats cost;               // the checker's calls and bytes for this walk
 };
 
 // Called for each object in walk order (a directory before its children). An error stops the

@@ -149,16 +149,37 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
   mine.segment_size = params.segment_size;
   mine.file_size = source->size();
 
-  // 1. Ask every server about space and existing shares; plan.
-  std::vector<Task<Survey>> asks;
-  for (const ServerRef& s : ring) {
-    asks.push_back(survey_server(pool_, options_, s, si, mine, known_hash));
+  // 1. Ask the first servers of the ring about space and existing shares, and plan; ask more
+  // (the width doubling) only while the plan cannot reach happiness. A grid of hundreds of
+  // servers costs an upload about 2n surveys, not hundreds.
+  std::uint64_t share_bytes = 0;
+  for (std::uint32_t i = 0; i < params.total; ++i) {
+    share_bytes = std::max(share_bytes, enc.layout(i).share_bytes);
   }
-  std::vector<Survey> surveys = co_await when_all(env_->executor(), std::move(asks));
-  if (distrusted != nullptr) {
-    // Shares a verifier found corrupt: not relied on; their servers (which cannot take that
-    // share number again: shares are immutable) take no new share.
-    for (std::size_t i = 0; i < ring.size(); ++i) {
+  PlacementParams pp;
+  pp.k = params.needed;
+  pp.happy = params.happy;
+  pp.n = params.total;
+  pp.share_size_bytes = share_bytes;
+  pp.new_shares_per_server_max = default_new_shares_per_server_max(params.total, params.happy);
+  std::vector<Survey> surveys(ring.size());
+  std::size_t surveyed = 0;
+  std::size_t width = std::max<std::size_t>(options_.survey_width_min, 2 * params.total);
+  std::vector<ServerState> states;
+  std::vector<std::size_t> ring_index;  // states[i] is ring[ring_index[i]]
+  Result<PlacementPlan> plan = unavailable("no server surveyed");
+  for (;;) {
+    const std::size_t to = std::min(ring.size(), width);
+    std::vector<Task<Survey>> asks;
+    for (std::size_t i = surveyed; i < to; ++i) {
+      asks.push_back(survey_server(pool_, options_, ring[i], si, mine, known_hash));
+    }
+    std::vector<Survey> got = co_await when_all(env_->executor(), std::move(asks));
+    for (std::size_t i = surveyed; i < to; ++i) {
+      surveys[i] = std::move(got[i - surveyed]);
+      if (distrusted == nullptr) continue;
+      // Shares a verifier found corrupt: not relied on; their servers (which cannot take that
+      // share number again: shares are immutable) take no new share.
       for (auto it = surveys[i].existing.begin(); it != surveys[i].existing.end();) {
         if (distrusted->contains({ring[i].key, it->first})) {
           surveys[i].holds_garbage = true;
@@ -168,36 +189,33 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
         }
       }
     }
+    surveyed = to;
+    states.clear();
+    ring_index.clear();
+    for (std::size_t i = 0; i < surveyed; ++i) {
+      if (!surveys[i].reachable) continue;
+      ServerState st;
+      st.id = ring[i].key;
+      // A server holding garbage under this storage index cannot take those share numbers
+      // (shares are immutable): plan around it rather than guess which numbers are blocked.
+      st.read_only = surveys[i].read_only || surveys[i].holds_garbage;
+      st.available_space_bytes = surveys[i].available_bytes;
+      for (const auto& [n, h] : surveys[i].existing) st.existing_shares.push_back(n);
+      states.push_back(std::move(st));
+      ring_index.push_back(i);
+    }
+    plan = plan_placement(pp, states);
+    // Widen while the plan falls short of happiness or leaves shares unplaced.
+    const bool short_of_servers =
+        !plan.ok() ? plan.status().code() == ErrorCode::kUnavailable : !plan->unplaced.empty();
+    if (!short_of_servers || surveyed >= ring.size()) break;
+    width = std::min(ring.size(), 2 * width);
   }
-  std::uint64_t share_bytes = 0;
-  for (std::uint32_t i = 0; i < params.total; ++i) {
-    share_bytes = std::max(share_bytes, enc.layout(i).share_bytes);
-  }
-  std::vector<ServerState> states;
-  std::vector<std::size_t> ring_index;  // states[i] is ring[ring_index[i]]
-  for (std::size_t i = 0; i < ring.size(); ++i) {
-    if (!surveys[i].reachable) continue;
-    ServerState st;
-    st.id = ring[i].key;
-    // A server holding garbage under this storage index cannot take those share numbers
-    // (shares are immutable): plan around it rather than guess which numbers are blocked.
-    st.read_only = surveys[i].read_only || surveys[i].holds_garbage;
-    st.available_space_bytes = surveys[i].available_bytes;
-    for (const auto& [n, h] : surveys[i].existing) st.existing_shares.push_back(n);
-    states.push_back(std::move(st));
-    ring_index.push_back(i);
-  }
-  PlacementParams pp;
-  pp.k = params.needed;
-  pp.happy = params.happy;
-  pp.n = params.total;
-  pp.share_size_bytes = share_bytes;
-  pp.new_shares_per_server_max = default_new_shares_per_server_max(params.total, params.happy);
-  auto plan = plan_placement(pp, states);
   if (!plan.ok()) {
     pass.status = Status(plan.status().code(),
                          "upload: " + plan.status().message() + " (" + std::to_string(ring.size()) +
-                             " servers known, " + std::to_string(states.size()) + " reachable)");
+                             " servers known, " + std::to_string(surveyed) + " asked, " +
+                             std::to_string(states.size()) + " reachable)");
     co_return pass;
   }
 
@@ -317,6 +335,7 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
     if (!o.status.is_ok()) continue;
     holdings[o.server].shares.push_back(o.share);
     ++pass.result.shares_written;
+    pass.result.bytes_written += enc.layout(o.share).share_bytes;
   }
   // Existing shares we rely on get our lease.
   for (std::size_t r : existing_servers) {
@@ -484,27 +503,35 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
     block_clients.push_back(std::make_unique<storage::StorageClient>(
         pool_, rpc::Peer{s.address, s.key}, options_.block_read_timeout));
   }
-  // Which shares each server holds (one batched call each, in parallel).
-  const std::vector<storage::StorageIndex> wanted{ssi};
-  std::vector<Task<Result<std::vector<std::vector<storage::ShareInfo>>>>> asks;
-  for (auto& c : clients) asks.push_back(c->get_buckets(wanted));
-  auto held = co_await when_all(env_->executor(), std::move(asks));
-  // Candidates in ring order, each share number's first holder before second copies.
+  // Which shares the servers hold (one batched call each, in parallel): the first ones of the
+  // ring first (at least 2n), the rest only if those cannot give k good shares. Candidates in
+  // ring order, each share number's first holder before second copies.
   std::vector<std::pair<std::uint32_t, std::size_t>> candidates;  // share, server
   std::set<std::uint32_t> seen;
-  for (int pass = 0; pass < 2; ++pass) {
-    for (std::size_t s = 0; s < held.size(); ++s) {
-      if (!held[s].ok() || held[s]->size() != 1) continue;
-      for (const storage::ShareInfo& info : (*held[s])[0]) {
-        if (info.share_number >= vcap.params.total_shares) continue;
-        const bool first = !seen.contains(info.share_number);
-        if ((pass == 0) == first) {
-          candidates.push_back({info.share_number, s});
-          seen.insert(info.share_number);
+  std::size_t asked = 0;
+  auto discover = [&](std::size_t to) -> Task<void> {
+    to = std::min(to, ring.size());
+    const std::vector<storage::StorageIndex> wanted{ssi};
+    std::vector<Task<Result<std::vector<std::vector<storage::ShareInfo>>>>> asks;
+    for (std::size_t s = asked; s < to; ++s) asks.push_back(clients[s]->get_buckets(wanted));
+    auto held = co_await when_all(env_->executor(), std::move(asks));
+    for (int pass = 0; pass < 2; ++pass) {
+      for (std::size_t i = 0; i < held.size(); ++i) {
+        if (!held[i].ok() || held[i]->size() != 1) continue;
+        for (const storage::ShareInfo& info : (*held[i])[0]) {
+          if (info.share_number >= vcap.params.total_shares) continue;
+          const bool first = !seen.contains(info.share_number);
+          if ((pass == 0) == first) {
+            candidates.push_back({info.share_number, asked + i});
+            seen.insert(info.share_number);
+          }
         }
       }
     }
-  }
+    asked = to;
+  };
+  co_await discover(
+      std::max<std::size_t>(options_.survey_width_min, 2 * std::size_t{vcap.params.total_shares}));
   const std::uint32_t k = vcap.params.needed_shares;
   std::unique_ptr<SegmentDecoder> decoder;
   std::map<std::uint32_t, std::size_t> active;  // share -> server it is read from
@@ -518,7 +545,12 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
   std::set<std::size_t> failed_servers;
   // Brings shares in (prefix and trailer checked) until k are usable or candidates run out.
   auto fill = [&]() -> Task<void> {
-    while (active.size() < k && next < candidates.size()) {
+    while (active.size() < k) {
+      if (next >= candidates.size()) {
+        if (asked >= ring.size()) break;
+        co_await discover(ring.size());  // the first servers were not enough: ask the rest
+        continue;
+      }
       const auto [share, s] = candidates[next++];
       if (active.contains(share)) continue;      // a second copy of a share already in use
       if (failed_servers.contains(s)) continue;  // timed out or lied once: not asked again

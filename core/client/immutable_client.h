@@ -48,6 +48,9 @@ struct ImmutableClientOptions {
   Duration block_read_timeout = seconds(10);
   std::size_t write_chunk_bytes = 512 << 10;  // per storage.write call
   std::size_t read_chunk_bytes = 512 << 10;   // per storage.read call
+  // Servers an upload or download asks first, in ring order: at least this many, and at
+  // least 2n; more (doubling) only while they are not enough. Bounds the fan-out on large grids.
+  std::size_t survey_width_min = 16;
 };
 
 // Where an upload's plaintext comes from: read in segment-sized pieces, twice for a convergent
@@ -77,6 +80,7 @@ struct UploadResult {
   std::size_t shares_placed = 0;    // written by us or already present and checked
   std::size_t shares_existing = 0;  // of those, already present
   std::size_t shares_written = 0;   // new shares written and closed by this upload
+  std::uint64_t bytes_written = 0;  // their bytes
 };
 
 class ImmutableClient {

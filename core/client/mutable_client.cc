@@ -1505,7 +1505,10 @@ Task<Result<PublishResult>> MutableClient::repair(
   const WriteEnv we{env_, pool_, &options_, secrets_, &between_phases_for_test, &stats_};
   // Happiness is judged by the caller's check after the repair: the slots written here add to
   // the ones that already hold the version.
-  co_return co_await write_version(we, cap, map, v, params.needed, std::move(targets), &*shares, 1);
+  auto written =
+      co_await write_version(we, cap, map, v, params.needed, std::move(targets), &*shares, 1);
+  if (written.ok()) written->bytes_written = written->shares_written * (*shares)[0].size();
+  co_return written;
 }
 
 }  // namespace lafs::client

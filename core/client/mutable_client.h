@@ -78,6 +78,7 @@ struct PublishResult {
   MutableVersion version;
   std::size_t shares_written = 0;
   std::uint32_t happiness = 0;
+  std::uint64_t bytes_written = 0;  // share bytes (repair() sets it)
 };
 
 class MutableClient {

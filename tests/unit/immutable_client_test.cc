@@ -41,6 +41,42 @@ TEST(ImmutableClient, RoundTripsOverFiftyServersAtTheSizeEdges) {
   }
 }
 
+// On a large grid an upload and a download ask the first servers of the ring (about 2n), not
+// all of them; more only when those are not enough.
+TEST(ImmutableClient, FanOutIsBoundedOnALargeGrid) {
+  Grid g(150);
+  const EncodingParams p{3, 7, 10, 4096};
+  const Bytes data = pattern(30'000, 4);
+  auto up = g.run(g.client->upload(data, g.refs, p));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  EXPECT_LE(g.pool->stats().connects, 20u);
+  auto back = g.run(g.client->download(up->cap, g.refs));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, data);
+  EXPECT_LE(g.pool->stats().connects, 20u);  // the same first servers
+
+  // A file whose shares all lie beyond the first 20 servers of its ring (uploaded by a client
+  // that did not know those): the download asks the rest and finds them.
+  const crypto::StorageIndex si = *cap::storage_index(up->cap);
+  Grid h(150, 2);
+  const auto ring_h = permuted_servers(si, h.refs);
+  std::vector<ServerRef> far(ring_h.begin() + 40, ring_h.end());
+  auto up_far = h.run(h.client->upload(data, far, p));  // the same file: the same ring
+  ASSERT_TRUE(up_far.ok());
+  auto got_far = h.run(h.client->download(up_far->cap, h.refs));
+  ASSERT_TRUE(got_far.ok()) << got_far.status().to_string();
+  EXPECT_EQ(*got_far, data);
+
+  // The first 25 servers of the ring are down: the upload's survey (20 first) widens past them.
+  for (std::size_t i = 0; i < 25; ++i) {
+    for (std::size_t j = 0; j < h.refs.size(); ++j) {
+      if (h.refs[j].key == ring_h[i].key) h.server_nodes[j]->crash(true);
+    }
+  }
+  auto up_wide = h.run(h.client->upload(data, h.refs, p));
+  ASSERT_TRUE(up_wide.ok()) << up_wide.status().to_string();
+}
+
 TEST(ImmutableClient, ConvergentUploadsFindTheirSharesAgain) {
   Grid g(12);
   const Bytes plain = pattern(200'000, 3);
