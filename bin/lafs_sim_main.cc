@@ -1,5 +1,6 @@
 // lafs-sim: runs a scenario on the deterministic simulator and reports what happened.
 //   lafs-sim SCENARIO [--seed N] [--json FILE] [--quiet] [--verbose]
+//   lafs-sim model tahoe|binomial ...   (analytic durability models: bin/sim_cmd_model.cc)
 // Exit status: 0 when the run held every invariant, 1 when an invariant failed (the replay
 // command is printed), 2 for bad usage or an invalid scenario.
 #include <unistd.h>
@@ -10,7 +11,10 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <string_view>
 
+#include "bin/sim_commands.h"
+#include "sim/scenarios/grid_runner.h"
 #include "sim/scenarios/report.h"
 #include "sim/scenarios/scenario_loader.h"
 #include "sim/scenarios/toy_runner.h"
@@ -36,7 +40,17 @@ int run(const std::string& path, std::optional<std::uint64_t> seed_override,
     };
   }
   const auto start = std::chrono::steady_clock::now();
-  auto report = lafs::sim::run_toy_scenario(*scenario, seed, options);
+  // A `toy` block runs Foundation 1's placeholder service; otherwise the grid: real storage
+  // servers and client code under the scenario's churn and maintenance (capacity planning).
+  lafs::Result<lafs::sim::RunReport> report = lafs::unavailable("not run");
+  if (scenario->has_toy()) {
+    report = lafs::sim::run_toy_scenario(*scenario, seed, options);
+  } else {
+    lafs::sim::GridRunOptions grid;
+    grid.verbose = options.verbose;
+    grid.progress = options.progress;
+    report = lafs::sim::run_grid_scenario(*scenario, seed, grid);
+  }
   const auto stop = std::chrono::steady_clock::now();
   if (tty && !quiet) std::fprintf(stderr, "\n");
   if (!report.ok()) {
@@ -53,6 +67,12 @@ int run(const std::string& path, std::optional<std::uint64_t> seed_override,
     }
   }
   if (!quiet) std::cout << lafs::sim::report_to_text(*report);
+  const auto* mismatches = report->find("read_mismatches");
+  if (mismatches && std::get<std::uint64_t>(*mismatches) > 0) {
+    std::cerr << "lafs-sim: INVARIANT FAILED: a read returned bytes other than the file's\n"
+              << "replay: lafs-sim " << path << " --seed " << seed << "\n";
+    return 1;
+  }
   const auto* violations = report->find("toy_violations");
   if (violations && std::get<std::uint64_t>(*violations) > 0) {
     std::cerr << "lafs-sim: INVARIANT FAILED: acknowledged counter values went backwards\n"
@@ -65,6 +85,10 @@ int run(const std::string& path, std::optional<std::uint64_t> seed_override,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Commands other than running a scenario, chosen by the first argument (bin/sim_commands.h).
+  if (argc >= 2 && std::string_view(argv[1]) == "model") {
+    return lafs::sim_cli::run_model_command(argc - 1, argv + 1);
+  }
   CLI::App app{"lafs-sim: run a scenario on the deterministic lafs simulator"};
   std::string path;
   std::optional<std::uint64_t> seed;

@@ -26,29 +26,6 @@ Duration exponential(SimRandom& rng, double mean_ns) {
   return from_ns(-std::log(1.0 - rng.next_double()) * mean_ns);
 }
 
-SimulationOptions simulation_options(const Scenario& s, std::uint64_t seed, bool verbose) {
-  const auto& f = s.faults();
-  SimulationOptions o;
-  o.seed = seed;
-  o.verbose = verbose;
-  o.network.latency_mean = from_ns(s.servers().latency_ms_mean() * kNsPerMs);
-  o.network.latency_jitter_max = from_ns(f.latency_ms_jitter() * kNsPerMs);
-  o.network.up_bytes_per_sec = s.servers().up_mbps() * 1e6 / 8;
-  o.network.down_bytes_per_sec = s.servers().down_mbps() * 1e6 / 8;
-  o.network.frame_loss = f.message_loss();
-  o.network.frame_duplicate = f.duplication();
-  o.network.frame_reorder = f.reorder();
-  o.network.reorder_delay_max = from_ns(f.reorder_delay_ms_max() * kNsPerMs);
-  // Each unsynced write is lost with crash_loss; a lost write is torn with crash_torn.
-  o.disk.crash_keep_weight = 1 - f.crash_loss();
-  o.disk.crash_drop_weight = f.crash_loss() * (1 - f.crash_torn());
-  o.disk.crash_tear_weight = f.crash_loss() * f.crash_torn();
-  o.kv.crash_keep_weight = o.disk.crash_keep_weight;
-  o.kv.crash_drop_weight = o.disk.crash_drop_weight;
-  o.kv.crash_tear_weight = o.disk.crash_tear_weight;
-  return o;
-}
-
 // Everything a run keeps outside the nodes, so it survives their crashes.
 struct ToyWorld {
   std::vector<net::NodeKey> keys;
@@ -184,6 +161,29 @@ void fill_report(const Scenario& s, Simulation& sim, const ToyWorld& w, RunRepor
 }
 
 }  // namespace
+
+SimulationOptions simulation_options(const Scenario& s, std::uint64_t seed, bool verbose) {
+  const auto& f = s.faults();
+  SimulationOptions o;
+  o.seed = seed;
+  o.verbose = verbose;
+  o.network.latency_mean = from_ns(s.servers().latency_ms_mean() * kNsPerMs);
+  o.network.latency_jitter_max = from_ns(f.latency_ms_jitter() * kNsPerMs);
+  o.network.up_bytes_per_sec = s.servers().up_mbps() * 1e6 / 8;
+  o.network.down_bytes_per_sec = s.servers().down_mbps() * 1e6 / 8;
+  o.network.frame_loss = f.message_loss();
+  o.network.frame_duplicate = f.duplication();
+  o.network.frame_reorder = f.reorder();
+  o.network.reorder_delay_max = from_ns(f.reorder_delay_ms_max() * kNsPerMs);
+  // Each unsynced write is lost with crash_loss; a lost write is torn with crash_torn.
+  o.disk.crash_keep_weight = 1 - f.crash_loss();
+  o.disk.crash_drop_weight = f.crash_loss() * (1 - f.crash_torn());
+  o.disk.crash_tear_weight = f.crash_loss() * f.crash_torn();
+  o.kv.crash_keep_weight = o.disk.crash_keep_weight;
+  o.kv.crash_drop_weight = o.disk.crash_drop_weight;
+  o.kv.crash_tear_weight = o.disk.crash_tear_weight;
+  return o;
+}
 
 Result<RunReport> run_toy_scenario(const Scenario& s, std::uint64_t seed,
                                    const ToyRunOptions& options) {

@@ -8,10 +8,15 @@
 #include <functional>
 
 #include "core/runtime/status.h"
+#include "net/sim/simulation.h"
 #include "sim/scenarios/report.h"
 #include "sim/scenarios/scenario.pb.h"
 
 namespace lafs::sim {
+
+// The simulator's options for a scenario: network (latency, bandwidth, loss, duplication,
+// reordering, jitter) and what a crash does to unsynced disk and KV state.
+SimulationOptions simulation_options(const Scenario& s, std::uint64_t seed, bool verbose);
 
 struct ToyRunOptions {
   bool verbose = false;  // print node logs

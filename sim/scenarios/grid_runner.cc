@@ -1,0 +1,442 @@
+#include "sim/scenarios/grid_runner.h"
+
+#include <cmath>
+#include <deque>
+#include <map>
+#include <memory>
+
+#include "core/client/checker.h"
+#include "core/client/deep_check.h"
+#include "core/client/directory.h"
+#include "core/client/immutable_client.h"
+#include "core/client/mutable_client.h"
+#include "core/storage/storage_service.h"
+#include "net/sim/sim_run.h"
+#include "net/sim/simulation.h"
+#include "sim/scenarios/toy_runner.h"
+
+namespace lafs::sim {
+
+namespace {
+
+constexpr double kNsPerDay = 86'400e9;
+constexpr double kNsPerHour = 3'600e9;
+constexpr std::uint32_t kStoragePort = 1;
+// Files per directory of the client's tree (a directory of this many entries is a few pages).
+constexpr std::size_t kFilesPerDirectory = 1000;
+// The servers' garbage collector walks its leases once a day here (the real default is hourly):
+// capacity planning works in days, and hourly crawls of hundreds of servers would dominate.
+constexpr Duration kGcCycle = hours(24);
+
+Duration from_ns(double ns) {
+  return Duration(static_cast<std::int64_t>(std::llround(ns)));
+}
+
+Duration exponential(SimRandom& rng, double mean_ns) {
+  return from_ns(-std::log(1.0 - rng.next_double()) * mean_ns);
+}
+
+// A file's contents, made again from its number whenever a read checks them.
+Bytes contents_of(std::uint64_t file, std::size_t size) {
+  Bytes b(size);
+  std::uint64_t x = file * 0x9E3779B97F4A7C15ull + 1;
+  for (auto& c : b) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<std::uint8_t>(x);
+  }
+  return b;
+}
+
+struct ServerSlot {
+  SimNode* node = nullptr;
+  client::ServerRef ref;
+  std::unique_ptr<storage::StorageServer> server;  // set while the node runs
+  bool departed = false;
+};
+
+Task<void> storage_main(SimNode* node, net::NodeKey key, storage::StorageOptions options,
+                        ServerSlot* slot) {
+  auto s = co_await storage::StorageServer::open(node, options);
+  if (!s.ok()) co_return;
+  slot->server = std::move(*s);
+  struct Clear {
+    ServerSlot* slot;
+    ~Clear() { slot->server.reset(); }
+  } clear{slot};
+  node->scope().spawn(slot->server->run_maintenance());
+  rpc::RpcServer rpc(node);
+  storage::register_storage_methods(rpc, slot->server.get());
+  auto l = node->network().listen(node->address(kStoragePort));
+  if (!l.ok()) co_return;
+  co_await rpc::run_rpc_listener(node, l->get(), &key, &rpc, {});
+}
+
+struct FileRecord {
+  cap::Cap cap;
+  std::size_t size = 0;
+};
+
+struct Counters {
+  std::uint64_t upload_failures = 0;
+  std::uint64_t reads_attempted = 0, reads_succeeded = 0, read_mismatches = 0;
+  std::uint64_t maintenance_cycles = 0, renewal_cycles = 0;
+  std::uint64_t repairs = 0, repairs_attempted = 0, repair_bytes = 0, leases_renewed = 0;
+  std::uint64_t unhealthy_seen = 0, maintenance_errors = 0;
+  std::uint64_t servers_departed = 0, servers_added = 0, outages = 0;
+};
+
+class GridRun {
+ public:
+  GridRun(const Scenario& s, std::uint64_t seed, const GridRunOptions& options)
+      : s_(s), sim_(options_for(s, seed, options.verbose)) {}
+
+  Result<RunReport> run(const GridRunOptions& options) {
+    const auto& sv = s_.servers();
+    for (int i = 0; i < sv.count(); ++i) add_server();
+    client_node_ = &sim_.add_node("client");
+    client_node_->start();
+    client_key_.emplace(net::NodeKey::generate(sim_.random()));
+    rpc::RpcPoolOptions po;
+    po.connections_max = 64;
+    po.idle_timeout = hours(2);  // its reaper wakes every hour
+    pool_ = std::make_unique<rpc::RpcPool>(client_node_, &*client_key_, po);
+    client_node_->random().fill(secrets_.convergence.mutable_view());
+    client_node_->random().fill(secrets_.lease.mutable_view());
+    const auto& e = s_.encoding();
+    params_ = client::EncodingParams{
+        static_cast<std::uint32_t>(e.needed()), static_cast<std::uint32_t>(e.happy()),
+        static_cast<std::uint32_t>(e.total()), static_cast<std::uint64_t>(e.segment_size_bytes())};
+    immutable_ = std::make_unique<client::ImmutableClient>(client_node_, pool_.get(), &secrets_);
+    mutable_ = std::make_unique<client::MutableClient>(client_node_, pool_.get(), &secrets_);
+    client::DirectoryOptions d;
+    d.mutable_params = {params_.needed, params_.total, client::kDirPageBytes, 0};
+    d.immutable_params = params_;
+    d.happy = params_.happy;
+    dirs_ = std::make_unique<client::DirectoryClient>(client_node_, mutable_.get(),
+                                                      immutable_.get(), d);
+    checker_ = std::make_unique<client::Checker>(client_node_, pool_.get(), &secrets_,
+                                                 immutable_.get(), mutable_.get());
+    deep_ = std::make_unique<client::DeepChecker>(checker_.get(), dirs_.get());
+    sim_.loop().run_until(sim_.loop().now() + seconds(1));
+
+    // Day 0: the workload's files, in a tree of directories.
+    upload_workload();
+    start_churn();
+    client_node_->scope().spawn(maintain());
+    if (s_.workload().reads_per_day() > 0) client_node_->scope().spawn(read_loop());
+
+    const MonoTime end = MonoTime(from_ns(s_.duration_days() * kNsPerDay));
+    for (MonoTime next = sim_.loop().now() + hours(24);; next += hours(24)) {
+      sim_.loop().run_until(std::min(next, end));
+      if (options.progress) {
+        options.progress(static_cast<double>(sim_.loop().now().time_since_epoch().count()) /
+                             static_cast<double>(end.time_since_epoch().count()),
+                         sim_.loop().events_run());
+      }
+      if (next >= end) break;
+    }
+    return report();
+  }
+
+  ~GridRun() {
+    // The client's loops go first (they use everything below), then the client objects.
+    if (client_node_ != nullptr && client_node_->up()) client_node_->crash(true);
+    deep_.reset();
+    checker_.reset();
+    dirs_.reset();
+    mutable_.reset();
+    immutable_.reset();
+    pool_.reset();
+  }
+
+ private:
+  static SimulationOptions options_for(const Scenario& s, std::uint64_t seed, bool verbose) {
+    SimulationOptions o = simulation_options(s, seed, verbose);
+    o.disk.capacity_bytes = static_cast<std::uint64_t>(s.servers().capacity_bytes());
+    return o;
+  }
+
+  std::vector<client::ServerRef> live() const {
+    std::vector<client::ServerRef> out;
+    for (const ServerSlot& s : servers_) {
+      if (!s.departed) out.push_back(s.ref);
+    }
+    return out;
+  }
+
+  void add_server() {
+    const std::size_t i = servers_.size();
+    servers_.emplace_back();
+    ServerSlot& slot = servers_.back();
+    slot.node = &sim_.add_node("s" + std::to_string(i));
+    const net::NodeKey key = net::NodeKey::generate(sim_.random());
+    slot.ref = client::ServerRef{key.public_key(), slot.node->address(kStoragePort)};
+    storage::StorageOptions so;
+    so.lease_duration = from_ns(s_.maintenance().lease_days() * kNsPerDay);
+    so.gc.cycle_interval = kGcCycle;
+    // Checked every quarter of this: an hour, not the real default's 7.5 minutes, so that
+    // hundreds of idle servers over a year do not fill the event queue with empty checks.
+    so.upload_idle_timeout = hours(4);
+    so.reserved_bytes = 0;
+    slot.node->set_main(
+        [key, so, p = &slot](SimNode& self) { return storage_main(&self, key, so, p); });
+    slot.node->start();
+  }
+
+  void at(Duration delay, std::function<void()> fn) {
+    sim_.loop().schedule_at(sim_.loop().now() + delay, std::move(fn));
+  }
+  void start_churn() {
+    for (std::size_t i = 0; i < servers_.size(); ++i) schedule_server(i);
+  }
+  void schedule_server(std::size_t i) {
+    const auto& c = s_.churn();
+    if (c.server_lifetime_days_mean() > 0) {
+      at(exponential(sim_.random(), c.server_lifetime_days_mean() * kNsPerDay), [this, i] {
+        ServerSlot& slot = servers_[i];
+        if (slot.departed) return;
+        // Gone for good, with its shares.
+        slot.departed = true;
+        slot.node->crash(true);
+        ++counters_.servers_departed;
+        if (s_.churn().replace_departed()) {
+          add_server();
+          ++counters_.servers_added;
+          schedule_server(servers_.size() - 1);
+        }
+      });
+    }
+    if (c.outage_interval_days_mean() > 0) schedule_outage(i);
+  }
+  void schedule_outage(std::size_t i) {
+    const auto& c = s_.churn();
+    at(exponential(sim_.random(), c.outage_interval_days_mean() * kNsPerDay), [this, i] {
+      ServerSlot& slot = servers_[i];
+      if (slot.departed) return;
+      if (slot.node->up()) {
+        slot.node->crash(sim_.random().chance(0.5));
+        ++counters_.outages;
+      }
+      at(exponential(sim_.random(), s_.churn().outage_duration_hours_mean() * kNsPerHour),
+         [this, i] {
+           ServerSlot& slot = servers_[i];
+           if (slot.departed) return;
+           slot.node->start();
+           schedule_outage(i);
+         });
+    });
+  }
+
+  void upload_workload() {
+    const auto& w = s_.workload();
+    std::vector<std::pair<std::string, cap::Cap>> dirs;
+    std::vector<std::pair<std::string, cap::Cap>> children;
+    auto close_directory = [&] {
+      if (children.empty()) return;
+      auto made = run_task(sim_.loop(), dirs_->create(live(), std::move(children)));
+      children.clear();
+      if (made.ok()) {
+        dirs.push_back({"d" + std::to_string(dirs.size()), *made});
+      } else {
+        ++counters_.upload_failures;
+      }
+    };
+    for (std::int64_t f = 0; f < w.files(); ++f) {
+      const std::uint64_t lo = static_cast<std::uint64_t>(w.file_size_bytes_min());
+      const std::uint64_t hi = static_cast<std::uint64_t>(w.file_size_bytes_max());
+      const std::size_t size = static_cast<std::size_t>(lo + sim_.random().uniform(hi - lo + 1));
+      const Bytes data = contents_of(static_cast<std::uint64_t>(f), size);
+      auto up = run_task(sim_.loop(), immutable_->upload(data, live(), params_));
+      if (!up.ok()) {
+        ++counters_.upload_failures;
+        continue;
+      }
+      files_.push_back({up->cap, size});
+      file_numbers_.push_back(static_cast<std::uint64_t>(f));
+      children.push_back({"f" + std::to_string(f), up->cap});
+      if (children.size() >= kFilesPerDirectory) close_directory();
+    }
+    close_directory();
+    auto root = run_task(sim_.loop(), dirs_->create(live(), std::move(dirs)));
+    if (root.ok()) {
+      root_ = *root;
+    } else {
+      ++counters_.upload_failures;
+    }
+  }
+
+  Task<void> maintain() {
+    const auto& m = s_.maintenance();
+    const double check_days = m.check_interval_days();
+    const double renew_days = m.renew_interval_days();
+    if (!root_ || (check_days <= 0 && renew_days <= 0)) co_return;
+    // One schedule at the shorter interval; repair only on check days.
+    const double step_days = check_days <= 0   ? renew_days
+                             : renew_days <= 0 ? check_days
+                                               : std::min(check_days, renew_days);
+    double since_check = 0, since_renew = 0;
+    for (;;) {
+      co_await sleep_for(client_node_->executor(), from_ns(step_days * kNsPerDay));
+      since_check += step_days;
+      since_renew += step_days;
+      const bool check = check_days > 0 && since_check + 1e-9 >= check_days;
+      const bool renew = renew_days > 0 && since_renew + 1e-9 >= renew_days;
+      if (!check && !renew) continue;
+      client::DeepCheckOptions o;
+      o.check.add_lease = renew || check;
+      o.check.verify = check && m.verify();
+      o.repair = check && m.repair_below_shares() > 0;
+      o.repair_options.repair_below_shares = static_cast<std::uint32_t>(m.repair_below_shares());
+      std::vector<client::ServerRef> servers = live();
+      client::DeepCheckSink none = [](const client::DeepCheckObject&) -> Task<Status> {
+        co_return Status{};
+      };
+      auto sum = co_await deep_->run(*root_, servers, params_.happy, o, none);
+      if (check) {
+        since_check = 0;
+        ++counters_.maintenance_cycles;
+      }
+      if (renew) {
+        since_renew = 0;
+        ++counters_.renewal_cycles;
+      }
+      if (!sum.ok()) {
+        ++counters_.maintenance_errors;
+        continue;
+      }
+      counters_.repairs += sum->repairs_successful;
+      counters_.repairs_attempted += sum->repairs_attempted;
+      counters_.repair_bytes += sum->repair_bytes;
+      counters_.leases_renewed += sum->leases_renewed;
+      counters_.unhealthy_seen += sum->objects_unhealthy;
+      counters_.maintenance_errors += sum->errors;
+    }
+  }
+
+  Task<void> read_loop() {
+    const double mean_ns = kNsPerDay / s_.workload().reads_per_day();
+    for (;;) {
+      co_await sleep_for(client_node_->executor(), exponential(sim_.random(), mean_ns));
+      if (files_.empty()) continue;
+      const std::size_t i = sim_.random().uniform(files_.size());
+      ++counters_.reads_attempted;
+      std::vector<client::ServerRef> servers = live();
+      const cap::Cap c = files_[i].cap;
+      auto got = co_await immutable_->download(c, servers);
+      if (!got.ok()) continue;
+      if (*got == contents_of(file_numbers_[i], files_[i].size)) {
+        ++counters_.reads_succeeded;
+      } else {
+        ++counters_.read_mismatches;  // never expected: a wrong byte would be a bug
+      }
+    }
+  }
+
+  Result<RunReport> report() {
+    // Outages end; then what is lost is lost for good.
+    for (ServerSlot& s : servers_) {
+      if (!s.departed && !s.node->up()) s.node->start();
+    }
+    sim_.loop().run_until(sim_.loop().now() + minutes(1));
+    std::vector<cap::Cap> caps;
+    for (const FileRecord& f : files_) caps.push_back(f.cap);
+    const std::vector<client::ServerRef> servers = live();
+    client::CheckOptions plain;
+    auto results = run_task(sim_.loop(), checker_->check_many(caps, servers, params_.happy, plain));
+    std::uint64_t lost = 0;
+    std::map<std::uint32_t, std::uint64_t> distinct_histogram;
+    for (const auto& r : results) {
+      if (!r.ok() || !r->recoverable) ++lost;
+      if (r.ok()) ++distinct_histogram[r->distinct_shares];
+    }
+    std::uint64_t stored = 0;
+    std::vector<double> per_server;
+    for (ServerSlot& s : servers_) {
+      if (s.departed || !s.server) continue;
+      auto space = run_task(sim_.loop(), s.server->space());
+      const double used = space.ok() ? static_cast<double>(space->used_bytes) : 0;
+      stored += static_cast<std::uint64_t>(used);
+      per_server.push_back(used);
+    }
+    double mean = 0, var = 0;
+    for (double v : per_server) mean += v;
+    if (!per_server.empty()) mean /= static_cast<double>(per_server.size());
+    for (double v : per_server) var += (v - mean) * (v - mean);
+    if (!per_server.empty()) var /= static_cast<double>(per_server.size());
+    const double cv = mean > 0 ? std::sqrt(var) / mean : 0;
+
+    RunReport r;
+    r.scenario = s_.name();
+    r.seed = sim_.seed();
+    r.events = sim_.loop().events_run();
+    r.simulated_days =
+        static_cast<double>(sim_.loop().now().time_since_epoch().count()) / kNsPerDay;
+    r.set("files_total", static_cast<std::uint64_t>(files_.size()));
+    r.set("files_lost", lost);
+    r.set("reads_attempted", counters_.reads_attempted);
+    r.set("reads_succeeded", counters_.reads_succeeded);
+    r.set("repairs", counters_.repairs);
+    r.set("repair_bytes", counters_.repair_bytes);
+    r.set("bytes_stored_end", stored);
+    r.set("server_load_cv", cv);
+    r.set("servers_live_end", static_cast<std::uint64_t>(per_server.size()));
+    r.set("servers_departed", counters_.servers_departed);
+    r.set("servers_added", counters_.servers_added);
+    r.set("outages", counters_.outages);
+    r.set("upload_failures", counters_.upload_failures);
+    r.set("read_mismatches", counters_.read_mismatches);
+    r.set("maintenance_cycles", counters_.maintenance_cycles);
+    r.set("renewal_cycles", counters_.renewal_cycles);
+    r.set("repairs_attempted", counters_.repairs_attempted);
+    r.set("unhealthy_seen", counters_.unhealthy_seen);
+    r.set("leases_renewed", counters_.leases_renewed);
+    r.set("maintenance_errors", counters_.maintenance_errors);
+    std::string hist;
+    for (const auto& [shares, n] : distinct_histogram) {
+      hist += (hist.empty() ? "" : " ") + std::to_string(shares) + ":" + std::to_string(n);
+    }
+    r.set("share_count_histogram_end", hist);
+    const auto net = sim_.network().stats();
+    r.set("net_frames_delivered", net.frames_delivered);
+    r.set("net_bytes_delivered", net.bytes_delivered);
+    r.trace_digest = sim_.trace_digest();
+    return r;
+  }
+
+  const Scenario& s_;
+  // Written by the nodes' frames (stable addresses): declared before the simulation, so that it
+  // outlives them.
+  std::deque<ServerSlot> servers_;
+  Simulation sim_;
+  SimNode* client_node_ = nullptr;
+  std::optional<net::NodeKey> client_key_;
+  std::unique_ptr<rpc::RpcPool> pool_;
+  client::ClientSecrets secrets_;
+  client::EncodingParams params_;
+  std::unique_ptr<client::ImmutableClient> immutable_;
+  std::unique_ptr<client::MutableClient> mutable_;
+  std::unique_ptr<client::DirectoryClient> dirs_;
+  std::unique_ptr<client::Checker> checker_;
+  std::unique_ptr<client::DeepChecker> deep_;
+  std::optional<cap::Cap> root_;
+  std::vector<FileRecord> files_;
+  std::vector<std::uint64_t> file_numbers_;
+  Counters counters_;
+};
+
+}  // namespace
+
+Result<RunReport> run_grid_scenario(const Scenario& scenario, std::uint64_t seed,
+                                    const GridRunOptions& options) {
+  const auto& e = scenario.encoding();
+  if (scenario.servers().count() < 1 || e.needed() < 1 || e.total() < e.needed() || e.happy() < 1 ||
+      e.happy() > e.total()) {
+    return invalid_argument("the grid workload needs servers.count and encoding");
+  }
+  GridRun run(scenario, seed, options);
+  return run.run(options);
+}
+
+}  // namespace lafs::sim
