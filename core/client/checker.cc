@@ -117,6 +117,55 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
   co_return out;
 }
 
+Task<std::vector<std::uint32_t>> Checker::add_leases(const std::vector<crypto::StorageIndex>& sis,
+                                                     const std::vector<Listing>& listings,
+                                                     const std::vector<ServerRef>& servers) {
+  std::vector<std::uint32_t> leased(sis.size(), 0);
+  // Per server, the files it holds shares of, in batches; servers in parallel.
+  auto renew_on = [](Checker* self, ServerRef server, std::vector<std::size_t> files,
+                     const std::vector<crypto::StorageIndex>* sis,
+                     std::vector<std::uint32_t>* leased) -> Task<void> {
+    storage::StorageClient sc(self->pool_, rpc::Peer{server.address, server.key},
+                              self->options_.call_timeout);
+    for (std::size_t from = 0; from < files.size(); from += self->options_.batch_max) {
+      const std::size_t to = std::min(files.size(), from + self->options_.batch_max);
+      std::vector<storage::StorageClient::LeaseRequest> batch;
+      for (std::size_t i = from; i < to; ++i) {
+        const crypto::StorageIndex& si = (*sis)[files[i]];
+        batch.push_back(
+            {si,
+             to_bytes32(crypto::lease_renew_secret(self->secrets_->lease, si, server_id(server))),
+             to_bytes32(
+                 crypto::lease_cancel_secret(self->secrets_->lease, si, server_id(server)))});
+      }
+      ++self->stats_.rpcs;
+      auto counts = co_await sc.add_leases(batch);
+      if (counts.ok()) {
+        for (std::size_t i = from; i < to; ++i) (*leased)[files[i]] += (*counts)[i - from];
+        continue;
+      }
+      // One target failed (shares gone since the listing): the rest one by one.
+      for (std::size_t i = from; i < to; ++i) {
+        std::vector<storage::StorageClient::LeaseRequest> one{batch[i - from]};
+        ++self->stats_.rpcs;
+        auto n = co_await sc.add_leases(one);
+        if (n.ok()) (*leased)[files[i]] += (*n)[0];
+      }
+    }
+  };
+  std::vector<Task<void>> tasks;
+  for (std::size_t s = 0; s < servers.size(); ++s) {
+    std::vector<std::size_t> files;
+    for (std::size_t f = 0; f < sis.size(); ++f) {
+      if (!listings[f].per_server[s].empty()) files.push_back(f);
+    }
+    if (!files.empty())
+      tasks.push_back(renew_on(this, servers[s], std::move(files), &sis, &leased));
+  }
+  co_await when_all(env_->executor(), std::move(tasks));
+  co_return leased;
+}
+
 Task<CheckResult> Checker::judge_immutable(const cap::ChkVerifyCap& vcap, const Listing& listing,
                                            const std::vector<ServerRef>& servers,
                                            std::uint32_t happy, CheckOptions options) {
@@ -253,20 +302,6 @@ Task<CheckResult> Checker::judge_immutable(const cap::ChkVerifyCap& vcap, const 
       }
     }
   }
-  if (options.add_lease) {
-    for (std::size_t s = 0; s < servers.size(); ++s) {
-      if (listing.per_server[s].empty()) continue;
-      storage::StorageClient sc(pool_, rpc::Peer{servers[s].address, servers[s].key},
-                                options_.call_timeout);
-      const auto renew = to_bytes32(
-          crypto::lease_renew_secret(secrets_->lease, vcap.storage_index, server_id(servers[s])));
-      const auto cancel = to_bytes32(
-          crypto::lease_cancel_secret(secrets_->lease, vcap.storage_index, server_id(servers[s])));
-      ++stats_.rpcs;
-      auto n = co_await sc.add_lease(ssi, renew, cancel);
-      if (n.ok()) r.leases_renewed += *n;
-    }
-  }
   judge_health(r, servers, good);
   r.summary = summarize(r);
   co_return r;
@@ -391,20 +426,6 @@ Task<CheckResult> Checker::judge_mutable(const cap::Cap& cap, const Listing& lis
       }
     }
   }
-  if (options.add_lease) {
-    for (std::size_t s = 0; s < servers.size(); ++s) {
-      if (listing.per_server[s].empty()) continue;
-      storage::StorageClient sc(pool_, rpc::Peer{servers[s].address, servers[s].key},
-                                options_.call_timeout);
-      const auto renew = to_bytes32(
-          crypto::lease_renew_secret(secrets_->lease, vcap.storage_index, server_id(servers[s])));
-      const auto cancel = to_bytes32(
-          crypto::lease_cancel_secret(secrets_->lease, vcap.storage_index, server_id(servers[s])));
-      ++stats_.rpcs;
-      auto n = co_await sc.add_lease(ssi, renew, cancel);
-      if (n.ok()) r.leases_renewed += *n;
-    }
-  }
   judge_health(r, servers, good);
   // A newer version than the one judged (a write that did not reach k servers) needs repair.
   if (r.healthy && judged && versions.rbegin()->first != *judged) r.healthy = false;
@@ -438,6 +459,8 @@ Task<std::vector<Result<CheckResult>>> Checker::check_many(std::vector<cap::Cap>
     listed.push_back(i);
   }
   std::vector<Listing> listings = co_await list_shares(sis, servers);
+  std::vector<std::uint32_t> leased(sis.size(), 0);
+  if (options.add_lease) leased = co_await add_leases(sis, listings, servers);
   // Judge (headers, verify reads, leases) a bounded number of files at once.
   auto judge = [](Checker* self, const cap::Cap* cap, const Listing* listing,
                   const std::vector<ServerRef>* servers, std::uint32_t happy, CheckOptions options,
@@ -454,6 +477,8 @@ Task<std::vector<Result<CheckResult>>> Checker::check_many(std::vector<cap::Cap>
     }
     *out = co_await self->judge_immutable(*vcap, *listing, *servers, happy, options);
   };
+  // (Leases are added above, batched: one call per server per batch of files.)
+  options.add_lease = false;
   for (std::size_t from = 0; from < listed.size(); from += kJudgesInFlight) {
     std::vector<Task<void>> judges;
     for (std::size_t i = from; i < std::min(listed.size(), from + kJudgesInFlight); ++i) {
@@ -461,6 +486,9 @@ Task<std::vector<Result<CheckResult>>> Checker::check_many(std::vector<cap::Cap>
           judge(this, &caps[listed[i]], &listings[i], &servers, happy, options, &out[listed[i]]));
     }
     co_await when_all(env_->executor(), std::move(judges));
+  }
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    if (out[listed[i]].ok()) out[listed[i]]->leases_renewed = leased[i];
   }
   co_return out;
 }

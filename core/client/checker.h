@@ -124,6 +124,11 @@ class Checker {
   struct Listing;
   Task<std::vector<Listing>> list_shares(const std::vector<crypto::StorageIndex>& sis,
                                          const std::vector<ServerRef>& servers);
+  // Adds or renews this client's lease on every listed share: one add_lease call per server
+  // per batch of files. Shares leased, per file.
+  Task<std::vector<std::uint32_t>> add_leases(const std::vector<crypto::StorageIndex>& sis,
+                                              const std::vector<Listing>& listings,
+                                              const std::vector<ServerRef>& servers);
   Task<CheckResult> judge_immutable(const cap::ChkVerifyCap& vcap, const Listing& listing,
                                     const std::vector<ServerRef>& servers, std::uint32_t happy,
                                     CheckOptions options);

@@ -466,6 +466,28 @@ Task<Result<std::uint32_t>> StorageClient::add_lease(const StorageIndex& si,
   co_return r.shares_leased(0);
 }
 
+Task<Result<std::vector<std::uint32_t>>> StorageClient::add_leases(
+    const std::vector<LeaseRequest>& targets) {
+  if (targets.size() > kBatchMax) {
+    co_return invalid_argument("add_leases: at most " + std::to_string(kBatchMax) + " targets");
+  }
+  pb::AddLeaseRequest req;
+  for (const LeaseRequest& l : targets) {
+    auto* t = req.add_targets();
+    t->set_storage_index(si_bytes(l.si));
+    t->set_renew_secret(secret_bytes(l.renew));
+    t->set_cancel_secret(secret_bytes(l.cancel));
+  }
+  auto reply = co_await call(kMethodAddLease, req.SerializeAsString());
+  if (!reply.ok()) co_return reply.status();
+  pb::AddLeaseResponse r;
+  if (!r.ParseFromArray(reply->data(), static_cast<int>(reply->size())) ||
+      r.shares_leased_size() != static_cast<int>(targets.size())) {
+    co_return protocol_error("storage.add_lease: malformed reply");
+  }
+  co_return std::vector<std::uint32_t>(r.shares_leased().begin(), r.shares_leased().end());
+}
+
 Task<Result<CancelResult>> StorageClient::cancel_lease(const StorageIndex& si,
                                                        const LeaseSecretBytes& cancel) {
   pb::CancelLeaseRequest req;

@@ -42,6 +42,15 @@ class StorageClient {
                            std::uint64_t length);
   Task<Result<std::uint32_t>> add_lease(const StorageIndex& si, const LeaseSecretBytes& renew,
                                         const LeaseSecretBytes& cancel);
+  // Many at once (at most kBatchMax): one call renews or adds the lease on every share of each
+  // storage index; how many shares carry it, per target in order. One failing target (its
+  // shares gone meanwhile) fails the call: retry those one by one.
+  struct LeaseRequest {
+    StorageIndex si{};
+    LeaseSecretBytes renew{};
+    LeaseSecretBytes cancel{};
+  };
+  Task<Result<std::vector<std::uint32_t>>> add_leases(const std::vector<LeaseRequest>& targets);
   Task<Result<CancelResult>> cancel_lease(const StorageIndex& si, const LeaseSecretBytes& cancel);
   Task<Status> advise_corrupt(const StorageIndex& si, std::uint32_t share_number,
                               std::string reason);
