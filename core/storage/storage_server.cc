@@ -209,7 +209,10 @@ std::optional<std::uint32_t> parse_shnum(const std::string& name) {
 }  // namespace
 
 StorageServer::StorageServer(Env* env, StorageOptions options)
-    : env_(env), options_(std::move(options)), mutate_(env->executor(), 1) {}
+    : env_(env),
+      options_(std::move(options)),
+      mutate_(env->executor(), 1),
+      uploads_open_(env->executor()) {}
 
 StorageServer::~StorageServer() = default;
 
@@ -525,6 +528,7 @@ Task<Result<AllocateResult>> StorageServer::allocate(
     u->last_activity = env_->executor().now();
     result.allocated.push_back(Allocation{n, u->id});
     uploads_[{si, n}] = std::move(u);
+    uploads_open_.set();
     ++uploads_per_peer_[peer];
     ++stats_.allocations;
   }
@@ -719,6 +723,10 @@ Task<void> StorageServer::run_maintenance() {
   if (options_.gc.mode != GcOptions::Mode::kOff) chores.spawn(run_gc());
   const Duration period = std::max<Duration>(options_.upload_idle_timeout / 4, seconds(1));
   for (;;) {
+    if (uploads_.empty()) {
+      uploads_open_.reset();
+      co_await uploads_open_.wait();  // nothing can go idle until something is open
+    }
     co_await sleep_for(env_->executor(), period);
     (void)co_await expire_idle_uploads();
   }

@@ -176,9 +176,6 @@ class GridRun {
     storage::StorageOptions so;
     so.lease_duration = from_ns(s_.maintenance().lease_days() * kNsPerDay);
     so.gc.cycle_interval = kGcCycle;
-    // Checked every quarter of this: an hour, not the real default's 7.5 minutes, so that
-    // hundreds of idle servers over a year do not fill the event queue with empty checks.
-    so.upload_idle_timeout = hours(4);
     so.reserved_bytes = 0;
     slot.node->set_main(
         [key, so, p = &slot](SimNode& self) { return storage_main(&self, key, so, p); });

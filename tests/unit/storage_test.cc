@@ -329,6 +329,26 @@ TEST(Storage, IdleUploadsExpire) {
   EXPECT_EQ(r.server->open_uploads(), 1u);
 }
 
+// The idle check sleeps while nothing is open, and wakes for an upload opened later.
+TEST(Storage, AnUploadOpenedWhileTheIdleCheckSleepsStillExpires) {
+  StorageOptions o;
+  o.upload_idle_timeout = minutes(10);
+  Rig r(o);
+  r.node->scope().spawn(r.server->run_maintenance());
+  r.sim.loop().run_until(r.sim.loop().now() + hours(5));  // idle: nothing to check
+  auto a = r.allocate(si_of(1), {0}, 100);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(r.server->open_uploads(), 1u);
+  r.sim.loop().run_until(r.sim.loop().now() + minutes(20));
+  EXPECT_EQ(r.server->stats().uploads_expired, 1u);
+  EXPECT_EQ(r.server->open_uploads(), 0u);
+  // And again, after sleeping once more.
+  r.sim.loop().run_until(r.sim.loop().now() + hours(1));
+  ASSERT_TRUE(r.allocate(si_of(2), {0}, 100).ok());
+  r.sim.loop().run_until(r.sim.loop().now() + minutes(20));
+  EXPECT_EQ(r.server->stats().uploads_expired, 2u);
+}
+
 TEST(Storage, LeasesRenewAddAndCancel) {
   Rig r;
   ASSERT_TRUE(r.upload(si_of(1), 0, pattern(50, 1), /*client=*/1).is_ok());
