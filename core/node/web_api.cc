@@ -1335,20 +1335,33 @@ Task<Result<cap::Cap>> WebApi::target_of(const Call& call, const cap::Cap& root,
   co_return *found;
 }
 
-Task<void> WebApi::check(Call& call, const cap::Cap& root) {
-  // Named locals as co_await arguments throughout (docs/decisions/0016).
-  std::vector<client::ServerRef> servers = node_->client()->servers();
+struct WebApi::CheckRequest {
+  CheckFlags flags;
+  cap::Cap target;
+};
+
+Task<std::optional<WebApi::CheckRequest>> WebApi::check_request(
+    Call& call, const cap::Cap& root, const std::vector<client::ServerRef>& servers) {
   auto flags = check_flags(call.query);
   if (!flags.ok()) {
     co_await reply_error(call, flags.status(), 400);
-    co_return;
+    co_return std::nullopt;
   }
   auto found = co_await target_of(call, root, servers);
   if (!found.ok()) {
     co_await reply_error(call, found.status());
-    co_return;
+    co_return std::nullopt;
   }
-  const cap::Cap target = *found;
+  co_return CheckRequest{*flags, *found};
+}
+
+Task<void> WebApi::check(Call& call, const cap::Cap& root) {
+  // Named locals as co_await arguments throughout (docs/decisions/0016).
+  std::vector<client::ServerRef> servers = node_->client()->servers();
+  auto request = co_await check_request(call, root, servers);
+  if (!request) co_return;  // answered
+  const CheckFlags* flags = &request->flags;
+  const cap::Cap target = request->target;
   const std::uint32_t happy = node_->client()->options().encoding.happy;
   client::CheckOptions options;
   options.verify = flags->verify;
@@ -1391,17 +1404,10 @@ Task<void> WebApi::check(Call& call, const cap::Cap& root) {
 Task<void> WebApi::deep_check(Call& call, const cap::Cap& root, bool stream) {
   // Named locals as co_await arguments throughout (docs/decisions/0016).
   std::vector<client::ServerRef> servers = node_->client()->servers();
-  auto flags = check_flags(call.query);
-  if (!flags.ok()) {
-    co_await reply_error(call, flags.status(), 400);
-    co_return;
-  }
-  auto found = co_await target_of(call, root, servers);
-  if (!found.ok()) {
-    co_await reply_error(call, found.status());
-    co_return;
-  }
-  const cap::Cap target = *found;
+  auto request = co_await check_request(call, root, servers);
+  if (!request) co_return;  // answered
+  const CheckFlags* flags = &request->flags;
+  const cap::Cap target = request->target;
   // Refused here, before a streamed answer has committed to 200.
   if (!target.directory) {
     co_await reply_error(

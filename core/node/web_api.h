@@ -82,6 +82,11 @@ class WebApi final : public HttpHandler {
   Task<void> check(Call& call, const cap::Cap& root);
   Task<void> deep_check(Call& call, const cap::Cap& root, bool stream);
   // The cap at the request's path below `root` (root itself without a path).
+  // The flags and the resolved object of a t=check or t=deep-check request, or nullopt when
+  // the error is already answered.
+  struct CheckRequest;
+  Task<std::optional<CheckRequest>> check_request(Call& call, const cap::Cap& root,
+                                                  const std::vector<client::ServerRef>& servers);
   Task<Result<cap::Cap>> target_of(const Call& call, const cap::Cap& root,
                                    const std::vector<client::ServerRef>& servers);
   // Uploads the request body as a new file; the cap, or the error already answered.
