@@ -62,6 +62,7 @@ void write_repair_result(JsonWriter& j, const client::RepairResult& r) {
   j.key("attempted").value(r.attempted);
   j.key("successful").value(r.successful);
   j.key("shares_written").value(r.shares_written);
+  j.key("bytes_written").value(r.bytes_written);
   j.key("problem").value(r.problem);
   j.key("before");
   write_check_result(j, r.before);
@@ -120,6 +121,7 @@ std::string deep_check_summary_json(const client::DeepCheckSummary& s) {
   j.key("directories").value(s.directories);
   j.key("files").value(s.files);
   j.key("leases_renewed").value(s.leases_renewed);
+  j.key("repair_bytes").value(s.repair_bytes);
   j.key("unhealthy_paths").begin_array();
   for (const std::string& p : s.unhealthy_paths) j.value(p);
   j.end_array();
