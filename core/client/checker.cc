@@ -224,21 +224,16 @@ Task<CheckResult> Checker::judge_immutable(const cap::ChkVerifyCap& vcap, const 
           // The trailer, then the blocks, a chunk at a time.
           const std::uint64_t t_off = decoder->trailer_offset(share);
           const std::uint64_t t_len = decoder->trailer_bytes(share);
+          const std::size_t chunk =
+              std::min(self->options_.read_chunk_bytes, storage::kReadBytesMax);
+          self->stats_.rpcs += (t_len + chunk - 1) / chunk;
+          auto read = co_await read_share_range(&sc, ssi, share, t_off, t_len, chunk);
           Bytes trailer;
-          while (problem.empty() && trailer.size() < t_len) {
-            const std::uint64_t want = std::min<std::uint64_t>(
-                std::min(self->options_.read_chunk_bytes, storage::kReadBytesMax),
-                t_len - trailer.size());
-            ++self->stats_.rpcs;
-            auto piece = co_await sc.read(ssi, share, t_off + trailer.size(), want);
-            if (!piece.ok()) {
-              problem = "trailer unreadable: " + piece.status().message();
-            } else if (piece->size() != want) {
-              problem = "share shorter than its layout";
-            } else {
-              self->stats_.bytes_read += piece->size();
-              trailer.insert(trailer.end(), piece->begin(), piece->end());
-            }
+          if (!read.ok()) {
+            problem = "trailer unreadable: " + read.status().message();
+          } else {
+            self->stats_.bytes_read += read->size();
+            trailer = std::move(*read);
           }
           if (problem.empty()) {
             Status added = decoder->add_share(share, std::move(trailer));

@@ -439,12 +439,12 @@ Task<Result<Bytes>> ImmutableClient::download(cap::Cap cap, std::vector<ServerRe
   co_return out;
 }
 
-namespace {
+namespace {}  // namespace
 
 // Reads [offset, offset + length) of a share in chunks.
-Task<Result<Bytes>> read_range(storage::StorageClient* sc, storage::StorageIndex si,
-                               std::uint32_t share, std::uint64_t offset, std::uint64_t length,
-                               std::size_t chunk) {
+Task<Result<Bytes>> read_share_range(storage::StorageClient* sc, storage::StorageIndex si,
+                                     std::uint32_t share, std::uint64_t offset,
+                                     std::uint64_t length, std::size_t chunk) {
   Bytes out;
   out.reserve(length);
   while (out.size() < length) {
@@ -458,8 +458,6 @@ Task<Result<Bytes>> read_range(storage::StorageClient* sc, storage::StorageIndex
   }
   co_return out;
 }
-
-}  // namespace
 
 Task<Status> ImmutableClient::download_range(cap::Cap cap, std::vector<ServerRef> servers,
                                              std::uint64_t offset, std::uint64_t length,
@@ -575,8 +573,8 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
         decoder = std::move(*d);
       }
       auto trailer =
-          co_await read_range(clients[s].get(), ssi, share, decoder->trailer_offset(share),
-                              decoder->trailer_bytes(share), options_.read_chunk_bytes);
+          co_await read_share_range(clients[s].get(), ssi, share, decoder->trailer_offset(share),
+                                    decoder->trailer_bytes(share), options_.read_chunk_bytes);
       if (!trailer.ok()) {
         note(trailer.status().to_string());
         failed_servers.insert(s);
@@ -623,9 +621,10 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
       const ShareLayout& l = decoder->layout(share);
       const std::uint64_t from = l.block_offset(from_seg);
       const std::uint64_t to = l.block_offset(to_seg - 1) + l.block_length(to_seg - 1);
-      prefetch.spawn(lafs::detail::store_into(read_range(block_clients[s].get(), ssi, share, from,
-                                                         to - from, options_.read_chunk_bytes),
-                                              &ahead.results[share]));
+      prefetch.spawn(
+          lafs::detail::store_into(read_share_range(block_clients[s].get(), ssi, share, from,
+                                                    to - from, options_.read_chunk_bytes),
+                                   &ahead.results[share]));
     }
     have_ahead = true;
   };

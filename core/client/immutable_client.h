@@ -15,6 +15,7 @@
 #include "core/env/env.h"
 #include "core/rpc/rpc_pool.h"
 #include "core/storage/storage_server.h"
+#include "core/storage/storage_service.h"
 
 namespace lafs::client {
 
@@ -144,6 +145,12 @@ class ImmutableClient {
   const ClientSecrets* secrets_;
   ImmutableClientOptions options_;
 };
+
+// Reads [offset, offset + length) of an immutable share in calls of at most `chunk` bytes;
+// Corruption if the share is shorter.
+Task<Result<Bytes>> read_share_range(storage::StorageClient* sc, storage::StorageIndex si,
+                                     std::uint32_t share, std::uint64_t offset,
+                                     std::uint64_t length, std::size_t chunk);
 
 // Servers in the permuted-ring order for a storage index (docs/specs/placement.md).
 std::vector<ServerRef> permuted_servers(const crypto::StorageIndex& si,
