@@ -13,6 +13,7 @@ Task<void> MaintenanceAgent::run() {
   co_await sleep_for(env_->executor(), options_.first_delay);
   for (;;) {
     const MonoTime started = env_->executor().now();
+    if (root_source_) options_.roots = co_await root_source_();
     co_await run_cycle();
     co_await sleep_until(env_->executor(), started + options_.interval);
   }

@@ -50,8 +50,10 @@ class MaintenanceAgent {
   // One cycle over every root, now.
   Task<void> run_cycle();
 
-  // The roots of the next cycles (a node re-reads them from its aliases before each cycle).
-  void set_roots(std::vector<cap::Cap> roots) { options_.roots = std::move(roots); }
+  // Where the roots come from, asked again before each cycle of run() (a node reads them from
+  // its aliases, which come and go); without it, options.roots.
+  using RootSource = std::function<Task<std::vector<cap::Cap>>()>;
+  void set_root_source(RootSource source) { root_source_ = std::move(source); }
 
   const MaintenanceStats& stats() const { return stats_; }
   const MaintenanceOptions& options() const { return options_; }
@@ -62,6 +64,7 @@ class MaintenanceAgent {
   ServerList servers_;
   std::uint32_t happy_;
   MaintenanceOptions options_;
+  RootSource root_source_;
   MaintenanceStats stats_;
 };
 

@@ -49,6 +49,7 @@ Node::Node(Env* env, NodeConfig config, NodeSecrets secrets)
       maintenance_ = std::make_unique<client::MaintenanceAgent>(
           env_, deep_checker_.get(), [this] { return client_->servers(); }, config_.encoding.happy,
           mo);
+      maintenance_->set_root_source([this] { return alias_roots(); });
     }
   }
 }
@@ -116,7 +117,7 @@ Task<void> Node::run() {
   if (storage_) tasks.spawn(storage_->run_maintenance());
   if (publisher_) tasks.spawn(publisher_->run());
   if (client_) tasks.spawn(client_->run());
-  if (maintenance_) tasks.spawn(maintain());
+  if (maintenance_) tasks.spawn(maintenance_->run());
   if (listener_) {
     net::SecureOptions secure;
     secure.grid_secret = secrets_.grid_secret;
@@ -127,41 +128,33 @@ Task<void> Node::run() {
   }
 }
 
-Task<void> Node::maintain() {
-  const client::MaintenanceOptions& o = maintenance_->options();
-  co_await sleep_for(env_->executor(), o.first_delay);
-  for (;;) {
-    const MonoTime started = env_->executor().now();
-    // The roots: every directory in private/aliases, read again each cycle (aliases come and go).
-    std::vector<cap::Cap> roots;
-    OpenOptions read_only;
-    read_only.read_only = true;
-    auto file = co_await env_->disk().open("private/aliases", read_only);
-    if (file.ok()) {
-      auto size = co_await (*file)->size();
-      Bytes text(size.ok() ? std::min<std::uint64_t>(*size, kAliasesBytesMax) : 0);
-      std::size_t have = 0;
-      while (have < text.size()) {
-        MutableByteView rest(text.data() + have, text.size() - have);
-        auto got = co_await (*file)->read_at(have, rest);
-        if (!got.ok() || *got == 0) break;
-        have += *got;
-      }
-      text.resize(have);
-      auto aliases = Aliases::parse(to_string(text), "private/aliases");
-      if (!aliases.ok()) {
-        env_->logger().log(LogLevel::kWarning, "maintenance", aliases.status().to_string());
-      } else {
-        for (const auto& [name, text_cap] : aliases->entries()) {
-          auto c = cap::parse_cap(text_cap);
-          if (c.ok() && c->directory) roots.push_back(*c);
-        }
-      }
-    }
-    maintenance_->set_roots(std::move(roots));
-    co_await maintenance_->run_cycle();
-    co_await sleep_until(env_->executor(), started + o.interval);
+Task<std::vector<cap::Cap>> Node::alias_roots() {
+  // Every directory in private/aliases, read again each cycle (aliases come and go).
+  std::vector<cap::Cap> roots;
+  OpenOptions read_only;
+  read_only.read_only = true;
+  auto file = co_await env_->disk().open("private/aliases", read_only);
+  if (!file.ok()) co_return roots;
+  auto size = co_await (*file)->size();
+  Bytes text(size.ok() ? std::min<std::uint64_t>(*size, kAliasesBytesMax) : 0);
+  std::size_t have = 0;
+  while (have < text.size()) {
+    MutableByteView rest(text.data() + have, text.size() - have);
+    auto got = co_await (*file)->read_at(have, rest);
+    if (!got.ok() || *got == 0) break;
+    have += *got;
   }
+  text.resize(have);
+  auto aliases = Aliases::parse(to_string(text), "private/aliases");
+  if (!aliases.ok()) {
+    env_->logger().log(LogLevel::kWarning, "maintenance", aliases.status().to_string());
+    co_return roots;
+  }
+  for (const auto& [name, text_cap] : aliases->entries()) {
+    auto c = cap::parse_cap(text_cap);
+    if (c.ok() && c->directory) roots.push_back(*c);
+  }
+  co_return roots;
 }
 
 }  // namespace lafs::node

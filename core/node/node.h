@@ -88,7 +88,8 @@ class Node {
   std::unique_ptr<client::Checker> checker_;
   std::unique_ptr<client::DeepChecker> deep_checker_;
   std::unique_ptr<client::MaintenanceAgent> maintenance_;
-  Task<void> maintain();
+  // The maintenance agent's roots: the directories in private/aliases.
+  Task<std::vector<cap::Cap>> alias_roots();
 };
 
 }  // namespace lafs::node
