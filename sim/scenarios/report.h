@@ -19,6 +19,14 @@ struct Metric {
   MetricValue value;
 };
 
+// A table sampled during the run: the first column is the simulated day of the sample. Rendered
+// in the JSON under "series" (after the metrics), written by --csv and charted by --report.
+struct Series {
+  std::string name;                  // "checks", "servers": snake_case
+  std::vector<std::string> columns;  // columns[0] == "day"
+  std::vector<std::vector<double>> rows;  // each row has columns.size() values
+};
+
 struct RunReport {
   std::string scenario;      // the scenario's name (or its file name)
   std::uint64_t seed = 0;    // the seed the run used (after any --seed override)
@@ -30,6 +38,9 @@ struct RunReport {
   // Further metrics (files_total, files_lost, ...), rendered after the fixed fields in this
   // order, so output diffs cleanly. Names must be unique and must not be a fixed field's name.
   std::vector<Metric> metrics;
+
+  // Time series (may be empty), in a fixed order; names unique.
+  std::vector<Series> series;
 
   // Sets `name` to `value`: replaces an existing metric in place, or appends a new one.
   // Asserts that `name` is not one of the fixed fields above.
