@@ -1,8 +1,5 @@
-// Rendering a RunReport: JSON (Boost.JSON values, our own stable pretty-printer) and text.
-// Boost.JSON's serializer writes doubles as "2E0"; we print them shortest-round-trip instead.
+// The run report: its metrics, and its text and CSV renderings (the JSON is report_json.cc).
 #include "sim/scenarios/report.h"
-
-#include <boost/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -12,86 +9,10 @@
 #include <utility>
 
 #include "core/runtime/assert.h"
+#include "sim/scenarios/report_json.h"
 
 namespace lafs::sim {
 namespace {
-
-constexpr std::string_view kFixedFields[] = {"scenario", "seed",           "trace_digest",
-                                             "events",   "simulated_days", "wall_seconds"};
-
-// Shortest text that reads back as the same double, always with a '.' or exponent so that a
-// JSON reader keeps it a double; null for NaN and infinities.
-std::string format_double(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  LAFS_ASSERT(ec == std::errc());
-  std::string out(buf, end);
-  if (out.find_first_of(".e") == std::string::npos) out += ".0";
-  return out;
-}
-
-void write_json(const boost::json::value& v, int indent, std::string& out);
-
-void write_newline(int indent, std::string& out) {
-  out += '\n';
-  out.append(static_cast<std::size_t>(indent) * 2, ' ');
-}
-
-void write_object(const boost::json::object& obj, int indent, std::string& out) {
-  if (obj.empty()) {
-    out += "{}";
-    return;
-  }
-  out += '{';
-  bool first = true;
-  for (const auto& kv : obj) {
-    if (!first) out += ',';
-    first = false;
-    write_newline(indent + 1, out);
-    out += boost::json::serialize(boost::json::string(kv.key()));
-    out += ": ";
-    write_json(kv.value(), indent + 1, out);
-  }
-  write_newline(indent, out);
-  out += '}';
-}
-
-void write_array(const boost::json::array& arr, int indent, std::string& out) {
-  if (arr.empty()) {
-    out += "[]";
-    return;
-  }
-  out += '[';
-  for (std::size_t i = 0; i < arr.size(); ++i) {
-    if (i > 0) out += ',';
-    write_newline(indent + 1, out);
-    write_json(arr[i], indent + 1, out);
-  }
-  write_newline(indent, out);
-  out += ']';
-}
-
-void write_json(const boost::json::value& v, int indent, std::string& out) {
-  switch (v.kind()) {
-    case boost::json::kind::object:
-      write_object(v.get_object(), indent, out);
-      return;
-    case boost::json::kind::array:
-      write_array(v.get_array(), indent, out);
-      return;
-    case boost::json::kind::double_:
-      out += format_double(v.get_double());
-      return;
-    default:
-      out += boost::json::serialize(v);
-      return;  // null, bool, integers, strings
-  }
-}
-
-boost::json::value to_json(const MetricValue& value) {
-  return std::visit([](const auto& x) { return boost::json::value(x); }, value);
-}
 
 std::string to_text(const MetricValue& value) {
   return std::visit(
@@ -100,7 +21,8 @@ std::string to_text(const MetricValue& value) {
         if constexpr (std::is_same_v<T, std::string>) {
           return x;
         } else if constexpr (std::is_same_v<T, double>) {
-          if (!std::isfinite(x)) return std::to_string(x);  // "nan", "inf"
+          if (std::isnan(x)) return "nan";
+          if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
           char buf[64];
           auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
           LAFS_ASSERT(ec == std::errc());
@@ -112,13 +34,25 @@ std::string to_text(const MetricValue& value) {
       value);
 }
 
+// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
 }  // namespace
 
 void RunReport::set(std::string_view name, MetricValue value) {
   LAFS_ASSERT_MSG(!name.empty(), "metric name is empty");
-  LAFS_ASSERT_MSG(
-      std::find(std::begin(kFixedFields), std::end(kFixedFields), name) == std::end(kFixedFields),
-      "metric name is a fixed RunReport field");
+  LAFS_ASSERT_MSG(std::find(std::begin(kReportFixedFields), std::end(kReportFixedFields), name) ==
+                      std::end(kReportFixedFields),
+                  "metric name is a fixed RunReport field");
   for (Metric& m : metrics) {
     if (m.name == name) {
       m.value = std::move(value);
@@ -135,22 +69,47 @@ const MetricValue* RunReport::find(std::string_view name) const {
   return nullptr;
 }
 
-std::string report_to_json(const RunReport& report) {
-  boost::json::object obj;
-  obj["scenario"] = report.scenario;
-  obj["seed"] = report.seed;
-  obj["trace_digest"] = report.trace_digest;
-  obj["events"] = report.events;
-  obj["simulated_days"] = report.simulated_days;
-  obj["wall_seconds"] = report.wall_seconds;
-  for (const Metric& m : report.metrics) {
-    // A duplicate would silently overwrite and reorder; set() prevents it, direct pushes may not.
-    LAFS_ASSERT_MSG(!obj.contains(m.name), "duplicate metric name in RunReport");
-    obj[m.name] = to_json(m.value);
+std::optional<double> metric_as_double(const MetricValue& value) {
+  return std::visit(
+      [](const auto& x) -> std::optional<double> {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return std::nullopt;
+        } else {
+          return static_cast<double>(x);
+        }
+      },
+      value);
+}
+
+std::string report_series_to_csv(const RunReport& report) {
+  std::vector<std::string> columns = {"day"};
+  for (const Series& s : report.series) {
+    for (const std::string& c : s.columns) {
+      if (std::find(columns.begin(), columns.end(), c) == columns.end()) columns.push_back(c);
+    }
   }
-  std::string out;
-  write_object(obj, 0, out);
+  std::string out = "series";
+  for (const std::string& c : columns) out += "," + csv_cell(c);
   out += '\n';
+  for (const Series& s : report.series) {
+    // Where each table column is in this series (or npos).
+    std::vector<std::size_t> index;
+    for (const std::string& c : columns) {
+      auto it = std::find(s.columns.begin(), s.columns.end(), c);
+      index.push_back(it == s.columns.end() ? std::string::npos
+                                            : static_cast<std::size_t>(it - s.columns.begin()));
+    }
+    for (const std::vector<double>& row : s.rows) {
+      LAFS_ASSERT_MSG(row.size() == s.columns.size(), "series row width differs from its columns");
+      out += csv_cell(s.name);
+      for (std::size_t i : index) {
+        out += ',';
+        if (i != std::string::npos) out += to_text(row[i]);
+      }
+      out += '\n';
+    }
+  }
   return out;
 }
 
@@ -170,6 +129,14 @@ std::string report_to_text(const RunReport& report) {
   rows.emplace_back("wall_seconds", std::move(wall));
   rows.emplace_back("trace_digest", report.trace_digest);
   for (const Metric& m : report.metrics) rows.emplace_back(m.name, to_text(m.value));
+  if (!report.series.empty()) {
+    std::string names;
+    for (const Series& s : report.series) {
+      if (!names.empty()) names += ", ";
+      names += s.name + " (" + std::to_string(s.rows.size()) + " samples)";
+    }
+    rows.emplace_back("series", std::move(names));
+  }
 
   std::size_t width = 0;
   for (const auto& row : rows) width = std::max(width, row.first.size());
