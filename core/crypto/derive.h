@@ -128,5 +128,8 @@ LeaseSecret lease_cancel_secret(const LeaseSecret& client_secret, const StorageI
 
 // H_permuted-ring(storage index || server id): servers sorted by this are the file's ring.
 Digest permuted_ring_position(const StorageIndex& si, ServerIdView server_id);
+// The same for many servers, sharing one hash context (a ring of hundreds is sorted per file).
+std::vector<Digest> permuted_ring_positions(const StorageIndex& si,
+                                            const std::vector<ServerIdView>& server_ids);
 
 }  // namespace lafs::crypto

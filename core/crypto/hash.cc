@@ -83,14 +83,21 @@ std::array<std::uint8_t, 64> tag_block(HashTag tag) {
 
 Hasher::Hasher(HashTag tag) : tag_(tag), ctx_(EVP_MD_CTX_new()) {
   LAFS_ASSERT(ctx_ != nullptr);
+  begin_if_needed();
+}
+
+void Hasher::begin_if_needed() {
+  if (started_) return;
   begin(ctx_, tag_);
+  started_ = true;
 }
 
 Hasher::~Hasher() {
   EVP_MD_CTX_free(ctx_);
 }
 
-Hasher::Hasher(Hasher&& other) noexcept : tag_(other.tag_), ctx_(other.ctx_) {
+Hasher::Hasher(Hasher&& other) noexcept
+    : tag_(other.tag_), ctx_(other.ctx_), started_(other.started_) {
   other.ctx_ = nullptr;
 }
 
@@ -99,6 +106,7 @@ Hasher& Hasher::operator=(Hasher&& other) noexcept {
     EVP_MD_CTX_free(ctx_);
     tag_ = other.tag_;
     ctx_ = other.ctx_;
+    started_ = other.started_;
     other.ctx_ = nullptr;
   }
   return *this;
@@ -106,6 +114,7 @@ Hasher& Hasher::operator=(Hasher&& other) noexcept {
 
 Hasher& Hasher::update(ByteView data) {
   LAFS_ASSERT_MSG(ctx_ != nullptr, "use of a moved-from Hasher");
+  begin_if_needed();
   if (!data.empty()) check(EVP_DigestUpdate(ctx_, data.data(), data.size()));
   return *this;
 }
@@ -129,6 +138,7 @@ Hasher& Hasher::update_field(ByteView data) {
 
 Digest Hasher::finish() {
   LAFS_ASSERT_MSG(ctx_ != nullptr, "use of a moved-from Hasher");
+  begin_if_needed();
   Digest inner;
   unsigned int len = 0;
   check(EVP_DigestFinal_ex(ctx_, inner.data(), &len));
@@ -138,14 +148,15 @@ Digest Hasher::finish() {
   check(EVP_DigestUpdate(ctx_, inner.data(), inner.size()));
   check(EVP_DigestFinal_ex(ctx_, outer.data(), &len));
   LAFS_ASSERT(len == kDigestBytes);
-  begin(ctx_, tag_);
+  started_ = false;
   return outer;
 }
 
 void Hasher::reset(HashTag tag) {
   LAFS_ASSERT_MSG(ctx_ != nullptr, "use of a moved-from Hasher");
   tag_ = tag;
-  begin(ctx_, tag_);
+  started_ = false;
+  begin_if_needed();
 }
 
 Digest tagged_hash(HashTag tag, ByteView data) {

@@ -94,8 +94,13 @@ class Hasher {
   HashTag tag() const { return tag_; }
 
  private:
+  void begin_if_needed();
+
   HashTag tag_;
   EVP_MD_CTX* ctx_;
+  // finish() leaves the context unstarted; the next update() or finish() starts it again, so a
+  // Hasher used once pays for one start, not two.
+  bool started_ = false;
 };
 
 // One-shot forms.

@@ -461,6 +461,24 @@ TEST(CryptoDerive, LeaseKnownAnswers) {
             "29cc8e93a4b161b52df8e17ade42d74c0f22194700f1a69dcf053d78a5be71a1");
 }
 
+// The batch path (a prepared low-level SHA-256 midstate) gives the Hasher path's bytes: the known
+// answer above, and one-by-one positions for servers of every id byte.
+TEST(CryptoDerive, RingPositionsMatchOneByOne) {
+  const StorageIndex si = counting<16>(0xa0);
+  const auto known = counting<32>(0x20);
+  std::vector<std::array<std::uint8_t, 32>> ids{known};
+  for (int i = 0; i < 300; ++i) ids.push_back(counting<32>(static_cast<std::uint8_t>(i * 7)));
+  std::vector<ServerIdView> views;
+  for (const auto& id : ids) views.emplace_back(id.data(), id.size());
+  const std::vector<Digest> batch = permuted_ring_positions(si, views);
+  ASSERT_EQ(batch.size(), ids.size());
+  EXPECT_EQ(to_hex(batch[0]), "29cc8e93a4b161b52df8e17ade42d74c0f22194700f1a69dcf053d78a5be71a1");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(batch[i], permuted_ring_position(si, views[i])) << i;
+  }
+  EXPECT_TRUE(permuted_ring_positions(si, {}).empty());
+}
+
 TEST(CryptoDerive, LeaseSecretsComposeAndSeparate) {
   const LeaseSecret client = counting_secret<32>(0x60);
   const StorageIndex si = counting<16>(0xa0), si2 = counting<16>(0xa1);
