@@ -17,10 +17,13 @@ namespace lafs::client {
 
 std::vector<ServerRef> permuted_servers(const crypto::StorageIndex& si,
                                         std::vector<ServerRef> servers) {
+  std::vector<crypto::ServerIdView> ids;
+  ids.reserve(servers.size());
+  for (const ServerRef& s : servers) ids.push_back(server_id(s));
+  const std::vector<crypto::Digest> positions = crypto::permuted_ring_positions(si, ids);
   std::vector<std::pair<crypto::Digest, std::size_t>> order;
-  for (std::size_t i = 0; i < servers.size(); ++i) {
-    order.push_back({crypto::permuted_ring_position(si, server_id(servers[i])), i});
-  }
+  order.reserve(servers.size());
+  for (std::size_t i = 0; i < servers.size(); ++i) order.push_back({positions[i], i});
   std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
     if (a.first != b.first) return a.first < b.first;
     return servers[a.second].key < servers[b.second].key;
@@ -43,12 +46,13 @@ struct Survey {
   bool holds_garbage = false;  // shares under this storage index that cannot be this file's
 };
 
-Task<Survey> survey_server(rpc::RpcPool* pool, ImmutableClientOptions options, ServerRef server,
+Task<Survey> survey_server(ImmutableClient* client, rpc::RpcPool* pool,
+                           ImmutableClientOptions options, ServerRef server,
                            crypto::StorageIndex si, ExtensionInfo mine,
                            std::optional<crypto::Digest> known_hash) {
   Survey out;
   storage::StorageClient sc(pool, rpc::Peer{server.address, server.key}, options.call_timeout);
-  auto version = co_await sc.version();
+  auto version = co_await client->server_info(sc, server.key);
   if (!version.ok()) co_return out;
   out.reachable = true;
   out.read_only = version->read_only;
@@ -77,6 +81,32 @@ Task<Survey> survey_server(rpc::RpcPool* pool, ImmutableClientOptions options, S
   }
   co_return out;
 }
+
+}  // namespace
+
+Task<Result<storage::SpaceInfo>> ImmutableClient::server_info(storage::StorageClient& sc,
+                                                              const net::PublicKey& key) {
+  const MonoTime now = env_->executor().now();
+  auto it = server_info_.find(key);
+  if (it != server_info_.end() && now - it->second.at < options_.server_info_ttl) {
+    co_return it->second.info;
+  }
+  auto version = co_await sc.version();
+  if (!version.ok()) {
+    server_info_.erase(key);
+    co_return version.status();
+  }
+  if (server_info_.size() >= options_.server_info_max && !server_info_.contains(key)) {
+    auto oldest =
+        std::min_element(server_info_.begin(), server_info_.end(),
+                         [](const auto& a, const auto& b) { return a.second.at < b.second.at; });
+    server_info_.erase(oldest);
+  }
+  server_info_[key] = KnownInfo{env_->executor().now(), *version};
+  co_return *version;
+}
+
+namespace {
 
 // One share being written to one server.
 struct OpenShare {
@@ -172,7 +202,7 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
     const std::size_t to = std::min(ring.size(), width);
     std::vector<Task<Survey>> asks;
     for (std::size_t i = surveyed; i < to; ++i) {
-      asks.push_back(survey_server(pool_, options_, ring[i], si, mine, known_hash));
+      asks.push_back(survey_server(this, pool_, options_, ring[i], si, mine, known_hash));
     }
     std::vector<Survey> got = co_await when_all(env_->executor(), std::move(asks));
     for (std::size_t i = surveyed; i < to; ++i) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -52,6 +53,11 @@ struct ImmutableClientOptions {
   // Servers an upload or download asks first, in ring order: at least this many, and at
   // least 2n; more (doubling) only while they are not enough. Bounds the fan-out on large grids.
   std::size_t survey_width_min = 16;
+  // What a server said of its space and mode (storage.version) is reused by later uploads for
+  // this long, so a burst of small uploads asks each server once, not once per file. An
+  // allocation refused for space corrects a stale answer the way it corrects a race.
+  Duration server_info_ttl = seconds(60);
+  std::size_t server_info_max = 4096;  // servers remembered (the oldest answer is dropped)
 };
 
 // Where an upload's plaintext comes from: read in segment-sized pieces, twice for a convergent
@@ -133,6 +139,11 @@ class ImmutableClient {
   Task<Result<UploadResult>> repair(cap::ChkVerifyCap vcap, std::vector<ServerRef> servers,
                                     std::uint32_t happy, std::set<ShareOnServer> distrusted = {});
 
+  // storage.version of the server `sc` talks to (whose key is `key`), through the server-info
+  // cache (options_.server_info_ttl): what an upload's survey asks each server first.
+  Task<Result<storage::SpaceInfo>> server_info(storage::StorageClient& sc,
+                                               const net::PublicKey& key);
+
  private:
   struct Pass;
   Task<Pass> upload_pass(ByteSource* source, std::unique_ptr<ImmutableEncoder> encoder,
@@ -144,6 +155,11 @@ class ImmutableClient {
   rpc::RpcPool* pool_;
   const ClientSecrets* secrets_;
   ImmutableClientOptions options_;
+  struct KnownInfo {
+    MonoTime at;
+    storage::SpaceInfo info;
+  };
+  std::map<net::PublicKey, KnownInfo> server_info_;
 };
 
 // Reads [offset, offset + length) of an immutable share in calls of at most `chunk` bytes;
