@@ -70,6 +70,7 @@ std::string summarize(const CheckResult& r) {
 struct Checker::Listing {
   std::vector<std::vector<storage::ShareInfo>> per_server;  // index = server
   std::vector<bool> answered;                               // per server
+  std::vector<std::uint32_t> asked;                         // servers asked, in ring order
 };
 
 Checker::Checker(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
@@ -84,36 +85,92 @@ Checker::Checker(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
 }
 
 Task<std::vector<Checker::Listing>> Checker::list_shares(
-    const std::vector<crypto::StorageIndex>& sis, const std::vector<ServerRef>& servers) {
+    const std::vector<crypto::StorageIndex>& sis,
+    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& expect,
+    const std::vector<ServerRef>& servers) {
   std::vector<Listing> out(sis.size());
   for (Listing& l : out) {
     l.per_server.resize(servers.size());
     l.answered.assign(servers.size(), false);
   }
-  // One task per server walks the batches; all servers in parallel.
+  // Each file's servers in its ring order, asked a width at a time.
+  std::vector<std::vector<std::uint32_t>> rings(sis.size());
+  std::vector<crypto::ServerIdView> ids;
+  for (const ServerRef& s : servers) ids.push_back(server_id(s));
+  for (std::size_t f = 0; f < sis.size(); ++f) {
+    const std::vector<crypto::Digest> pos = crypto::permuted_ring_positions(sis[f], ids);
+    std::vector<std::uint32_t>& ring = rings[f];
+    ring.resize(servers.size());
+    for (std::size_t i = 0; i < ring.size(); ++i) ring[i] = static_cast<std::uint32_t>(i);
+    std::sort(ring.begin(), ring.end(), [&](std::uint32_t a, std::uint32_t b) {
+      if (pos[a] != pos[b]) return pos[a] < pos[b];
+      return servers[a].key < servers[b].key;
+    });
+  }
+  // One task per server walks its batches of this round's files; all servers in parallel.
   auto ask_server = [](Checker* self, std::size_t s, ServerRef server,
-                       const std::vector<crypto::StorageIndex>* sis,
+                       const std::vector<crypto::StorageIndex>* sis, std::vector<std::size_t> files,
                        std::vector<Listing>* out) -> Task<void> {
     storage::StorageClient sc(self->pool_, rpc::Peer{server.address, server.key},
                               self->options_.call_timeout);
-    for (std::size_t from = 0; from < sis->size(); from += self->options_.batch_max) {
-      const std::size_t to = std::min(sis->size(), from + self->options_.batch_max);
-      std::vector<storage::StorageIndex> batch(sis->begin() + static_cast<std::ptrdiff_t>(from),
-                                               sis->begin() + static_cast<std::ptrdiff_t>(to));
+    for (std::size_t from = 0; from < files.size(); from += self->options_.batch_max) {
+      const std::size_t to = std::min(files.size(), from + self->options_.batch_max);
+      std::vector<storage::StorageIndex> batch;
+      for (std::size_t i = from; i < to; ++i) batch.push_back((*sis)[files[i]]);
       ++self->stats_.rpcs;
       auto held = co_await sc.get_buckets(batch);
       if (!held.ok() || held->size() != batch.size()) continue;  // this batch: no answer
       for (std::size_t i = from; i < to; ++i) {
-        (*out)[i].answered[s] = true;
-        (*out)[i].per_server[s] = std::move((*held)[i - from]);
+        (*out)[files[i]].answered[s] = true;
+        (*out)[files[i]].per_server[s] = std::move((*held)[i - from]);
       }
     }
   };
-  std::vector<Task<void>> asks;
-  for (std::size_t s = 0; s < servers.size(); ++s) {
-    asks.push_back(ask_server(this, s, servers[s], &sis, &out));
+  std::vector<std::size_t> pending(sis.size());
+  for (std::size_t f = 0; f < pending.size(); ++f) pending[f] = f;
+  while (!pending.empty()) {
+    std::vector<std::vector<std::size_t>> by_server(servers.size());
+    std::vector<std::size_t> round_start(sis.size());
+    for (std::size_t f : pending) {
+      Listing& l = out[f];
+      const std::size_t width =
+          options_.survey_all
+              ? servers.size()
+              : std::max<std::size_t>(options_.survey_width_min, 2 * std::size_t{expect[f].second});
+      round_start[f] = l.asked.size();
+      const std::size_t to = std::min(rings[f].size(), l.asked.size() + width);
+      for (std::size_t i = l.asked.size(); i < to; ++i) {
+        l.asked.push_back(rings[f][i]);
+        by_server[rings[f][i]].push_back(f);
+      }
+    }
+    std::vector<Task<void>> asks;
+    for (std::size_t s = 0; s < servers.size(); ++s) {
+      if (!by_server[s].empty()) {
+        asks.push_back(ask_server(this, s, servers[s], &sis, std::move(by_server[s]), &out));
+      }
+    }
+    co_await when_all(env_->executor(), std::move(asks));
+    // Further along the ring only while it still pays: fewer than k shares found (a file is not
+    // called lost before every server is asked), or the last width held some and not all n.
+    std::vector<std::size_t> next;
+    for (std::size_t f : pending) {
+      const Listing& l = out[f];
+      if (l.asked.size() >= rings[f].size()) continue;
+      std::set<std::uint32_t> distinct;
+      bool found_last = false;
+      for (std::size_t i = 0; i < l.asked.size(); ++i) {
+        for (const storage::ShareInfo& info : l.per_server[l.asked[i]]) {
+          distinct.insert(info.share_number);
+          if (i >= round_start[f]) found_last = true;
+        }
+      }
+      const auto [k, n] = expect[f];
+      const bool all_found = n > 0 && distinct.size() >= n;
+      if (distinct.size() < k || (found_last && !all_found)) next.push_back(f);
+    }
+    pending = std::move(next);
   }
-  co_await when_all(env_->executor(), std::move(asks));
   co_return out;
 }
 
@@ -153,14 +210,17 @@ Task<std::vector<std::uint32_t>> Checker::add_leases(const std::vector<crypto::S
       }
     }
   };
+  std::vector<std::vector<std::size_t>> files_on(servers.size());
+  for (std::size_t f = 0; f < sis.size(); ++f) {
+    for (std::uint32_t s : listings[f].asked) {
+      if (!listings[f].per_server[s].empty()) files_on[s].push_back(f);
+    }
+  }
   std::vector<Task<void>> tasks;
   for (std::size_t s = 0; s < servers.size(); ++s) {
-    std::vector<std::size_t> files;
-    for (std::size_t f = 0; f < sis.size(); ++f) {
-      if (!listings[f].per_server[s].empty()) files.push_back(f);
+    if (!files_on[s].empty()) {
+      tasks.push_back(renew_on(this, servers[s], std::move(files_on[s]), &sis, &leased));
     }
-    if (!files.empty())
-      tasks.push_back(renew_on(this, servers[s], std::move(files), &sis, &leased));
   }
   co_await when_all(env_->executor(), std::move(tasks));
   co_return leased;
@@ -174,7 +234,7 @@ Task<CheckResult> Checker::judge_immutable(const cap::ChkVerifyCap& vcap, const 
   r.needed = vcap.params.needed_shares;
   r.total = vcap.params.total_shares;
   r.happy = happy;
-  r.servers_queried = static_cast<std::uint32_t>(servers.size());
+  r.servers_queried = static_cast<std::uint32_t>(listing.asked.size());
   std::vector<std::set<std::uint32_t>> good(servers.size());
   for (std::size_t s = 0; s < servers.size(); ++s) {
     if (!listing.answered[s]) continue;
@@ -308,7 +368,7 @@ Task<CheckResult> Checker::judge_mutable(const cap::Cap& cap, const Listing& lis
   CheckResult r;
   r.is_mutable = true;
   r.happy = happy;
-  r.servers_queried = static_cast<std::uint32_t>(servers.size());
+  r.servers_queried = static_cast<std::uint32_t>(listing.asked.size());
   const auto vcap_any = cap::verify_cap(cap);
   LAFS_ASSERT(vcap_any.has_value());
   const auto& vcap = std::get<cap::SskVerifyCap>(vcap_any->file);
@@ -435,7 +495,8 @@ Task<std::vector<Result<CheckResult>>> Checker::check_many(std::vector<cap::Cap>
                                                            CheckOptions options) {
   std::vector<Result<CheckResult>> out(caps.size(), Result<CheckResult>(CheckResult{}));
   std::vector<crypto::StorageIndex> sis;
-  std::vector<std::size_t> listed;  // caps[listed[i]] has sis[i]
+  std::vector<std::size_t> listed;                              // caps[listed[i]] has sis[i]
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> expect;  // (k, n) if the cap says
   for (std::size_t i = 0; i < caps.size(); ++i) {
     if (caps[i].is_literal()) {
       CheckResult r;
@@ -452,8 +513,13 @@ Task<std::vector<Result<CheckResult>>> Checker::check_many(std::vector<cap::Cap>
     }
     sis.push_back(*si);
     listed.push_back(i);
+    const auto v = cap::verify_cap(caps[i]);
+    const auto* chk = v ? std::get_if<cap::ChkVerifyCap>(&v->file) : nullptr;
+    expect.push_back(chk ? std::pair{std::uint32_t{chk->params.needed_shares},
+                                     std::uint32_t{chk->params.total_shares}}
+                         : std::pair{std::uint32_t{1}, std::uint32_t{0}});
   }
-  std::vector<Listing> listings = co_await list_shares(sis, servers);
+  std::vector<Listing> listings = co_await list_shares(sis, expect, servers);
   std::vector<std::uint32_t> leased(sis.size(), 0);
   if (options.add_lease) leased = co_await add_leases(sis, listings, servers);
   // Judge (headers, verify reads, leases) a bounded number of files at once.

@@ -27,6 +27,13 @@ struct CheckerOptions {
   // batch, not one per file per server (the storage protocol's bound, storage::kBatchMax).
   std::size_t batch_max = 1000;
   std::size_t read_chunk_bytes = 512 << 10;  // per storage.read when verifying
+  // Which servers are asked about a file: the first max(survey_width_min, 2n) of its permuted
+  // ring, then the next as many while the last ones still held shares (or fewer than k are
+  // found), as uploads place shares and downloads look for them. A grid of hundreds of servers
+  // is not asked about every file. `survey_all` asks every server about every file (exhaustive,
+  // for audits).
+  std::size_t survey_width_min = 16;
+  bool survey_all = false;
 };
 
 struct CheckOptions {
@@ -122,8 +129,12 @@ class Checker {
 
  private:
   struct Listing;
-  Task<std::vector<Listing>> list_shares(const std::vector<crypto::StorageIndex>& sis,
-                                         const std::vector<ServerRef>& servers);
+  // `expect[i]` is file i's (k, n) when its cap says so, else (1, 0): it decides how far along
+  // the ring the listing goes.
+  Task<std::vector<Listing>> list_shares(
+      const std::vector<crypto::StorageIndex>& sis,
+      const std::vector<std::pair<std::uint32_t, std::uint32_t>>& expect,
+      const std::vector<ServerRef>& servers);
   // Adds or renews this client's lease on every listed share: one add_lease call per server
   // per batch of files. Shares leased, per file.
   Task<std::vector<std::uint32_t>> add_leases(const std::vector<crypto::StorageIndex>& sis,
