@@ -1,6 +1,7 @@
 #include "core/client/deep_check.h"
 
 #include <deque>
+#include <optional>
 #include <set>
 
 namespace lafs::client {
@@ -19,10 +20,34 @@ std::string child_path(const std::string& parent, const std::string& name) {
 
 }  // namespace
 
+struct DeepChecker::Start {
+  std::vector<Item> items;
+};
+
 Task<Result<DeepCheckSummary>> DeepChecker::run(cap::Cap root, std::vector<ServerRef> servers,
                                                 std::uint32_t happy, DeepCheckOptions options,
                                                 DeepCheckSink sink) {
   if (!root.directory) co_return invalid_argument("deep-check: the root is not a directory cap");
+  Start start{{Item{"", std::move(root), 0}}};
+  co_return co_await walk(std::move(start), std::move(servers), happy, std::move(options),
+                          std::move(sink));
+}
+
+Task<Result<DeepCheckSummary>> DeepChecker::run_list(std::vector<cap::Cap> objects,
+                                                     std::vector<ServerRef> servers,
+                                                     std::uint32_t happy, DeepCheckOptions options,
+                                                     DeepCheckSink sink) {
+  Start start;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    start.items.push_back(Item{"#" + std::to_string(i), std::move(objects[i]), 0});
+  }
+  co_return co_await walk(std::move(start), std::move(servers), happy, std::move(options),
+                          std::move(sink));
+}
+
+Task<Result<DeepCheckSummary>> DeepChecker::walk(Start start, std::vector<ServerRef> servers,
+                                                 std::uint32_t happy, DeepCheckOptions options,
+                                                 DeepCheckSink sink) {
   options.batch_objects = std::max<std::size_t>(1, options.batch_objects);
   DeepCheckSummary sum;
   const CheckerStats at_start = checker_->stats();
@@ -53,7 +78,10 @@ Task<Result<DeepCheckSummary>> DeepChecker::run(cap::Cap root, std::vector<Serve
     if (item.cap.directory) to_list.push_back(item);
     to_check.push_back(std::move(item));
   };
-  meet(Item{"", root, 0});
+  // The error for a walk cut short names its first object (the root of a tree).
+  std::optional<cap::Cap> first;
+  if (!start.items.empty()) first = start.items.front().cap;
+  for (Item& item : start.items) meet(std::move(item));
 
   bool first_batch = true;
   while (!to_check.empty() || !to_list.empty()) {
@@ -117,7 +145,11 @@ Task<Result<DeepCheckSummary>> DeepChecker::run(cap::Cap root, std::vector<Serve
         if (sum.unhealthy_paths.size() < options.unhealthy_paths_max) {
           sum.unhealthy_paths.push_back(o.path);
         }
-        if (options.repair) {
+        // Repair only what the threshold and the shares allow: check_and_repair checks again
+        // first, which a file the first check already ruled out need not pay for.
+        const std::uint32_t below = options.repair_options.repair_below_shares;
+        const bool wanted = below == 0 || o.check->distinct_shares < below;
+        if (options.repair && wanted && o.check->recoverable) {
           CheckOptions opts = options.check;
           opts.add_lease = false;  // renewed by the check above
           auto repaired = co_await checker_->check_and_repair(o.cap, servers, happy, opts,
@@ -141,7 +173,7 @@ Task<Result<DeepCheckSummary>> DeepChecker::run(cap::Cap root, std::vector<Serve
   if (stopped) {
     ++sum.errors;
     DeepCheckObject o;
-    o.cap = root;
+    if (first) o.cap = *first;
     o.error = "the walk stopped at " + std::to_string(options.objects_max) + " objects";
     LAFS_CO_RETURN_IF_ERROR(co_await sink(o));
   }

@@ -64,8 +64,18 @@ class DeepChecker {
   Task<Result<DeepCheckSummary>> run(cap::Cap root, std::vector<ServerRef> servers,
                                      std::uint32_t happy, DeepCheckOptions options,
                                      DeepCheckSink sink);
+  // The same over a list of objects (each walked if it is a directory), as a client that keeps
+  // its caps in its own database maintains them; an object's path is "#" and its index.
+  Task<Result<DeepCheckSummary>> run_list(std::vector<cap::Cap> objects,
+                                          std::vector<ServerRef> servers, std::uint32_t happy,
+                                          DeepCheckOptions options, DeepCheckSink sink);
 
  private:
+  struct Start;
+  Task<Result<DeepCheckSummary>> walk(Start start, std::vector<ServerRef> servers,
+                                      std::uint32_t happy, DeepCheckOptions options,
+                                      DeepCheckSink sink);
+
   Checker* checker_;
   DirectoryClient* directories_;
 };
