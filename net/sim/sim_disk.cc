@@ -449,10 +449,19 @@ Status SimDisk::sync_dir_now(const std::string& dir) {
   if (!node.ok()) return node.status();
   Inode* synced = node->get();
   if (!synced->is_dir) return invalid_argument(quoted(dir) + " is not a directory");
-  synced->durable_entries = synced->entries;
+  // Only the names with unsynced changes can differ from their durable value (every change of a
+  // name is logged until synced or written back), so those are copied, not the whole directory.
   for (auto& change : name_log_) {
-    std::erase_if(change.parts,
-                  [synced](const NameChange::Part& p) { return p.dir.get() == synced; });
+    std::erase_if(change.parts, [synced](const NameChange::Part& p) {
+      if (p.dir.get() != synced) return false;
+      auto it = synced->entries.find(p.name);
+      if (it == synced->entries.end()) {
+        synced->durable_entries.erase(p.name);
+      } else {
+        synced->durable_entries.insert_or_assign(p.name, it->second);
+      }
+      return true;
+    });
   }
   std::erase_if(name_log_, [](const NameChange& c) { return c.parts.empty(); });
   return Status{};
