@@ -17,6 +17,8 @@ PACKAGES=(
   libbenchmark-dev
   libcli11-dev
   libicu-dev
+  # lafs-sim's allocator (tcmalloc_minimal): decision 0020.
+  libgoogle-perftools-dev
   curl
   # The web UI's browser tests (tests/browser/): headless Chromium driven over WebDriver.
   chromium chromium-driver python3 python3-selenium fonts-dejavu-core
