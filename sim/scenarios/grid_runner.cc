@@ -1,5 +1,6 @@
 #include "sim/scenarios/grid_runner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -22,8 +23,8 @@ namespace {
 constexpr double kNsPerDay = 86'400e9;
 constexpr double kNsPerHour = 3'600e9;
 constexpr std::uint32_t kStoragePort = 1;
-// Files per directory of the client's tree (a directory of this many entries is a few pages).
-constexpr std::size_t kFilesPerDirectory = 1000;
+// The server-load series is sampled this often (the check series at every maintenance check).
+constexpr Duration kServerSampleInterval = hours(24 * 7);
 // The servers' garbage collector walks its leases once a day here (the real default is hourly):
 // capacity planning works in days, and hourly crawls of hundreds of servers would dominate.
 constexpr Duration kGcCycle = hours(24);
@@ -128,6 +129,17 @@ class GridRun {
     upload_workload();
     start_churn();
     client_node_->scope().spawn(maintain());
+    checks_.name = "checks";
+    checks_.columns = {"day",       "objects_checked", "unrecoverable",
+                       "unhealthy", "repairs",         "repair_bytes"};
+    for (std::uint32_t i = 0; i <= params_.total; ++i) {
+      checks_.columns.push_back("shares_" + std::to_string(i));
+    }
+    servers_series_.name = "servers";
+    servers_series_.columns = {"day",       "servers_live", "servers_up", "bytes_mean",
+                               "bytes_min", "bytes_max",    "load_cv"};
+    sample_servers();
+    schedule_server_samples();
     if (s_.workload().reads_per_day() > 0) client_node_->scope().spawn(read_loop());
 
     const MonoTime end = MonoTime(from_ns(s_.duration_days() * kNsPerDay));
@@ -177,12 +189,58 @@ class GridRun {
     const net::NodeKey key = net::NodeKey::generate(sim_.random());
     slot.ref = client::ServerRef{key.public_key(), slot.node->address(kStoragePort)};
     storage::StorageOptions so;
-    so.lease_duration = from_ns(s_.maintenance().lease_days() * kNsPerDay);
     so.gc.cycle_interval = kGcCycle;
+    if (s_.maintenance().lease_days() > 0) {
+      so.lease_duration = from_ns(s_.maintenance().lease_days() * kNsPerDay);
+    } else {
+      so.gc.mode = storage::GcOptions::Mode::kOff;  // leases never expire: nothing collected
+    }
     so.reserved_bytes = 0;
     slot.node->set_main(
         [key, so, p = &slot](SimNode& self) { return storage_main(&self, key, so, p); });
     slot.node->start();
+  }
+
+  double day() {
+    return static_cast<double>(sim_.loop().now().time_since_epoch().count()) / kNsPerDay;
+  }
+
+  // Bytes stored per live server that is up (read from the simulated disks: an observer, not a
+  // client, so the run is not perturbed).
+  struct Load {
+    std::vector<double> bytes;
+    double mean = 0, min = 0, max = 0, cv = 0;
+  };
+  Load load() {
+    Load l;
+    for (const ServerSlot& s : servers_) {
+      if (s.departed || !s.node->up()) continue;
+      l.bytes.push_back(static_cast<double>(s.node->sim_disk().used_bytes()));
+    }
+    if (l.bytes.empty()) return l;
+    l.min = *std::min_element(l.bytes.begin(), l.bytes.end());
+    l.max = *std::max_element(l.bytes.begin(), l.bytes.end());
+    for (double v : l.bytes) l.mean += v;
+    l.mean /= static_cast<double>(l.bytes.size());
+    double var = 0;
+    for (double v : l.bytes) var += (v - l.mean) * (v - l.mean);
+    var /= static_cast<double>(l.bytes.size());
+    l.cv = l.mean > 0 ? std::sqrt(var) / l.mean : 0;
+    return l;
+  }
+  void sample_servers() {
+    std::size_t alive = 0;
+    for (const ServerSlot& s : servers_) alive += s.departed ? 0 : 1;
+    const Load l = load();
+    servers_series_.rows.push_back({day(), static_cast<double>(alive),
+                                    static_cast<double>(l.bytes.size()), l.mean, l.min, l.max,
+                                    l.cv});
+  }
+  void schedule_server_samples() {
+    at(kServerSampleInterval, [this] {
+      sample_servers();
+      schedule_server_samples();
+    });
   }
 
   void at(Duration delay, std::function<void()> fn) {
@@ -231,6 +289,7 @@ class GridRun {
 
   void upload_workload() {
     const auto& w = s_.workload();
+    const auto per_dir = static_cast<std::size_t>(w.files_per_directory());
     std::vector<std::pair<std::string, cap::Cap>> dirs;
     std::vector<std::pair<std::string, cap::Cap>> children;
     auto close_directory = [&] {
@@ -255,9 +314,11 @@ class GridRun {
       }
       files_.push_back({up->cap, size});
       file_numbers_.push_back(static_cast<std::uint64_t>(f));
+      if (per_dir == 0) continue;  // no tree: the client's own list (files_) is all
       children.push_back({"f" + std::to_string(f), up->cap});
-      if (children.size() >= kFilesPerDirectory) close_directory();
+      if (children.size() >= per_dir) close_directory();
     }
+    if (per_dir == 0) return;
     close_directory();
     auto root = run_task(sim_.loop(), dirs_->create(live(), std::move(dirs)));
     if (root.ok()) {
@@ -271,7 +332,8 @@ class GridRun {
     const auto& m = s_.maintenance();
     const double check_days = m.check_interval_days();
     const double renew_days = m.renew_interval_days();
-    if (!root_ || (check_days <= 0 && renew_days <= 0)) co_return;
+    const bool tree = s_.workload().files_per_directory() > 0;
+    if ((tree && !root_) || (check_days <= 0 && renew_days <= 0)) co_return;
     // One schedule at the shorter interval; repair only on check days.
     const double step_days = check_days <= 0   ? renew_days
                              : renew_days <= 0 ? check_days
@@ -290,13 +352,36 @@ class GridRun {
       o.repair = check && m.repair_below_shares() > 0;
       o.repair_options.repair_below_shares = static_cast<std::uint32_t>(m.repair_below_shares());
       std::vector<client::ServerRef> servers = live();
-      client::DeepCheckSink none = [](const client::DeepCheckObject&) -> Task<Status> {
+      // What the check saw of each file: the share-count distribution over time.
+      std::vector<double> shares(params_.total + 1, 0);
+      double unrecoverable = 0, unhealthy = 0, checked = 0;
+      client::DeepCheckSink sink = [&](const client::DeepCheckObject& obj) -> Task<Status> {
+        if (!obj.check || obj.cap.directory) co_return Status{};
+        ++checked;
+        ++shares[std::min<std::size_t>(obj.check->distinct_shares, params_.total)];
+        if (!obj.check->recoverable) ++unrecoverable;
+        if (!obj.check->healthy) ++unhealthy;
         co_return Status{};
       };
-      auto sum = co_await deep_->run(*root_, servers, params_.happy, o, none);
+      Result<client::DeepCheckSummary> sum = unavailable("not run");
+      if (tree) {
+        sum = co_await deep_->run(*root_, servers, params_.happy, o, sink);
+      } else {
+        std::vector<cap::Cap> caps;
+        for (const FileRecord& f : files_) caps.push_back(f.cap);
+        sum = co_await deep_->run_list(std::move(caps), servers, params_.happy, o, sink);
+      }
       if (check) {
         since_check = 0;
         ++counters_.maintenance_cycles;
+        std::vector<double> row{day(),
+                                checked,
+                                unrecoverable,
+                                unhealthy,
+                                sum.ok() ? static_cast<double>(sum->repairs_successful) : 0,
+                                sum.ok() ? static_cast<double>(sum->repair_bytes) : 0};
+        row.insert(row.end(), shares.begin(), shares.end());
+        checks_.rows.push_back(std::move(row));
       }
       if (renew) {
         since_renew = 0;
@@ -402,6 +487,21 @@ class GridRun {
     r.set("net_frames_delivered", net.frames_delivered);
     r.set("net_bytes_delivered", net.bytes_delivered);
     r.trace_digest = sim_.trace_digest();
+    // The end state as a last sample of each series.
+    std::vector<double> last{
+        r.simulated_days, static_cast<double>(results.size()), static_cast<double>(lost), 0, 0, 0};
+    std::vector<double> shares(params_.total + 1, 0);
+    for (const auto& [n, count] : distinct_histogram) {
+      shares[std::min<std::size_t>(n, params_.total)] += static_cast<double>(count);
+    }
+    for (const auto& res : results) {
+      if (res.ok() && !res->healthy) ++last[3];
+    }
+    last.insert(last.end(), shares.begin(), shares.end());
+    checks_.rows.push_back(std::move(last));
+    sample_servers();
+    r.series.push_back(checks_);
+    r.series.push_back(servers_series_);
     return r;
   }
 
@@ -424,6 +524,8 @@ class GridRun {
   std::vector<FileRecord> files_;
   std::vector<std::uint64_t> file_numbers_;
   Counters counters_;
+  Series checks_;          // one row per maintenance check, and the end
+  Series servers_series_;  // one row per kServerSampleInterval, and the end
 };
 
 }  // namespace

@@ -243,6 +243,8 @@ void check_workload(RuleChecker& check, const Scenario& s) {
                                 {kFileSizeBytesMax});
   }
   check.between<double>("workload.reads_per_day", v.reads_per_day(), {0}, {1e7});
+  check.between<std::int64_t>("workload.files_per_directory", v.files_per_directory(), {0},
+                              {100000});
 }
 
 void check_maintenance(RuleChecker& check, const Scenario& s, bool encoding_ok) {
@@ -373,6 +375,7 @@ void apply_scenario_defaults(Scenario* s) {
   LAFS_DEFAULT(wl, file_size_bytes_min, 4096);
   LAFS_DEFAULT(wl, file_size_bytes_max, 65536);
   LAFS_DEFAULT(wl, reads_per_day, 0);
+  LAFS_DEFAULT(wl, files_per_directory, 1000);
 
   Scenario::Maintenance* mt = s->mutable_maintenance();
   LAFS_DEFAULT(mt, check_interval_days, 30);
