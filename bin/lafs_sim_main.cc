@@ -3,6 +3,7 @@
 //   lafs-sim SCENARIO --seeds A..B [--shard i/N] [--json FILE] [--csv FILE] [--report DIR] ...
 //   lafs-sim merge FILE... [--json OUT] [--csv OUT] [--report DIR]   (bin/sim_cmd_merge.cc)
 //   lafs-sim model tahoe|binomial ...   (analytic durability models: bin/sim_cmd_model.cc)
+//   lafs-sim swarm --seed N | --seeds A..B   (randomised fault mixes: bin/sim_cmd_swarm.cc)
 // Exit status: 0 when every run held every invariant, 1 when an invariant failed (the replay
 // command is printed for each failing seed), 2 for bad usage or an invalid scenario.
 #include <unistd.h>
@@ -157,10 +158,14 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == "merge") {
     return lafs::sim_cli::run_merge_command(argc - 1, argv + 1);
   }
+  if (argc >= 2 && std::string_view(argv[1]) == "swarm") {
+    return lafs::sim_cli::run_swarm_command(argc - 1, argv + 1);
+  }
   CLI::App app{"lafs-sim: run a scenario on the deterministic lafs simulator"};
   app.footer(
       "Other commands: lafs-sim merge FILE... (combine sweep shards), lafs-sim model "
-      "tahoe|binomial (analytic models). docs/capacity-planning.md");
+      "tahoe|binomial (analytic models), lafs-sim swarm --seeds A..B (fault mixes). "
+      "docs/capacity-planning.md");
   Flags f;
   app.add_option("scenario", f.path, "scenario file (Protocol Buffers text format)")->required();
   CLI::Option* seed = app.add_option("--seed", f.seed, "seed (overrides the scenario's)");

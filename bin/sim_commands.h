@@ -25,6 +25,11 @@ int run_model_command(int argc, char** argv);
 // sweep and its aggregate. Exit 1 when a run failed an invariant. argv[0] is "merge".
 int run_merge_command(int argc, char** argv);
 
+// `lafs-sim swarm --seed N | --seeds A..B` (bin/sim_cmd_swarm.cc): seeds with randomised fault
+// mixes, each run twice with a liveness phase. Exit 1 when a seed failed an invariant (its replay
+// command is printed). argv[0] is "swarm".
+int run_swarm_command(int argc, char** argv);
+
 // Where --json, --csv and --report write ("" for not at all).
 struct Outputs {
   std::string json_path;

@@ -536,6 +536,33 @@ Status SimDisk::corrupt(const std::string& path, std::uint64_t byte_offset, unsi
   return Status{};
 }
 
+Result<std::string> SimDisk::rot_random_bit(const std::string& prefix) {
+  std::vector<std::pair<std::string, const Inode*>> files;
+  std::vector<std::pair<std::string, const Inode*>> dirs{{"", root_.get()}};
+  while (!dirs.empty()) {
+    auto [path, dir] = dirs.back();
+    dirs.pop_back();
+    for (const auto& [name, child] : dir->entries) {
+      std::string p = path.empty() ? name : path + "/" + name;
+      // Only subtrees that can hold a path starting with the prefix.
+      if (p.compare(0, std::min(p.size(), prefix.size()), prefix, 0,
+                    std::min(p.size(), prefix.size())) != 0) {
+        continue;
+      }
+      if (child->is_dir) {
+        dirs.emplace_back(std::move(p), child.get());
+      } else if (!child->data.empty() && p.size() >= prefix.size()) {
+        files.emplace_back(std::move(p), child.get());
+      }
+    }
+  }
+  if (files.empty()) return not_found("no file under " + quoted(prefix) + " to rot");
+  const auto& [path, file] = files[random_.uniform(files.size())];
+  const std::uint64_t offset = random_.uniform(file->data.size());
+  LAFS_RETURN_IF_ERROR(corrupt(path, offset, static_cast<unsigned>(random_.uniform(8))));
+  return path;
+}
+
 // ---- Crash ----
 
 SimDisk::Fate SimDisk::draw_fate() {

@@ -79,6 +79,11 @@ class SimDisk final : public Disk {
   // what a crash reverts to. NotFound, or InvalidArgument (a directory, or past the end of both).
   Status corrupt(const std::string& path, std::uint64_t byte_offset, unsigned bit);
 
+  // Bit rot somewhere: flips one random bit of one file chosen uniformly among the non-empty
+  // files whose path starts with `prefix` (a walk of the tree). The path, or NotFound if there is
+  // no such file.
+  Result<std::string> rot_random_bit(const std::string& prefix);
+
   // A smaller capacity than used_bytes() makes every growing write fail with NoSpace.
   void set_capacity(std::uint64_t bytes) { capacity_bytes_ = bytes; }
   std::uint64_t capacity_bytes() const { return capacity_bytes_; }

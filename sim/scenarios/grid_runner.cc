@@ -25,9 +25,14 @@ constexpr double kNsPerHour = 3'600e9;
 constexpr std::uint32_t kStoragePort = 1;
 // The server-load series is sampled this often (the check series at every maintenance check).
 constexpr Duration kServerSampleInterval = hours(24 * 7);
-// The servers' garbage collector walks its leases once a day here (the real default is hourly):
-// capacity planning works in days, and hourly crawls of hundreds of servers would dominate.
-constexpr Duration kGcCycle = hours(24);
+// Verify-and-repair rounds the liveness phase runs at most before it calls a file stuck.
+constexpr int kLivenessRounds = 4;
+// The servers' garbage collector walks its leases every lease_days / 8 here, between a day and a
+// week (the real default is hourly): capacity planning works in days, and hourly crawls of
+// hundreds of servers would dominate. A lapsed share then goes at most an eighth of a lease late.
+constexpr double kGcCyclesPerLease = 8;
+constexpr Duration kGcCycleMin = hours(24);
+constexpr Duration kGcCycleMax = hours(24 * 7);
 
 Duration from_ns(double ns) {
   return Duration(static_cast<std::int64_t>(std::llround(ns)));
@@ -86,6 +91,8 @@ struct Counters {
   std::uint64_t repairs = 0, repairs_attempted = 0, repair_bytes = 0, leases_renewed = 0;
   std::uint64_t unhealthy_seen = 0, maintenance_errors = 0;
   std::uint64_t servers_departed = 0, servers_added = 0, outages = 0;
+  std::uint64_t crashes = 0, partitions = 0, bits_rotted = 0;
+  std::uint64_t liveness_rounds = 0, liveness_unhealthy = 0;
 };
 
 class GridRun {
@@ -128,6 +135,7 @@ class GridRun {
     // Day 0: the workload's files, in a tree of directories.
     upload_workload();
     start_churn();
+    start_faults();
     client_node_->scope().spawn(maintain());
     checks_.name = "checks";
     checks_.columns = {"day",       "objects_checked", "unrecoverable",
@@ -152,7 +160,8 @@ class GridRun {
       }
       if (next >= end) break;
     }
-    return report();
+    if (options.liveness) liveness();
+    return report(options);
   }
 
   ~GridRun() {
@@ -189,9 +198,11 @@ class GridRun {
     const net::NodeKey key = net::NodeKey::generate(sim_.random());
     slot.ref = client::ServerRef{key.public_key(), slot.node->address(kStoragePort)};
     storage::StorageOptions so;
-    so.gc.cycle_interval = kGcCycle;
     if (s_.maintenance().lease_days() > 0) {
       so.lease_duration = from_ns(s_.maintenance().lease_days() * kNsPerDay);
+      so.gc.cycle_interval =
+          std::clamp(from_ns(s_.maintenance().lease_days() * kNsPerDay / kGcCyclesPerLease),
+                     kGcCycleMin, kGcCycleMax);
     } else {
       so.gc.mode = storage::GcOptions::Mode::kOff;  // leases never expire: nothing collected
     }
@@ -254,7 +265,7 @@ class GridRun {
     if (c.server_lifetime_days_mean() > 0) {
       at(exponential(sim_.random(), c.server_lifetime_days_mean() * kNsPerDay), [this, i] {
         ServerSlot& slot = servers_[i];
-        if (slot.departed) return;
+        if (slot.departed || quiet_) return;
         // Gone for good, with its shares.
         slot.departed = true;
         slot.node->crash(true);
@@ -267,12 +278,116 @@ class GridRun {
       });
     }
     if (c.outage_interval_days_mean() > 0) schedule_outage(i);
+    if (s_.faults().crash_interval_days_mean() > 0) schedule_crash(i);
+  }
+
+  // The scenario's `faults` that the grid applies beyond the network's (loss, duplication,
+  // reordering: simulation_options) and the disks' crash losses: crashes of servers (restarted
+  // after a downtime, disk kept), partitions cutting a fraction of the servers off from the
+  // client, and bit rot in share files. All stop when the run turns quiet (the liveness phase).
+  void schedule_crash(std::size_t i) {
+    const auto& f = s_.faults();
+    at(exponential(sim_.random(), f.crash_interval_days_mean() * kNsPerDay), [this, i] {
+      ServerSlot& slot = servers_[i];
+      if (slot.departed || quiet_) return;
+      if (slot.node->up()) {
+        slot.node->crash(sim_.random().chance(0.5));
+        ++counters_.crashes;
+      }
+      at(exponential(sim_.random(), s_.faults().crash_downtime_hours_mean() * kNsPerHour),
+         [this, i] {
+           ServerSlot& slot = servers_[i];
+           if (slot.departed || quiet_) return;
+           if (!slot.node->up()) slot.node->start();
+           schedule_crash(i);
+         });
+    });
+  }
+  void schedule_partition() {
+    const auto& f = s_.faults();
+    at(exponential(sim_.random(), f.partition_interval_days_mean() * kNsPerDay), [this] {
+      if (quiet_) return;
+      for (const ServerSlot& slot : servers_) {
+        if (!slot.departed && sim_.random().chance(s_.faults().partition_fraction())) {
+          sim_.network().partition(client_node_->host(), slot.node->host());
+        }
+      }
+      ++counters_.partitions;
+      at(exponential(sim_.random(), s_.faults().partition_duration_hours_mean() * kNsPerHour),
+         [this] {
+           sim_.network().heal_all();
+           if (!quiet_) schedule_partition();
+         });
+    });
+  }
+  void schedule_rot() {
+    // Flips per day: the rate per GiB-day times the GiB stored now (at least a byte's worth, so
+    // the schedule never divides by zero; an empty grid waits long).
+    const Load l = load();
+    const double gib = std::max(1.0, l.mean * static_cast<double>(l.bytes.size())) /
+                       static_cast<double>(1ull << 30);
+    const double per_day = s_.faults().bit_rot_per_gib_day() * gib;
+    at(exponential(sim_.random(), kNsPerDay / per_day), [this] {
+      if (quiet_) return;
+      std::vector<std::size_t> up;
+      for (std::size_t i = 0; i < servers_.size(); ++i) {
+        if (!servers_[i].departed && servers_[i].node->up()) up.push_back(i);
+      }
+      if (!up.empty()) {
+        ServerSlot& slot = servers_[up[sim_.random().uniform(up.size())]];
+        if (slot.node->sim_disk().rot_random_bit("storage/shares/").ok()) ++counters_.bits_rotted;
+      }
+      schedule_rot();
+    });
+  }
+  void start_faults() {
+    const auto& f = s_.faults();
+    if (f.partition_interval_days_mean() > 0) schedule_partition();
+    if (f.bit_rot_per_gib_day() > 0) schedule_rot();
+  }
+
+  // Liveness: faults, churn and outages off, every server up, the network whole; then rounds of
+  // verify-and-repair over every file until all are healthy (at most kLivenessRounds).
+  void liveness() {
+    quiet_ = true;
+    sim_.network().heal_all();
+    SimNetworkOptions& net = sim_.network().options();
+    net.frame_loss = net.frame_duplicate = net.frame_reorder = net.connection_reset = 0;
+    net.latency_jitter_max = Duration{0};
+    for (ServerSlot& slot : servers_) {
+      if (!slot.departed && !slot.node->up()) slot.node->start();
+    }
+    sim_.loop().run_until(sim_.loop().now() + minutes(1));
+    std::vector<cap::Cap> caps;
+    for (const FileRecord& f : files_) caps.push_back(f.cap);
+    for (int round = 0; round < kLivenessRounds; ++round) {
+      ++counters_.liveness_rounds;
+      client::DeepCheckOptions o;
+      o.check.verify = true;
+      o.check.add_lease = true;
+      o.repair = true;
+      o.repair_options.repair_below_shares = 0;  // anything unhealthy
+      std::uint64_t unhealthy = 0;
+      client::DeepCheckSink sink = [&](const client::DeepCheckObject& obj) -> Task<Status> {
+        if (!obj.check) {
+          ++unhealthy;
+        } else if (!obj.check->healthy && !(obj.repair && obj.repair->successful &&
+                                            obj.repair->after && obj.repair->after->healthy)) {
+          ++unhealthy;
+        }
+        co_return Status{};
+      };
+      auto sum =
+          run_task(sim_.loop(), deep_->run_list(caps, live(), params_.happy, o, std::move(sink)));
+      counters_.liveness_unhealthy = sum.ok() ? unhealthy : caps.size();
+      if (sum.ok() && unhealthy == 0) break;
+    }
   }
   void schedule_outage(std::size_t i) {
     const auto& c = s_.churn();
     at(exponential(sim_.random(), c.outage_interval_days_mean() * kNsPerDay), [this, i] {
       ServerSlot& slot = servers_[i];
-      if (slot.departed) return;
+      if (slot.departed || quiet_) return;
       if (slot.node->up()) {
         slot.node->crash(sim_.random().chance(0.5));
         ++counters_.outages;
@@ -280,8 +395,8 @@ class GridRun {
       at(exponential(sim_.random(), s_.churn().outage_duration_hours_mean() * kNsPerHour),
          [this, i] {
            ServerSlot& slot = servers_[i];
-           if (slot.departed) return;
-           slot.node->start();
+           if (slot.departed || quiet_) return;
+           if (!slot.node->up()) slot.node->start();
            schedule_outage(i);
          });
     });
@@ -419,7 +534,7 @@ class GridRun {
     }
   }
 
-  Result<RunReport> report() {
+  Result<RunReport> report(const GridRunOptions& options) {
     // Outages end; then what is lost is lost for good.
     for (ServerSlot& s : servers_) {
       if (!s.departed && !s.node->up()) s.node->start();
@@ -478,6 +593,13 @@ class GridRun {
     r.set("unhealthy_seen", counters_.unhealthy_seen);
     r.set("leases_renewed", counters_.leases_renewed);
     r.set("maintenance_errors", counters_.maintenance_errors);
+    r.set("crashes", counters_.crashes);
+    r.set("partitions", counters_.partitions);
+    r.set("bits_rotted", counters_.bits_rotted);
+    if (options.liveness) {
+      r.set("liveness_rounds", counters_.liveness_rounds);
+      r.set("liveness_unhealthy", counters_.liveness_unhealthy);
+    }
     std::string hist;
     for (const auto& [shares, n] : distinct_histogram) {
       hist += (hist.empty() ? "" : " ") + std::to_string(shares) + ":" + std::to_string(n);
@@ -524,6 +646,7 @@ class GridRun {
   std::vector<FileRecord> files_;
   std::vector<std::uint64_t> file_numbers_;
   Counters counters_;
+  bool quiet_ = false;     // the liveness phase: no more faults, churn or outages
   Series checks_;          // one row per maintenance check, and the end
   Series servers_series_;  // one row per kServerSampleInterval, and the end
 };

@@ -21,6 +21,11 @@ struct GridRunOptions {
   bool verbose = false;  // print node logs
   // Called about every simulated day with the fraction done (0..1); may be empty.
   std::function<void(double fraction, std::uint64_t events)> progress;
+  // After the scenario's duration, a liveness phase: faults, churn and outages off, every
+  // server up, the network whole; then verify-and-repair rounds until every file is healthy.
+  // Adds liveness_rounds and liveness_unhealthy (files still not healthy: an invariant failure)
+  // to the report.
+  bool liveness = false;
 };
 
 // Runs `scenario` (validated, with servers, encoding and workload) with `seed`. Metrics:
