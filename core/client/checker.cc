@@ -93,20 +93,43 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
     l.per_server.resize(servers.size());
     l.answered.assign(servers.size(), false);
   }
-  // Each file's servers in its ring order, asked a width at a time.
-  std::vector<std::vector<std::uint32_t>> rings(sis.size());
+  // Each file's servers in its ring order, asked a width at a time. The ring is sorted only as
+  // far as the listing gets (most files: the first width): by the positions' first 8 bytes,
+  // then the whole position, then the key, exactly permuted_servers' order.
+  struct Ring {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> order;  // (position prefix, server)
+    std::size_t sorted = 0;                                      // order[0, sorted) is final
+  };
+  std::vector<Ring> rings(sis.size());
   std::vector<crypto::ServerIdView> ids;
   for (const ServerRef& s : servers) ids.push_back(server_id(s));
   for (std::size_t f = 0; f < sis.size(); ++f) {
     const std::vector<crypto::Digest> pos = crypto::permuted_ring_positions(sis[f], ids);
-    std::vector<std::uint32_t>& ring = rings[f];
-    ring.resize(servers.size());
-    for (std::size_t i = 0; i < ring.size(); ++i) ring[i] = static_cast<std::uint32_t>(i);
-    std::sort(ring.begin(), ring.end(), [&](std::uint32_t a, std::uint32_t b) {
-      if (pos[a] != pos[b]) return pos[a] < pos[b];
-      return servers[a].key < servers[b].key;
-    });
+    rings[f].order.resize(servers.size());
+    for (std::size_t i = 0; i < pos.size(); ++i) {
+      std::uint64_t prefix = 0;
+      for (int b = 0; b < 8; ++b) prefix = (prefix << 8) | pos[i][static_cast<std::size_t>(b)];
+      rings[f].order[i] = {prefix, static_cast<std::uint32_t>(i)};
+    }
   }
+  auto ring_at = [&](std::size_t f, std::size_t i) -> std::uint32_t {
+    Ring& r = rings[f];
+    if (i >= r.sorted) {
+      const std::size_t upto = std::min(r.order.size(), std::max(i + 1, 2 * r.sorted + 16));
+      const crypto::StorageIndex& si = sis[f];
+      std::partial_sort(r.order.begin() + static_cast<std::ptrdiff_t>(r.sorted),
+                        r.order.begin() + static_cast<std::ptrdiff_t>(upto), r.order.end(),
+                        [&](const auto& a, const auto& b) {
+                          if (a.first != b.first) return a.first < b.first;
+                          const auto pa = crypto::permuted_ring_position(si, ids[a.second]);
+                          const auto pb = crypto::permuted_ring_position(si, ids[b.second]);
+                          if (pa != pb) return pa < pb;
+                          return servers[a.second].key < servers[b.second].key;
+                        });
+      r.sorted = upto;
+    }
+    return r.order[i].second;
+  };
   // One task per server walks its batches of this round's files; all servers in parallel.
   auto ask_server = [](Checker* self, std::size_t s, ServerRef server,
                        const std::vector<crypto::StorageIndex>* sis, std::vector<std::size_t> files,
@@ -138,10 +161,11 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
               ? servers.size()
               : std::max<std::size_t>(options_.survey_width_min, 2 * std::size_t{expect[f].second});
       round_start[f] = l.asked.size();
-      const std::size_t to = std::min(rings[f].size(), l.asked.size() + width);
+      const std::size_t to = std::min(servers.size(), l.asked.size() + width);
       for (std::size_t i = l.asked.size(); i < to; ++i) {
-        l.asked.push_back(rings[f][i]);
-        by_server[rings[f][i]].push_back(f);
+        const std::uint32_t s = ring_at(f, i);
+        l.asked.push_back(s);
+        by_server[s].push_back(f);
       }
     }
     std::vector<Task<void>> asks;
@@ -156,7 +180,7 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
     std::vector<std::size_t> next;
     for (std::size_t f : pending) {
       const Listing& l = out[f];
-      if (l.asked.size() >= rings[f].size()) continue;
+      if (l.asked.size() >= servers.size()) continue;
       std::set<std::uint32_t> distinct;
       bool found_last = false;
       for (std::size_t i = 0; i < l.asked.size(); ++i) {
