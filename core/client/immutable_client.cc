@@ -54,12 +54,13 @@ Task<Survey> survey_server(ImmutableClient* client, rpc::RpcPool* pool,
   storage::StorageClient sc(pool, rpc::Peer{server.address, server.key}, options.call_timeout);
   auto version = co_await client->server_info(sc, server.key);
   if (!version.ok()) co_return out;
+  const std::vector<storage::StorageIndex> wanted{si};
+  auto held = co_await sc.get_buckets(wanted);
+  // Reachable means answering now: the space answer may come from the cache.
+  if (!held.ok() || held->size() != 1) co_return out;
   out.reachable = true;
   out.read_only = version->read_only;
   out.available_bytes = version->available_bytes;
-  const std::vector<storage::StorageIndex> wanted{si};
-  auto held = co_await sc.get_buckets(wanted);
-  if (!held.ok() || held->size() != 1) co_return out;
   for (const storage::ShareInfo& info : (*held)[0]) {
     if (info.share_number >= mine.total) {
       out.holds_garbage = true;

@@ -77,6 +77,24 @@ TEST(ImmutableClient, FanOutIsBoundedOnALargeGrid) {
   ASSERT_TRUE(up_wide.ok()) << up_wide.status().to_string();
 }
 
+// The space answers an upload's survey keeps for a minute (server_info_ttl) do not make a server
+// that went down since look reachable: the next upload places its shares on the others.
+TEST(ImmutableClient, CachedSpaceAnswersDoNotHideADownServer) {
+  Grid g(12);
+  const EncodingParams p{3, 7, 10, 4096};
+  auto first = g.run(g.client->upload(pattern(20'000, 1), g.refs, p));
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  for (std::size_t j = 0; j < 5; ++j) g.server_nodes[j]->crash(true);  // within the TTL
+  const Bytes data = pattern(20'000, 2);
+  auto second = g.run(g.client->upload(data, g.refs, p));
+  ASSERT_TRUE(second.ok()) << second.status().to_string();
+  EXPECT_EQ(second->shares_placed, 10u);
+  EXPECT_EQ(second->servers_used, 7u);
+  auto back = g.run(g.client->download(second->cap, g.refs));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  EXPECT_EQ(*back, data);
+}
+
 TEST(ImmutableClient, ConvergentUploadsFindTheirSharesAgain) {
   Grid g(12);
   const Bytes plain = pattern(200'000, 3);
