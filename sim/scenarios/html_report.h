@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/node/web_ui.h"
 #include "sim/scenarios/report.h"
 #include "sim/scenarios/sweep.h"
 
@@ -20,8 +21,8 @@ inline constexpr std::size_t kReportTableRowsMax = 1000;
 inline constexpr std::size_t kReportOverlaySeedsMax = 20;
 
 // `text` with &, <, >, " and ' replaced by character references: safe in element content and
-// in quoted attribute values.
-std::string html_escape(std::string_view text);
+// in quoted attribute values (the web UI's escaping, one implementation for both).
+using node::ui::html_escape;
 
 // One line (or, stacked, one band) of a chart: points (xs[i], ys[i]); NaN ys leave a gap.
 struct ChartLine {
