@@ -698,7 +698,8 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
         for (std::uint32_t bad : decoder->bad_shares()) {
           auto it = active.find(bad);
           if (it == active.end()) continue;
-          std::string reason = "block of segment " + std::to_string(s) + " fails its hash tree";
+          std::string reason = "block of segment " + std::to_string(s) +
+                               " or the share's copy of the ciphertext tree fails its hash tree";
           (void)co_await clients[it->second]->advise_corrupt(ssi, bad, std::move(reason));
           active.erase(it);
         }

@@ -203,8 +203,10 @@ Result<Bytes> SegmentDecoder::decode_segment(std::uint64_t seg,
   bool verified =
       impl_->ciphertext->is_leaf_verified(seg) &&
       impl_->ciphertext->verified_hash(impl_->ciphertext->shape().leaf_node(seg)) == leaf.hash;
+  std::vector<std::uint32_t> tried;  // shares whose copy of the tree could not prove the leaf
   for (auto it = shares_.begin(); !verified && it != shares_.end(); ++it) {
     if (bad_.contains(it->first)) continue;
+    tried.push_back(it->first);
     std::vector<hashtree::NodeHash> proof;
     const std::uint64_t leaf_index = seg;
     for (std::uint64_t node : impl_->ciphertext->needed_hashes({&leaf_index, 1})) {
@@ -214,6 +216,11 @@ Result<Bytes> SegmentDecoder::decode_segment(std::uint64_t seg,
                impl_->ciphertext->is_leaf_verified(seg);
   }
   if (!verified) {
+    // The blocks passed their trees, so the likelier culprit is the tree copies the proof came
+    // from (a share's copy of the ciphertext tree can rot apart from its blocks): those shares
+    // are bad for this download, and the caller brings in others. If the segment itself were
+    // wrong, fresh shares fail the same way and the download fails.
+    bad_.insert(tried.begin(), tried.end());
     return corruption("segment " + std::to_string(seg) +
                       " decodes to ciphertext that does not match the file's ciphertext tree");
   }

@@ -297,6 +297,48 @@ TEST(ImmutableClient, ABadBlockMidFileSwitchesToAnotherShare) {
   EXPECT_EQ(g.nodes[idx].server->stats().corruption_reports, 1u);
 }
 
+// A share whose blocks are intact but whose copy of the ciphertext tree rotted: with k = 1 its
+// block alone rebuilds the segment, and its tree copy cannot prove the segment. The download
+// drops that share and uses another instead of failing. (Found by CheckerProperty with
+// RC_PARAMS="seed=13014878656688270829 max_success=400": k=1, n=4, the first share's tree rotted;
+// a repair's download gave up.)
+TEST(ImmutableClient, AShareWithARottedCiphertextTreeIsDroppedNotFatal) {
+  Grid g(8);
+  const EncodingParams p{1, 1, 4, 1000};
+  const Bytes plain = pattern(1844, 5);
+  auto up = g.run(g.client->upload(plain, g.refs, p));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  const auto& chk = std::get<cap::ChkReadCap>(up->cap.file);
+  const crypto::StorageIndex si = crypto::immutable_storage_index(chk.key);
+  const auto ring = permuted_servers(si, g.refs);
+  const std::string hex = crypto::to_hex(ByteView(si.data(), si.size()));
+  const std::string dir = "storage/shares/" + hex.substr(0, 2) + "/" + hex;
+  // The first holder in ring order: the share the download reads first.
+  for (const ServerRef& r : ring) {
+    std::size_t idx = 0;
+    while (g.refs[idx].key != r.key) ++idx;
+    auto files = g.run(g.server_nodes[idx]->disk().list(dir));
+    if (!files.ok() || files->empty()) continue;
+    const auto share = static_cast<std::uint32_t>(std::stoul((*files)[0]));
+    ExtensionInfo info;
+    info.needed = 1;
+    info.total = 4;
+    info.segment_size = 1000;
+    info.file_size = plain.size();
+    info.segment_count = 2;
+    auto layout = ShareLayout::make(info, share);
+    ASSERT_TRUE(layout.ok());
+    // Node 2 of the tree (the second leaf): the proof of segment 0 needs it.
+    const std::uint64_t at =
+        storage::kContainerHeaderBytes + layout->ciphertext_tree_offset + 2 * 32 + 3;
+    ASSERT_TRUE(g.server_nodes[idx]->sim_disk().corrupt(dir + "/" + (*files)[0], at, 2).is_ok());
+    break;
+  }
+  auto down = g.run(g.client->download(up->cap, g.refs));
+  ASSERT_TRUE(down.ok()) << down.status().to_string();
+  EXPECT_EQ(*down, plain);
+}
+
 // Storage servers that lie on the wire: they claim every share, and their reads return more
 // bytes than asked, garbage of the right length, or nothing ever. Downloads must stay bounded
 // (refused replies, call deadlines) and still return the file from the honest servers.
