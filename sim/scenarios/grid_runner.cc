@@ -277,32 +277,21 @@ class GridRun {
         }
       });
     }
-    if (c.outage_interval_days_mean() > 0) schedule_outage(i);
-    if (s_.faults().crash_interval_days_mean() > 0) schedule_crash(i);
+    if (c.outage_interval_days_mean() > 0) {
+      schedule_downtime(i, c.outage_interval_days_mean(), c.outage_duration_hours_mean(),
+                        &counters_.outages);
+    }
+    const auto& f = s_.faults();
+    if (f.crash_interval_days_mean() > 0) {
+      schedule_downtime(i, f.crash_interval_days_mean(), f.crash_downtime_hours_mean(),
+                        &counters_.crashes);
+    }
   }
 
   // The scenario's `faults` that the grid applies beyond the network's (loss, duplication,
-  // reordering: simulation_options) and the disks' crash losses: crashes of servers (restarted
-  // after a downtime, disk kept), partitions cutting a fraction of the servers off from the
-  // client, and bit rot in share files. All stop when the run turns quiet (the liveness phase).
-  void schedule_crash(std::size_t i) {
-    const auto& f = s_.faults();
-    at(exponential(sim_.random(), f.crash_interval_days_mean() * kNsPerDay), [this, i] {
-      ServerSlot& slot = servers_[i];
-      if (slot.departed || quiet_) return;
-      if (slot.node->up()) {
-        slot.node->crash(sim_.random().chance(0.5));
-        ++counters_.crashes;
-      }
-      at(exponential(sim_.random(), s_.faults().crash_downtime_hours_mean() * kNsPerHour),
-         [this, i] {
-           ServerSlot& slot = servers_[i];
-           if (slot.departed || quiet_) return;
-           if (!slot.node->up()) slot.node->start();
-           schedule_crash(i);
-         });
-    });
-  }
+  // reordering: simulation_options) and the disks' crash losses: crashes of servers
+  // (schedule_downtime), partitions cutting a fraction of the servers off from the client, and
+  // bit rot in share files. All stop when the run turns quiet (the liveness phase).
   void schedule_partition() {
     const auto& f = s_.faults();
     at(exponential(sim_.random(), f.partition_interval_days_mean() * kNsPerDay), [this] {
@@ -383,23 +372,26 @@ class GridRun {
       if (sum.ok() && unhealthy == 0) break;
     }
   }
-  void schedule_outage(std::size_t i) {
-    const auto& c = s_.churn();
-    at(exponential(sim_.random(), c.outage_interval_days_mean() * kNsPerDay), [this, i] {
-      ServerSlot& slot = servers_[i];
-      if (slot.departed || quiet_) return;
-      if (slot.node->up()) {
-        slot.node->crash(sim_.random().chance(0.5));
-        ++counters_.outages;
-      }
-      at(exponential(sim_.random(), s_.churn().outage_duration_hours_mean() * kNsPerHour),
-         [this, i] {
-           ServerSlot& slot = servers_[i];
-           if (slot.departed || quiet_) return;
-           if (!slot.node->up()) slot.node->start();
-           schedule_outage(i);
-         });
-    });
+  // A server going down now and then and coming back with its disk: the churn's outages and the
+  // faults' crashes, each its own schedule. `count` counts the times it went down.
+  void schedule_downtime(std::size_t i, double interval_days, double downtime_hours,
+                         std::uint64_t* count) {
+    at(exponential(sim_.random(), interval_days * kNsPerDay),
+       [this, i, interval_days, downtime_hours, count] {
+         ServerSlot& slot = servers_[i];
+         if (slot.departed || quiet_) return;
+         if (slot.node->up()) {
+           slot.node->crash(sim_.random().chance(0.5));
+           ++*count;
+         }
+         at(exponential(sim_.random(), downtime_hours * kNsPerHour),
+            [this, i, interval_days, downtime_hours, count] {
+              ServerSlot& slot = servers_[i];
+              if (slot.departed || quiet_) return;
+              if (!slot.node->up()) slot.node->start();
+              schedule_downtime(i, interval_days, downtime_hours, count);
+            });
+       });
   }
 
   void upload_workload() {
