@@ -593,9 +593,7 @@ Task<Result<RepairResult>> Checker::check_and_repair(cap::Cap cap, std::vector<S
   if (!before.ok()) co_return before.status();
   out.before = std::move(*before);
   const CheckResult& b = out.before;
-  const bool below =
-      repair.repair_below_shares == 0 || b.distinct_shares < repair.repair_below_shares;
-  if (b.healthy || !below) {
+  if (b.healthy || !repair.below_threshold(b)) {
     out.successful = b.healthy;
     if (!b.healthy) {
       out.problem = "not repaired: " + std::to_string(b.distinct_shares) +

@@ -79,6 +79,11 @@ struct CheckResult {
 struct RepairOptions {
   // Repair only when fewer than this many distinct good shares remain (0: whenever unhealthy).
   std::uint32_t repair_below_shares = 0;
+
+  // Whether a file checked as `r` is below the threshold (its health aside).
+  bool below_threshold(const CheckResult& r) const {
+    return repair_below_shares == 0 || r.distinct_shares < repair_below_shares;
+  }
 };
 
 struct RepairResult {

@@ -147,9 +147,8 @@ Task<Result<DeepCheckSummary>> DeepChecker::walk(Start start, std::vector<Server
         }
         // Repair only what the threshold and the shares allow: check_and_repair checks again
         // first, which a file the first check already ruled out need not pay for.
-        const std::uint32_t below = options.repair_options.repair_below_shares;
-        const bool wanted = below == 0 || o.check->distinct_shares < below;
-        if (options.repair && wanted && o.check->recoverable) {
+        if (options.repair && options.repair_options.below_threshold(*o.check) &&
+            o.check->recoverable) {
           CheckOptions opts = options.check;
           opts.add_lease = false;  // renewed by the check above
           auto repaired = co_await checker_->check_and_repair(o.cap, servers, happy, opts,
