@@ -223,11 +223,16 @@ class GridRun {
     double mean = 0, min = 0, max = 0, cv = 0;
   };
   Load load() {
-    Load l;
+    std::vector<double> bytes;
     for (const ServerSlot& s : servers_) {
       if (s.departed || !s.node->up()) continue;
-      l.bytes.push_back(static_cast<double>(s.node->sim_disk().used_bytes()));
+      bytes.push_back(static_cast<double>(s.node->sim_disk().used_bytes()));
     }
+    return summarize(std::move(bytes));
+  }
+  static Load summarize(std::vector<double> bytes) {
+    Load l;
+    l.bytes = std::move(bytes);
     if (l.bytes.empty()) return l;
     l.min = *std::min_element(l.bytes.begin(), l.bytes.end());
     l.max = *std::max_element(l.bytes.begin(), l.bytes.end());
@@ -552,12 +557,7 @@ class GridRun {
       stored += static_cast<std::uint64_t>(used);
       per_server.push_back(used);
     }
-    double mean = 0, var = 0;
-    for (double v : per_server) mean += v;
-    if (!per_server.empty()) mean /= static_cast<double>(per_server.size());
-    for (double v : per_server) var += (v - mean) * (v - mean);
-    if (!per_server.empty()) var /= static_cast<double>(per_server.size());
-    const double cv = mean > 0 ? std::sqrt(var) / mean : 0;
+    const Load end = summarize(std::move(per_server));  // by the servers' own account
 
     RunReport r;
     r.scenario = s_.name();
@@ -572,8 +572,8 @@ class GridRun {
     r.set("repairs", counters_.repairs);
     r.set("repair_bytes", counters_.repair_bytes);
     r.set("bytes_stored_end", stored);
-    r.set("server_load_cv", cv);
-    r.set("servers_live_end", static_cast<std::uint64_t>(per_server.size()));
+    r.set("server_load_cv", end.cv);
+    r.set("servers_live_end", static_cast<std::uint64_t>(end.bytes.size()));
     r.set("servers_departed", counters_.servers_departed);
     r.set("servers_added", counters_.servers_added);
     r.set("outages", counters_.outages);
