@@ -6,6 +6,7 @@
 #include "net/sim/sim_random.h"
 #include "sim/scenarios/grid_runner.h"
 #include "sim/scenarios/scenario_loader.h"
+#include "sim/scenarios/sweep.h"
 
 namespace lafs::sim {
 namespace {
@@ -122,10 +123,8 @@ Result<SwarmOutcome> run_swarm_seed(std::uint64_t seed) {
     out.failures.push_back("determinism: two runs of the seed differ (trace digests " +
                            a.trace_digest + " and " + b.trace_digest + ")");
   }
-  if (const std::uint64_t bad = metric_u64(a, "read_mismatches"); bad > 0) {
-    out.failures.push_back("reads: " + std::to_string(bad) +
-                           " reads returned bytes other than the file's");
-  }
+  // The invariants every run has (wrong reads), then the swarm's own.
+  for (std::string& f : invariant_failures(a)) out.failures.push_back(std::move(f));
   if (const std::uint64_t stuck = metric_u64(a, "liveness_unhealthy"); stuck > 0) {
     out.failures.push_back("liveness: " + std::to_string(stuck) + " of " +
                            std::to_string(metric_u64(a, "files_total")) +

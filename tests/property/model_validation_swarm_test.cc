@@ -42,49 +42,45 @@ std::uint64_t count(const RunReport& r, const char* name) {
 }
 
 struct Spread {
-  std::vector<double> losses;
-  double mean = 0, stddev = 0, half_width = 0;
+  std::size_t seeds = 0;
+  double mean = 0, half_width = 0;
 };
 
-// Runs the scenario for seeds 1..N with `files` files; the loss fraction per seed and the 99%
-// interval half-width.
+// Runs the scenario for seeds 1..N with LAFS_VALIDATION_FILES files; the loss fraction's mean
+// over the seeds and its 99% interval half-width (the sweep aggregate's Student t).
 Spread run_seeds(const char* file) {
   auto s = load_scenario_file(std::string(LAFS_SOURCE_DIR) + "/sim/scenarios/" + file);
   EXPECT_TRUE(s.ok()) << s.status().to_string();
   Scenario scenario = *s;
   scenario.mutable_workload()->set_files(static_cast<int>(env_or("LAFS_VALIDATION_FILES", 60)));
   const std::uint64_t seeds = std::max<std::uint64_t>(20, env_or("LAFS_VALIDATION_SEEDS", 20));
-  Spread out;
+  std::vector<RunReport> runs;
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     auto r = run_grid_scenario(scenario, seed, {});
     EXPECT_TRUE(r.ok()) << r.status().to_string();
     if (!r.ok()) continue;
-    const std::uint64_t total = count(*r, "files_total");
-    EXPECT_EQ(total, static_cast<std::uint64_t>(scenario.workload().files()))
+    EXPECT_EQ(count(*r, "files_total"), static_cast<std::uint64_t>(scenario.workload().files()))
         << "replay: lafs-sim sim/scenarios/" << file << " --seed " << seed;
     EXPECT_EQ(count(*r, "read_mismatches"), 0u)
         << "replay: lafs-sim sim/scenarios/" << file << " --seed " << seed;
-    if (total > 0) {
-      out.losses.push_back(static_cast<double>(count(*r, "files_lost")) /
-                           static_cast<double>(total));
-    }
+    runs.push_back(std::move(*r));
   }
-  const double n = static_cast<double>(out.losses.size());
-  for (double x : out.losses) out.mean += x / n;
-  double ss = 0;
-  for (double x : out.losses) ss += (x - out.mean) * (x - out.mean);
-  out.stddev = n > 1 ? std::sqrt(ss / (n - 1)) : 0;
-  out.half_width = student_t_quantile(0.995, n - 1) * out.stddev / std::sqrt(n);
+  const LossFraction lf = aggregate_runs(runs).loss_fraction;
+  Spread out;
+  out.seeds = lf.n;
+  out.mean = lf.mean;
+  out.half_width = lf.n > 0 ? lf.t_quantile * lf.stddev / std::sqrt(static_cast<double>(lf.n)) : 0;
   std::printf(
-      "%s: %zu seeds of %d files: loss fraction mean %.5f, stddev %.5f, 99%% half-width "
+      "%s: %llu seeds of %d files: loss fraction mean %.5f, stddev %.5f, 99%% half-width "
       "%.5f\n",
-      file, out.losses.size(), scenario.workload().files(), out.mean, out.stddev, out.half_width);
+      file, static_cast<unsigned long long>(lf.n), scenario.workload().files(), lf.mean, lf.stddev,
+      out.half_width);
   return out;
 }
 
 TEST(ModelValidation, NoRepairMatchesTheBinomialClosedForm) {
   const Spread got = run_seeds("validate-binomial.textproto");
-  ASSERT_GE(got.losses.size(), 20u);
+  ASSERT_GE(got.seeds, 20u);
   auto p = binomial_loss_probability({3, 10, 100, 120});
   ASSERT_TRUE(p.ok());
   std::printf("binomial model: %.5f\n", *p);
@@ -99,7 +95,7 @@ TEST(ModelValidation, NoRepairMatchesTheBinomialClosedForm) {
 
 TEST(ModelValidation, MonthlyRepairMatchesTahoesReliabilityModel) {
   const Spread got = run_seeds("validate-tahoe.textproto");
-  ASSERT_GE(got.losses.size(), 20u);
+  ASSERT_GE(got.seeds, 20u);
   TahoeModelParams m;
   m.lifetime_seconds = 60.0 * kModelSecondsPerDay;
   m.k = 3;
