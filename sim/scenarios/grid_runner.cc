@@ -363,12 +363,10 @@ class GridRun {
       o.repair_options.repair_below_shares = 0;  // anything unhealthy
       std::uint64_t unhealthy = 0;
       client::DeepCheckSink sink = [&](const client::DeepCheckObject& obj) -> Task<Status> {
-        if (!obj.check) {
-          ++unhealthy;
-        } else if (!obj.check->healthy && !(obj.repair && obj.repair->successful &&
-                                            obj.repair->after && obj.repair->after->healthy)) {
-          ++unhealthy;
-        }
+        // Healthy when checked so, or repaired to health (RepairResult::successful).
+        const bool healthy =
+            obj.check && (obj.check->healthy || (obj.repair && obj.repair->successful));
+        if (!healthy) ++unhealthy;
         co_return Status{};
       };
       auto sum =
