@@ -51,7 +51,7 @@ class FrameCipher {
   FrameCipher(const FrameCipher&) = delete;
   FrameCipher& operator=(const FrameCipher&) = delete;
   FrameCipher(FrameCipher&& other) noexcept
-      : key_(other.key_), counter_(other.counter_), ctx_(other.ctx_) {
+      : key_(other.key_), counter_(other.counter_), keyed_(other.keyed_), ctx_(other.ctx_) {
     other.ctx_ = nullptr;
   }
   ~FrameCipher();
@@ -62,9 +62,12 @@ class FrameCipher {
   std::uint64_t counter() const { return counter_; }
 
  private:
+  void init(bool encrypt, const std::uint8_t* nonce);
+
   SessionKey key_;
   std::uint64_t counter_ = 0;
-  EVP_CIPHER_CTX* ctx_;  // owned; re-initialised for every frame
+  bool keyed_ = false;   // ctx_ holds the cipher and key; each frame sets only its nonce
+  EVP_CIPHER_CTX* ctx_;  // owned
 };
 
 struct SessionCiphers {

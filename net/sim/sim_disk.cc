@@ -45,17 +45,23 @@ struct DiskInode {
   std::map<std::string, std::shared_ptr<DiskInode>, std::less<>> entries;  // dir: current names
   // dir: the names as of the last sync_dir (a crash replays unsynced changes onto these).
   std::map<std::string, std::shared_ptr<DiskInode>, std::less<>> durable_entries;
+  // dir: the log numbers of the disk's name changes with a part here, ascending (some may be
+  // synced or gone from the log already), so that sync_dir() need not scan the whole log.
+  std::vector<std::uint64_t> unsynced_changes;
 };
 
 // One unsynced change of names: a create, mkdir or remove (one part) or a rename (two parts).
-// sync_dir() makes the parts of its directory durable and drops them from the change.
+// sync_dir() makes the parts of its directory durable; a change with no unsynced part left is
+// dead and leaves the log when it reaches the front (or at the next compaction).
 struct NameChange {
   struct Part {
     std::shared_ptr<DiskInode> dir;
     std::string name;
     std::shared_ptr<DiskInode> target;  // null: the name is removed
+    bool synced = false;
   };
   std::vector<Part> parts;
+  std::size_t unsynced = 0;  // parts not yet synced
 };
 
 }  // namespace detail
@@ -321,15 +327,60 @@ SimDisk::InodePtr SimDisk::new_inode(bool is_dir) {
 
 // Applies a name change to the current tree and logs it until sync_dir() makes it durable.
 void SimDisk::change_names(NameChange change) {
-  for (const auto& part : change.parts) set_entry(*part.dir, part.name, part.target);
-  name_log_.push_back(std::move(change));
-  if (name_log_.size() <= options_.unsynced_name_changes_max) return;
-  // Background writeback: the oldest quarter of the log becomes durable.
-  const std::size_t n = std::max<std::size_t>(1, name_log_.size() / 4);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (const auto& part : name_log_[i].parts) apply_durably(part);
+  const std::uint64_t number = name_log_base_ + name_log_.size();
+  for (auto& part : change.parts) {
+    set_entry(*part.dir, part.name, part.target);
+    std::vector<std::uint64_t>& mine = part.dir->unsynced_changes;
+    if (!mine.empty() && mine.front() < name_log_base_) {
+      mine.erase(mine.begin(), std::lower_bound(mine.begin(), mine.end(), name_log_base_));
+    }
+    if (mine.empty() || mine.back() != number) mine.push_back(number);
   }
-  name_log_.erase(name_log_.begin(), name_log_.begin() + static_cast<std::ptrdiff_t>(n));
+  change.unsynced = change.parts.size();
+  name_log_.push_back(std::move(change));
+  ++name_log_live_;
+  if (name_log_live_ > options_.unsynced_name_changes_max) {
+    // Background writeback: the oldest quarter of the unsynced changes becomes durable.
+    const std::size_t n = std::max<std::size_t>(1, name_log_live_ / 4);
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < name_log_.size() && done < n; ++i) {
+      NameChange& c = name_log_[i];
+      if (c.unsynced == 0) continue;
+      for (auto& part : c.parts) {
+        if (!part.synced) apply_durably(part);
+        part.synced = true;
+      }
+      c.unsynced = 0;
+      --name_log_live_;
+      ++done;
+    }
+  }
+  trim_name_log();
+}
+
+// Drops dead changes from the front of the log; compacts it when dead ones elsewhere are most
+// of it (a change stuck at the front would otherwise let the log grow without bound).
+void SimDisk::trim_name_log() {
+  while (!name_log_.empty() && name_log_.front().unsynced == 0) {
+    name_log_.pop_front();
+    ++name_log_base_;
+  }
+  if (name_log_.size() < 2 * name_log_live_ + 64) return;
+  std::deque<NameChange> live;
+  for (NameChange& c : name_log_) {
+    for (auto& part : c.parts) part.dir->unsynced_changes.clear();
+  }
+  name_log_base_ += name_log_.size();
+  for (NameChange& c : name_log_) {
+    if (c.unsynced == 0) continue;
+    const std::uint64_t number = name_log_base_ + live.size();
+    for (auto& part : c.parts) {
+      std::vector<std::uint64_t>& mine = part.dir->unsynced_changes;
+      if (mine.empty() || mine.back() != number) mine.push_back(number);
+    }
+    live.push_back(std::move(c));
+  }
+  name_log_ = std::move(live);
 }
 
 void SimDisk::set_entry(Inode& dir, const std::string& name, InodePtr target) {
@@ -451,19 +502,23 @@ Status SimDisk::sync_dir_now(const std::string& dir) {
   if (!synced->is_dir) return invalid_argument(quoted(dir) + " is not a directory");
   // Only the names with unsynced changes can differ from their durable value (every change of a
   // name is logged until synced or written back), so those are copied, not the whole directory.
-  for (auto& change : name_log_) {
-    std::erase_if(change.parts, [synced](const NameChange::Part& p) {
-      if (p.dir.get() != synced) return false;
+  for (const std::uint64_t number : synced->unsynced_changes) {
+    if (number < name_log_base_) continue;
+    NameChange& change = name_log_[number - name_log_base_];
+    for (auto& p : change.parts) {
+      if (p.dir.get() != synced || p.synced) continue;
       auto it = synced->entries.find(p.name);
       if (it == synced->entries.end()) {
         synced->durable_entries.erase(p.name);
       } else {
         synced->durable_entries.insert_or_assign(p.name, it->second);
       }
-      return true;
-    });
+      p.synced = true;
+      if (--change.unsynced == 0) --name_log_live_;
+    }
   }
-  std::erase_if(name_log_, [](const NameChange& c) { return c.parts.empty(); });
+  synced->unsynced_changes.clear();
+  trim_name_log();
   return Status{};
 }
 
@@ -582,7 +637,7 @@ void SimDisk::crash() {
 
 // Makes durable a prefix of the unsynced name changes: all, none, or a random cut.
 void SimDisk::recover_names() {
-  const std::size_t n = name_log_.size();
+  const std::size_t n = name_log_live_;
   std::size_t kept = 0;
   if (n > 0) {
     switch (draw_fate()) {
@@ -597,10 +652,17 @@ void SimDisk::recover_names() {
         break;
     }
   }
-  for (std::size_t i = 0; i < kept; ++i) {
-    for (const auto& part : name_log_[i].parts) apply_durably(part);
+  std::size_t applied = 0;
+  for (std::size_t i = 0; i < name_log_.size() && applied < kept; ++i) {
+    if (name_log_[i].unsynced == 0) continue;
+    for (const auto& part : name_log_[i].parts) {
+      if (!part.synced) apply_durably(part);
+    }
+    ++applied;
   }
+  name_log_base_ += name_log_.size();  // every logged number is stale now
   name_log_.clear();
+  name_log_live_ = 0;
 }
 
 // Makes the durable tree current: every directory reachable from the root gets its durable

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -116,6 +117,7 @@ class SimDisk final : public Disk {
   Result<Parent> lookup_parent(const std::string& path) const;
   InodePtr new_inode(bool is_dir);
   void change_names(detail::NameChange change);
+  void trim_name_log();
   void set_entry(Inode& dir, const std::string& name, InodePtr target);
   void add_live_ref(Inode& inode);
   void drop_live_ref(Inode& inode);
@@ -143,7 +145,11 @@ class SimDisk final : public Disk {
   SimDiskOptions options_;
   std::shared_ptr<detail::DiskLife> life_;
   InodePtr root_;
-  std::vector<detail::NameChange> name_log_;  // unsynced name changes, oldest first
+  // Name changes not yet durable, oldest first; the front one is number name_log_base_. Dead
+  // changes (every part synced) may remain until trim_name_log(); name_log_live_ counts the rest.
+  std::deque<detail::NameChange> name_log_;
+  std::uint64_t name_log_base_ = 0;
+  std::size_t name_log_live_ = 0;
   // Every directory made but the root, to break reference cycles at the end: a cycle can form
   // through stale durable entries when directories are moved into each other between syncs.
   std::vector<std::weak_ptr<Inode>> dirs_;
