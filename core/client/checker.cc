@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/client/placement.h"
+#include "core/client/ring_cache.h"
 #include "core/client/segment_decoder.h"
 #include "core/runtime/when.h"
 #include "core/storage/limits.h"
@@ -104,12 +105,10 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
   std::vector<crypto::ServerIdView> ids;
   for (const ServerRef& s : servers) ids.push_back(server_id(s));
   for (std::size_t f = 0; f < sis.size(); ++f) {
-    const std::vector<crypto::Digest> pos = crypto::permuted_ring_positions(sis[f], ids);
+    const std::vector<std::uint64_t> prefix = immutable_->ring_cache().prefixes(sis[f], servers);
     rings[f].order.resize(servers.size());
-    for (std::size_t i = 0; i < pos.size(); ++i) {
-      std::uint64_t prefix = 0;
-      for (int b = 0; b < 8; ++b) prefix = (prefix << 8) | pos[i][static_cast<std::size_t>(b)];
-      rings[f].order[i] = {prefix, static_cast<std::uint32_t>(i)};
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      rings[f].order[i] = {prefix[i], static_cast<std::uint32_t>(i)};
     }
   }
   auto ring_at = [&](std::size_t f, std::size_t i) -> std::uint32_t {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/client/placement.h"
+#include "core/client/ring_cache.h"
 #include "core/client/segment_decoder.h"
 #include "core/runtime/scope.h"
 #include "core/runtime/when.h"
@@ -21,17 +22,37 @@ std::vector<ServerRef> permuted_servers(const crypto::StorageIndex& si,
   ids.reserve(servers.size());
   for (const ServerRef& s : servers) ids.push_back(server_id(s));
   const std::vector<crypto::Digest> positions = crypto::permuted_ring_positions(si, ids);
-  std::vector<std::pair<crypto::Digest, std::size_t>> order;
+  // Sorted by the positions' first 8 bytes; the whole position and then the key only on a tie.
+  std::vector<std::pair<std::uint64_t, std::size_t>> order;
   order.reserve(servers.size());
-  for (std::size_t i = 0; i < servers.size(); ++i) order.push_back({positions[i], i});
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    std::uint64_t prefix = 0;
+    for (int b = 0; b < 8; ++b) prefix = (prefix << 8) | positions[i][static_cast<std::size_t>(b)];
+    order.push_back({prefix, i});
+  }
   std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
     if (a.first != b.first) return a.first < b.first;
+    if (positions[a.second] != positions[b.second]) {
+      return positions[a.second] < positions[b.second];
+    }
     return servers[a.second].key < servers[b.second].key;
   });
   std::vector<ServerRef> out;
-  for (const auto& [pos, i] : order) out.push_back(servers[i]);
+  out.reserve(servers.size());
+  for (const auto& [prefix, i] : order) out.push_back(std::move(servers[i]));
   return out;
 }
+
+ImmutableClient::ImmutableClient(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
+                                 ImmutableClientOptions options)
+    : env_(env),
+      pool_(pool),
+      secrets_(secrets),
+      options_(options),
+      ring_cache_(
+          std::make_unique<RingCache>(options.ring_cache_files, options.ring_cache_servers)) {}
+
+ImmutableClient::~ImmutableClient() = default;
 
 namespace {
 
@@ -128,21 +149,36 @@ Task<void> send_chunk(storage::StorageClient* sc, crypto::StorageIndex si, OpenS
   if (!s.is_ok() && o->status.is_ok()) o->status = s;
 }
 
-// Writes `bytes` at `offset` in chunks, then (if `close`) closes the share.
+// Writes the share's held-back last blocks (if any), its trailer and its prefix, joining the
+// pieces that touch (a small share goes in one call), in chunks; then closes the share.
 Task<Status> write_rest(storage::StorageClient* sc, crypto::StorageIndex si, OpenShare* o,
                         Bytes trailer, std::uint64_t trailer_at, Bytes prefix, std::size_t chunk) {
   if (!o->status.is_ok()) co_return o->status;
-  for (std::size_t off = 0; off < trailer.size(); off += chunk) {
-    const std::size_t len = std::min(chunk, trailer.size() - off);
-    Status s = co_await sc->write(si, o->share, o->upload_id, trailer_at + off,
-                                  ByteView(trailer.data() + off, len));
-    if (!s.is_ok()) {
-      o->status = s;
-      co_return s;
+  std::vector<std::pair<std::uint64_t, Bytes>> regions;  // (offset, bytes), in writing order
+  if (!o->pending.empty()) regions.push_back({o->pending_at, std::move(o->pending)});
+  if (!regions.empty() && regions.back().first + regions.back().second.size() == trailer_at) {
+    regions.back().second.insert(regions.back().second.end(), trailer.begin(), trailer.end());
+  } else {
+    regions.push_back({trailer_at, std::move(trailer)});
+  }
+  if (regions.size() == 1 && regions[0].first == prefix.size()) {
+    prefix.insert(prefix.end(), regions[0].second.begin(), regions[0].second.end());
+    regions[0] = {0, std::move(prefix)};
+  } else {
+    regions.push_back({0, std::move(prefix)});  // last, as before the pieces were joined
+  }
+  for (const auto& [at, bytes] : regions) {
+    for (std::size_t off = 0; off < bytes.size(); off += chunk) {
+      const std::size_t len = std::min(chunk, bytes.size() - off);
+      Status s = co_await sc->write(si, o->share, o->upload_id, at + off,
+                                    ByteView(bytes.data() + off, len));
+      if (!s.is_ok()) {
+        o->status = s;
+        co_return s;
+      }
     }
   }
-  Status s = co_await sc->write(si, o->share, o->upload_id, 0, prefix);
-  if (s.is_ok()) s = co_await sc->close(si, o->share, o->upload_id);
+  Status s = co_await sc->close(si, o->share, o->upload_id);
   if (!s.is_ok()) o->status = s;
   co_return s;
 }
@@ -311,6 +347,11 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
       if (!o.status.is_ok()) continue;
       const Bytes& b = (**blocks)[o.share];
       o.pending.insert(o.pending.end(), b.begin(), b.end());
+      // The last blocks wait for the trees (and the prefix) when together they fit one call.
+      const ShareLayout& l = enc.layout(o.share);
+      const std::uint64_t rest = o.pending.size() + (l.share_bytes - l.block_tree_offset) +
+                                 (o.pending_at == kSharePrefixBytes ? kSharePrefixBytes : 0);
+      if (last && rest <= chunk) continue;
       if (o.pending.size() + b.size() > chunk || last) {
         co_await writes.wait_until_at_most(kChunksInFlight * open.size() - 1);
         Bytes out;
@@ -434,7 +475,7 @@ Task<Result<UploadResult>> ImmutableClient::upload_from(ByteSource* source,
     key = crypto::random_file_key(env_->random());
   }
   const std::vector<ServerRef> ring =
-      permuted_servers(crypto::immutable_storage_index(key), std::move(servers));
+      ring_cache_->order(crypto::immutable_storage_index(key), std::move(servers));
   if (ring.size() < params.happy) {
     co_return unavailable("upload: " + std::to_string(ring.size()) +
                           " storage servers known; happy=" + std::to_string(params.happy) +
@@ -522,27 +563,41 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
   const std::uint64_t size = vcap.params.size_bytes;
   if (offset >= size || length == 0) co_return Status{};
   length = std::min(length, size - offset);
-  const std::vector<ServerRef> ring = permuted_servers(vcap.storage_index, std::move(servers));
+  const std::vector<ServerRef> ring = ring_cache_->order(vcap.storage_index, std::move(servers));
   const storage::StorageIndex ssi = vcap.storage_index;
-  std::vector<std::unique_ptr<storage::StorageClient>> clients;
-  std::vector<std::unique_ptr<storage::StorageClient>> block_clients;  // shorter deadline
-  for (const ServerRef& s : ring) {
-    clients.push_back(std::make_unique<storage::StorageClient>(pool_, rpc::Peer{s.address, s.key},
-                                                               options_.call_timeout));
-    block_clients.push_back(std::make_unique<storage::StorageClient>(
-        pool_, rpc::Peer{s.address, s.key}, options_.block_read_timeout));
-  }
+  // Made when a server is first asked: most servers of a large grid never are.
+  std::vector<std::unique_ptr<storage::StorageClient>> clients(ring.size());
+  std::vector<std::unique_ptr<storage::StorageClient>> block_clients(ring.size());  // shorter
+  auto client = [&](std::size_t s) {
+    if (!clients[s]) {
+      clients[s] = std::make_unique<storage::StorageClient>(
+          pool_, rpc::Peer{ring[s].address, ring[s].key}, options_.call_timeout);
+    }
+    return clients[s].get();
+  };
+  auto block_client = [&](std::size_t s) {
+    if (!block_clients[s]) {
+      block_clients[s] = std::make_unique<storage::StorageClient>(
+          pool_, rpc::Peer{ring[s].address, ring[s].key}, options_.block_read_timeout);
+    }
+    return block_clients[s].get();
+  };
   // Which shares the servers hold (one batched call each, in parallel): the first ones of the
   // ring first (at least 2n), the rest only if those cannot give k good shares. Candidates in
   // ring order, each share number's first holder before second copies.
-  std::vector<std::pair<std::uint32_t, std::size_t>> candidates;  // share, server
+  struct Candidate {
+    std::uint32_t share = 0;
+    std::size_t server = 0;
+    std::uint64_t bytes = 0;  // the share's size as the server tells it
+  };
+  std::vector<Candidate> candidates;
   std::set<std::uint32_t> seen;
   std::size_t asked = 0;
   auto discover = [&](std::size_t to) -> Task<void> {
     to = std::min(to, ring.size());
     const std::vector<storage::StorageIndex> wanted{ssi};
     std::vector<Task<Result<std::vector<std::vector<storage::ShareInfo>>>>> asks;
-    for (std::size_t s = asked; s < to; ++s) asks.push_back(clients[s]->get_buckets(wanted));
+    for (std::size_t s = asked; s < to; ++s) asks.push_back(client(s)->get_buckets(wanted));
     auto held = co_await when_all(env_->executor(), std::move(asks));
     for (int pass = 0; pass < 2; ++pass) {
       for (std::size_t i = 0; i < held.size(); ++i) {
@@ -551,7 +606,7 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
           if (info.share_number >= vcap.params.total_shares) continue;
           const bool first = !seen.contains(info.share_number);
           if ((pass == 0) == first) {
-            candidates.push_back({info.share_number, asked + i});
+            candidates.push_back({info.share_number, asked + i, info.share_bytes});
             seen.insert(info.share_number);
           }
         }
@@ -559,9 +614,22 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
     }
     asked = to;
   };
-  co_await discover(
-      std::max<std::size_t>(options_.survey_width_min, 2 * std::size_t{vcap.params.total_shares}));
+  const std::size_t first_width =
+      std::max<std::size_t>(options_.download_survey_width_min, vcap.params.total_shares);
+  co_await discover(first_width);
   const std::uint32_t k = vcap.params.needed_shares;
+  // Small shares read whole by fill(): the copy of an active share and the server it came from
+  // (a copy from another server than the share's active one is not used).
+  std::map<std::uint32_t, std::pair<std::size_t, Bytes>> whole;
+  auto slice_of_whole = [&](std::uint32_t share, std::size_t s, std::uint64_t from,
+                            std::uint64_t length) -> std::optional<Bytes> {
+    auto it = whole.find(share);
+    if (it == whole.end() || it->second.first != s) return std::nullopt;
+    const Bytes& all = it->second.second;
+    if (from > all.size() || length > all.size() - from) return std::nullopt;
+    return Bytes(all.begin() + static_cast<std::ptrdiff_t>(from),
+                 all.begin() + static_cast<std::ptrdiff_t>(from + length));
+  };
   std::unique_ptr<SegmentDecoder> decoder;
   std::map<std::uint32_t, std::size_t> active;  // share -> server it is read from
   std::size_t next = 0;
@@ -577,13 +645,26 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
     while (active.size() < k) {
       if (next >= candidates.size()) {
         if (asked >= ring.size()) break;
-        co_await discover(ring.size());  // the first servers were not enough: ask the rest
+        // The first servers were not enough: ask as many again (then twice that, ...).
+        co_await discover(asked + std::max(asked, first_width));
         continue;
       }
-      const auto [share, s] = candidates[next++];
+      const auto [share, s, share_bytes] = candidates[next++];
       if (active.contains(share)) continue;      // a second copy of a share already in use
       if (failed_servers.contains(s)) continue;  // timed out or lied once: not asked again
-      auto prefix = co_await clients[s]->read(ssi, share, 0, kSharePrefixBytes);
+      // A small share is read whole, in one call; the checks below are the same as for pieces,
+      // and it is kept (for the trailer and the blocks) only once they pass.
+      std::optional<Bytes> all;
+      Result<Bytes> prefix = unavailable("not read");
+      if (share_bytes > 0 && share_bytes <= options_.whole_share_read_max) {
+        prefix = co_await client(s)->read(ssi, share, 0, share_bytes);
+        if (prefix.ok()) {
+          all = *prefix;
+          if (prefix->size() > kSharePrefixBytes) prefix->resize(kSharePrefixBytes);
+        }
+      } else {
+        prefix = co_await client(s)->read(ssi, share, 0, kSharePrefixBytes);
+      }
       if (!prefix.ok()) {
         note(prefix.status().to_string());
         failed_servers.insert(s);
@@ -603,9 +684,17 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
         }
         decoder = std::move(*d);
       }
-      auto trailer =
-          co_await read_share_range(clients[s].get(), ssi, share, decoder->trailer_offset(share),
-                                    decoder->trailer_bytes(share), options_.read_chunk_bytes);
+      Result<Bytes> trailer = unavailable("not read");
+      const std::uint64_t trailer_at = decoder->trailer_offset(share);
+      const std::uint64_t trailer_bytes = decoder->trailer_bytes(share);
+      if (all && trailer_at <= all->size() && trailer_bytes <= all->size() - trailer_at) {
+        trailer = Bytes(all->begin() + static_cast<std::ptrdiff_t>(trailer_at),
+                        all->begin() + static_cast<std::ptrdiff_t>(trailer_at + trailer_bytes));
+      } else {
+        trailer =
+            co_await read_share_range(client(s), ssi, share, decoder->trailer_offset(share),
+                                      decoder->trailer_bytes(share), options_.read_chunk_bytes);
+      }
       if (!trailer.ok()) {
         note(trailer.status().to_string());
         failed_servers.insert(s);
@@ -615,10 +704,15 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
       if (!added.is_ok()) {
         note(added.message());
         std::string reason = added.message();
-        (void)co_await clients[s]->advise_corrupt(ssi, share, std::move(reason));
+        (void)co_await client(s)->advise_corrupt(ssi, share, std::move(reason));
         continue;
       }
       active[share] = s;
+      if (all) {
+        whole[share] = {s, std::move(*all)};
+      } else {
+        whole.erase(share);
+      }
     }
   };
   co_await fill();
@@ -652,10 +746,13 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
       const ShareLayout& l = decoder->layout(share);
       const std::uint64_t from = l.block_offset(from_seg);
       const std::uint64_t to = l.block_offset(to_seg - 1) + l.block_length(to_seg - 1);
-      prefetch.spawn(
-          lafs::detail::store_into(read_share_range(block_clients[s].get(), ssi, share, from,
-                                                    to - from, options_.read_chunk_bytes),
-                                   &ahead.results[share]));
+      if (auto part = slice_of_whole(share, s, from, to - from)) {
+        ahead.results[share] = Result<Bytes>(std::move(*part));
+        continue;
+      }
+      prefetch.spawn(lafs::detail::store_into(
+          read_share_range(block_client(s), ssi, share, from, to - from, options_.read_chunk_bytes),
+          &ahead.results[share]));
     }
     have_ahead = true;
   };
@@ -700,7 +797,7 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
           if (it == active.end()) continue;
           std::string reason = "block of segment " + std::to_string(s) +
                                " or the share's copy of the ciphertext tree fails its hash tree";
-          (void)co_await clients[it->second]->advise_corrupt(ssi, bad, std::move(reason));
+          (void)co_await client(it->second)->advise_corrupt(ssi, bad, std::move(reason));
           active.erase(it);
         }
         const std::size_t before = active.size();
@@ -811,7 +908,7 @@ Task<Result<UploadResult>> ImmutableClient::repair(cap::ChkVerifyCap vcap,
                                                    std::vector<ServerRef> servers,
                                                    std::uint32_t happy,
                                                    std::set<ShareOnServer> distrusted) {
-  const std::vector<ServerRef> ring = permuted_servers(vcap.storage_index, std::move(servers));
+  const std::vector<ServerRef> ring = ring_cache_->order(vcap.storage_index, std::move(servers));
   const storage::StorageIndex ssi = vcap.storage_index;
   // The encoding parameters, from the first share whose prefix matches the cap.
   std::optional<ExtensionInfo> info;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -50,9 +51,20 @@ struct ImmutableClientOptions {
   Duration block_read_timeout = seconds(10);
   std::size_t write_chunk_bytes = 512 << 10;  // per storage.write call
   std::size_t read_chunk_bytes = 512 << 10;   // per storage.read call
-  // Servers an upload or download asks first, in ring order: at least this many, and at
-  // least 2n; more (doubling) only while they are not enough. Bounds the fan-out on large grids.
+  // Servers an upload asks first, in ring order: at least this many, and at least 2n; more
+  // (doubling) only while they are not enough. Bounds the fan-out on large grids.
   std::size_t survey_width_min = 16;
+  // Servers a download asks first: the first n of the ring (where a healthy file's shares
+  // are), at least this many; then twice as many at each widening while fewer than k good
+  // shares are found, until every server has been asked.
+  std::size_t download_survey_width_min = 4;
+  // A share no larger than this is read in one call (prefix, blocks and trees at once) instead
+  // of three: small files are most of the calls of a busy grid.
+  std::size_t whole_share_read_max = 128 << 10;
+  // Files whose ring positions are remembered (RingCache: ~8 bytes per file and server), and
+  // the servers they are remembered for. 0 files: every ring is hashed afresh.
+  std::size_t ring_cache_files = 4096;
+  std::size_t ring_cache_servers = 4096;
   // What a server said of its space and mode (storage.version) is reused by later uploads for
   // this long, so a burst of small uploads asks each server once, not once per file. An
   // allocation refused for space corrects a stale answer the way it corrects a race.
@@ -90,11 +102,13 @@ struct UploadResult {
   std::uint64_t bytes_written = 0;  // their bytes
 };
 
+class RingCache;
+
 class ImmutableClient {
  public:
   ImmutableClient(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
-                  ImmutableClientOptions options = {})
-      : env_(env), pool_(pool), secrets_(secrets), options_(options) {}
+                  ImmutableClientOptions options = {});
+  ~ImmutableClient();
 
   // Convergent (with the client's secret) unless `convergent` is false (a random key). Tiny
   // files become literal caps. Fails with Unavailable naming how many servers were reachable
@@ -144,6 +158,10 @@ class ImmutableClient {
   Task<Result<storage::SpaceInfo>> server_info(storage::StorageClient& sc,
                                                const net::PublicKey& key);
 
+  // Ring positions of the files this client has met (options_.ring_cache_files): its uploads,
+  // downloads and repairs order servers through it, and so may a checker of the same client.
+  RingCache& ring_cache() { return *ring_cache_; }
+
  private:
   struct Pass;
   Task<Pass> upload_pass(ByteSource* source, std::unique_ptr<ImmutableEncoder> encoder,
@@ -160,6 +178,7 @@ class ImmutableClient {
     storage::SpaceInfo info;
   };
   std::map<net::PublicKey, KnownInfo> server_info_;
+  std::unique_ptr<RingCache> ring_cache_;
 };
 
 // Reads [offset, offset + length) of an immutable share in calls of at most `chunk` bytes;

@@ -596,6 +596,7 @@ Task<Status> StorageServer::write(StorageIndex si, std::uint32_t shnum, std::uin
   }
   u->written.emplace(lo, hi);
   u->written_bytes += hi - lo;
+  ++stats_.writes;
   co_return Status{};
 }
 

@@ -140,6 +140,7 @@ struct StorageStats {
   std::uint64_t shares = 0;
   std::uint64_t allocations = 0;
   std::uint64_t closes = 0;
+  std::uint64_t writes = 0;  // immutable share writes taken (not counting empty ones)
   std::uint64_t aborts = 0;
   std::uint64_t uploads_expired = 0;
   std::uint64_t reads = 0;

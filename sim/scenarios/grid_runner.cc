@@ -122,7 +122,13 @@ class GridRun {
     params_ = client::EncodingParams{
         static_cast<std::uint32_t>(e.needed()), static_cast<std::uint32_t>(e.happy()),
         static_cast<std::uint32_t>(e.total()), static_cast<std::uint64_t>(e.segment_size_bytes())};
-    immutable_ = std::make_unique<client::ImmutableClient>(client_node_, pool_.get(), &secrets_);
+    // Like the connection pool, the ring cache is sized for a client that keeps coming back
+    // to all its files (monthly checks, reads): their rings are hashed once, not every time.
+    client::ImmutableClientOptions io;
+    io.ring_cache_files = std::max<std::size_t>(
+        io.ring_cache_files, 2 * static_cast<std::size_t>(s_.workload().files()));
+    immutable_ =
+        std::make_unique<client::ImmutableClient>(client_node_, pool_.get(), &secrets_, io);
     mutable_ = std::make_unique<client::MutableClient>(client_node_, pool_.get(), &secrets_);
     client::DirectoryOptions d;
     d.mutable_params = {params_.needed, params_.total, client::kDirPageBytes, 0};

@@ -242,6 +242,11 @@ TEST(ImmutableClient, RangedReadsReturnExactlyTheSliceAndFetchOnlyItsSegments) {
     for (auto& node : g.nodes) n += node.server ? node.server->stats().reads : 0;
     return n;
   };
+  // Read in pieces (prefix, trailer, the segments' blocks), as shares larger than
+  // whole_share_read_max are.
+  ImmutableClientOptions pieces;
+  pieces.whole_share_read_max = 0;
+  ImmutableClient piecewise(g.client_node, g.pool.get(), &g.secrets, pieces);
   for (auto [off, len] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{{0, 1},
                                                                               {4095, 2},
                                                                               {50'000, 10'000},
@@ -253,7 +258,7 @@ TEST(ImmutableClient, RangedReadsReturnExactlyTheSliceAndFetchOnlyItsSegments) {
     SCOPED_TRACE(std::to_string(off) + "+" + std::to_string(len));
     Bytes got;
     const std::uint64_t before = reads_now();
-    Status s = g.run(g.client->download_range(up->cap, g.refs, off, len, [&](ByteView piece) {
+    Status s = g.run(piecewise.download_range(up->cap, g.refs, off, len, [&](ByteView piece) {
       got.insert(got.end(), piece.begin(), piece.end());
       return Status{};
     }));
@@ -265,6 +270,66 @@ TEST(ImmutableClient, RangedReadsReturnExactlyTheSliceAndFetchOnlyItsSegments) {
       EXPECT_LE(reads_now() - before, 9u);  // 3 prefixes, 3 trailers, 3 blocks
     }
   }
+}
+
+// A small share is written in one call (blocks, trees and prefix together) and closed; a share
+// larger than write_chunk_bytes goes in several, and both read back.
+TEST(ImmutableClient, SmallSharesAreWrittenInOneCallEach) {
+  Grid g(10);
+  const EncodingParams p{3, 7, 10, 4096};
+  auto count = [&](auto field) {
+    std::uint64_t n = 0;
+    for (auto& node : g.nodes) n += node.server ? node.server->stats().*field : 0;
+    return n;
+  };
+  const Bytes plain = pattern(30'000, 9);  // shares of ~10 KB
+  auto up = g.run(g.client->upload(plain, g.refs, p));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  EXPECT_EQ(count(&storage::StorageStats::writes), 10u);
+  EXPECT_EQ(count(&storage::StorageStats::closes), 10u);
+
+  ImmutableClientOptions small_chunks;
+  small_chunks.write_chunk_bytes = 4096;
+  ImmutableClient chunked(g.client_node, g.pool.get(), &g.secrets, small_chunks);
+  const Bytes other = pattern(30'000, 10);
+  auto up2 = g.run(chunked.upload(other, g.refs, p));
+  ASSERT_TRUE(up2.ok()) << up2.status().to_string();
+  EXPECT_GT(count(&storage::StorageStats::writes), 10u + 10u * 3);
+  EXPECT_EQ(count(&storage::StorageStats::closes), 20u);
+  for (const auto& [cap, want] : {std::pair{up->cap, plain}, std::pair{up2->cap, other}}) {
+    auto back = g.run(g.client->download(cap, g.refs));
+    ASSERT_TRUE(back.ok()) << back.status().to_string();
+    EXPECT_EQ(*back, want);
+  }
+}
+
+// A share no larger than whole_share_read_max is read in one call: a download of a small file
+// from healthy servers makes k reads, not 3k, and the same bytes come back.
+TEST(ImmutableClient, SmallSharesAreReadWholeInOneCallEach) {
+  Grid g(10);
+  const EncodingParams p{3, 7, 10, 4096};
+  const Bytes plain = pattern(30'000, 8);  // 8 segments; shares of ~10 KB
+  auto up = g.run(g.client->upload(plain, g.refs, p));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  auto reads_now = [&] {
+    std::uint64_t n = 0;
+    for (auto& node : g.nodes) n += node.server ? node.server->stats().reads : 0;
+    return n;
+  };
+  std::uint64_t before = reads_now();
+  auto whole = g.run(g.client->download(up->cap, g.refs));
+  ASSERT_TRUE(whole.ok()) << whole.status().to_string();
+  EXPECT_EQ(*whole, plain);
+  EXPECT_EQ(reads_now() - before, 3u);
+
+  ImmutableClientOptions pieces;
+  pieces.whole_share_read_max = 0;
+  ImmutableClient piecewise(g.client_node, g.pool.get(), &g.secrets, pieces);
+  before = reads_now();
+  auto pieced = g.run(piecewise.download(up->cap, g.refs));
+  ASSERT_TRUE(pieced.ok()) << pieced.status().to_string();
+  EXPECT_EQ(*pieced, plain);
+  EXPECT_EQ(reads_now() - before, 9u);  // 3 prefixes, 3 trailers, 3 windows of blocks
 }
 
 TEST(ImmutableClient, ABadBlockMidFileSwitchesToAnotherShare) {

@@ -1,0 +1,104 @@
+#include "core/client/ring_cache.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace lafs::client {
+
+std::uint64_t ring_prefix(const crypto::Digest& position) {
+  std::uint64_t prefix = 0;
+  for (std::size_t b = 0; b < 8; ++b) prefix = (prefix << 8) | position[b];
+  return prefix;
+}
+
+// Keys and storage indexes are hash outputs: their first bytes are a fine hash.
+std::size_t RingCache::KeyHash::operator()(const net::PublicKey& k) const {
+  std::size_t h = 0;
+  std::memcpy(&h, k.data(), sizeof h);
+  return h;
+}
+
+std::size_t RingCache::SiHash::operator()(const crypto::StorageIndex& si) const {
+  std::size_t h = 0;
+  std::memcpy(&h, si.data(), sizeof h);
+  return h;
+}
+
+RingCache::RingCache(std::size_t files_max, std::size_t servers_max)
+    : files_max_(files_max), servers_max_(std::max<std::size_t>(servers_max, 1)) {}
+
+std::vector<std::uint64_t> RingCache::prefixes(const crypto::StorageIndex& si,
+                                               const std::vector<ServerRef>& servers) {
+  std::vector<std::uint64_t> out(servers.size());
+  if (files_max_ == 0 || servers.size() > servers_max_) {  // no cache: hash them all
+    std::vector<crypto::ServerIdView> views;
+    views.reserve(servers.size());
+    for (const ServerRef& s : servers) views.push_back(server_id(s));
+    const auto positions = crypto::permuted_ring_positions(si, views);
+    positions_hashed_ += positions.size();
+    for (std::size_t i = 0; i < positions.size(); ++i) out[i] = ring_prefix(positions[i]);
+    return out;
+  }
+  std::vector<std::uint32_t> ids(servers.size());
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    auto it = ids_.find(servers[i].key);
+    if (it == ids_.end()) {
+      if (keys_.size() >= servers_max_) {  // too many servers seen: start again
+        ids_.clear();
+        keys_.clear();
+        files_.clear();
+        lru_.clear();
+        return prefixes(si, servers);
+      }
+      it = ids_.emplace(servers[i].key, static_cast<std::uint32_t>(keys_.size())).first;
+      keys_.push_back(servers[i].key);
+    }
+    ids[i] = it->second;
+  }
+  auto found = files_.find(si);
+  if (found == files_.end()) {
+    if (files_.size() >= files_max_) {
+      files_.erase(lru_.back());
+      lru_.pop_back();
+    }
+    lru_.push_front(si);
+    found = files_.emplace(si, Entry{{}, lru_.begin()}).first;
+  } else if (found->second.lru != lru_.begin()) {
+    lru_.splice(lru_.begin(), lru_, found->second.lru);
+  }
+  Entry& e = found->second;
+  if (e.by_id.size() < keys_.size()) {  // servers first seen since: hashed once for this file
+    std::vector<crypto::ServerIdView> views;
+    views.reserve(keys_.size() - e.by_id.size());
+    for (std::size_t id = e.by_id.size(); id < keys_.size(); ++id) {
+      views.push_back(crypto::ServerIdView(keys_[id].data(), keys_[id].size()));
+    }
+    const auto positions = crypto::permuted_ring_positions(si, views);
+    positions_hashed_ += positions.size();
+    for (const crypto::Digest& p : positions) e.by_id.push_back(ring_prefix(p));
+  }
+  for (std::size_t i = 0; i < servers.size(); ++i) out[i] = e.by_id[ids[i]];
+  return out;
+}
+
+std::vector<ServerRef> RingCache::order(const crypto::StorageIndex& si,
+                                        std::vector<ServerRef> servers) {
+  const std::vector<std::uint64_t> prefix = prefixes(si, servers);
+  std::vector<std::uint32_t> order(servers.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  // By the prefix; on a tie (about never) by the whole position, then the key, exactly
+  // permuted_servers' order.
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    if (prefix[a] != prefix[b]) return prefix[a] < prefix[b];
+    const auto pa = crypto::permuted_ring_position(si, server_id(servers[a]));
+    const auto pb = crypto::permuted_ring_position(si, server_id(servers[b]));
+    if (pa != pb) return pa < pb;
+    return servers[a].key < servers[b].key;
+  });
+  std::vector<ServerRef> out;
+  out.reserve(servers.size());
+  for (std::uint32_t i : order) out.push_back(std::move(servers[i]));
+  return out;
+}
+
+}  // namespace lafs::client
