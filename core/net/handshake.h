@@ -47,6 +47,8 @@ using GridSecret = std::array<std::uint8_t, 32>;
 // (bench/transport_bench.cc); the construction is the same RFC 8439 one (Handshake.KnownAnswer).
 class FrameCipher {
  public:
+  static constexpr std::size_t kSmallFrameBytes = 1024;  // and below: sealed by libsodium
+
   explicit FrameCipher(const SessionKey& key);
   FrameCipher(const FrameCipher&) = delete;
   FrameCipher& operator=(const FrameCipher&) = delete;
