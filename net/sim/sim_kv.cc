@@ -2,6 +2,7 @@
 // rolls back a suffix of those batches, newest first.
 #include "net/sim/sim_kv.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/runtime/executor.h"
@@ -29,6 +30,51 @@ SimKv::SimKv(SimLoop* loop, SimRandom random, SimKvOptions options)
   LAFS_ASSERT(options_.unsynced_batches_max > 0);
 }
 
+std::uint64_t SimKv::key_prefix(std::string_view key) {
+  std::uint64_t p = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    p = (p << 8) | (i < key.size() ? static_cast<std::uint8_t>(key[i]) : 0);
+  }
+  return p;
+}
+
+std::size_t SimKv::lower_bound_pos(std::string_view key) const {
+  const std::uint64_t p = key_prefix(key);
+  auto i = std::lower_bound(index_.begin(), index_.end(), p,
+                            [](const IndexEntry& e, std::uint64_t v) { return e.prefix < v; });
+  while (i != index_.end() && i->prefix == p && std::string_view(i->it->first) < key) ++i;
+  return static_cast<std::size_t>(i - index_.begin());
+}
+
+SimKv::Map::iterator SimKv::lower_bound(std::string_view key) {
+  const std::size_t i = lower_bound_pos(key);
+  return i == index_.size() ? map_.end() : index_[i].it;
+}
+
+SimKv::Map::iterator SimKv::find(std::string_view key) {
+  auto it = lower_bound(key);
+  return it != map_.end() && it->first == key ? it : map_.end();
+}
+
+std::optional<std::string> SimKv::set_key(const std::string& key, const std::string& value) {
+  const std::size_t i = lower_bound_pos(key);
+  if (i < index_.size() && index_[i].it->first == key) {
+    return std::exchange(index_[i].it->second, value);
+  }
+  auto it = map_.emplace_hint(i == index_.size() ? map_.end() : index_[i].it, key, value);
+  index_.insert(index_.begin() + static_cast<std::ptrdiff_t>(i), IndexEntry{key_prefix(key), it});
+  return std::nullopt;
+}
+
+std::optional<std::string> SimKv::erase_key(const std::string& key) {
+  const std::size_t i = lower_bound_pos(key);
+  if (i == index_.size() || index_[i].it->first != key) return std::nullopt;
+  std::optional<std::string> old = std::move(index_[i].it->second);
+  map_.erase(index_[i].it);
+  index_.erase(index_.begin() + static_cast<std::ptrdiff_t>(i));
+  return old;
+}
+
 Task<Status> SimKv::begin_call(Duration latency) {
   const std::uint64_t epoch = epoch_;
   if (latency > Duration::zero()) co_await sleep_for(*loop_, latency);
@@ -49,7 +95,7 @@ Status SimKv::check_call(std::uint64_t epoch) {
 
 Task<Result<std::optional<std::string>>> SimKv::get(std::string key) {
   LAFS_CO_RETURN_IF_ERROR(co_await begin_call(options_.read_latency));
-  auto it = map_.find(key);
+  auto it = find(key);
   if (it == map_.end()) co_return std::optional<std::string>();
   co_return std::optional<std::string>(it->second);
 }
@@ -75,7 +121,7 @@ Task<Result<std::vector<KeyValue>>> SimKv::scan(std::string begin, std::string e
   }
   LAFS_CO_RETURN_IF_ERROR(co_await begin_call(options_.read_latency));
   std::vector<KeyValue> out;
-  for (auto it = map_.lower_bound(begin); it != map_.end() && out.size() < limit; ++it) {
+  for (auto it = lower_bound(begin); it != map_.end() && out.size() < limit; ++it) {
     if (!end.empty() && it->first >= end) break;
     out.emplace_back(it->first, it->second);
   }
@@ -86,18 +132,7 @@ SimKv::Undo SimKv::apply(const WriteBatch& batch) {
   Undo undo;
   undo.reserve(batch.size());
   for (const WriteBatch::Op& op : batch.ops()) {
-    auto it = map_.find(op.key);
-    if (it == map_.end()) {
-      undo.emplace_back(op.key, std::nullopt);
-      if (!op.is_delete) map_.emplace(op.key, op.value);
-    } else {
-      undo.emplace_back(op.key, std::move(it->second));
-      if (op.is_delete) {
-        map_.erase(it);
-      } else {
-        it->second = op.value;
-      }
-    }
+    undo.emplace_back(op.key, op.is_delete ? erase_key(op.key) : set_key(op.key, op.value));
   }
   return undo;
 }
@@ -105,9 +140,9 @@ SimKv::Undo SimKv::apply(const WriteBatch& batch) {
 void SimKv::roll_back(const Undo& undo) {
   for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
     if (it->second.has_value()) {
-      map_.insert_or_assign(it->first, *it->second);
+      (void)set_key(it->first, *it->second);
     } else {
-      map_.erase(it->first);
+      (void)erase_key(it->first);
     }
   }
 }
