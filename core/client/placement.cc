@@ -127,6 +127,7 @@ std::uint32_t servers_of_happiness(std::span<const ServerShares> holdings) {
   std::map<ServerId, std::size_t> index_of;
   std::vector<std::vector<ShareNum>> adjacency;
   for (const ServerShares& h : holdings) {
+    if (h.shares.empty()) continue;  // no edge: cannot add to a matching
     const auto [it, inserted] = index_of.try_emplace(h.server, adjacency.size());
     if (inserted) adjacency.emplace_back();
     auto& shares = adjacency[it->second];

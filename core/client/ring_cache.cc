@@ -84,20 +84,22 @@ std::vector<std::uint64_t> RingCache::prefixes(const crypto::StorageIndex& si,
 std::vector<ServerRef> RingCache::order(const crypto::StorageIndex& si,
                                         std::vector<ServerRef> servers) {
   const std::vector<std::uint64_t> prefix = prefixes(si, servers);
-  std::vector<std::uint32_t> order(servers.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order(servers.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    order[i] = {prefix[i], static_cast<std::uint32_t>(i)};
+  }
   // By the prefix; on a tie (about never) by the whole position, then the key, exactly
   // permuted_servers' order.
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    if (prefix[a] != prefix[b]) return prefix[a] < prefix[b];
-    const auto pa = crypto::permuted_ring_position(si, server_id(servers[a]));
-    const auto pb = crypto::permuted_ring_position(si, server_id(servers[b]));
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    const auto pa = crypto::permuted_ring_position(si, server_id(servers[a.second]));
+    const auto pb = crypto::permuted_ring_position(si, server_id(servers[b.second]));
     if (pa != pb) return pa < pb;
-    return servers[a].key < servers[b].key;
+    return servers[a.second].key < servers[b.second].key;
   });
   std::vector<ServerRef> out;
   out.reserve(servers.size());
-  for (std::uint32_t i : order) out.push_back(std::move(servers[i]));
+  for (const auto& [p, i] : order) out.push_back(std::move(servers[i]));
   return out;
 }
 

@@ -43,8 +43,10 @@ Task<void> RpcServer::run_request(RpcServer* self, std::shared_ptr<ConnState> co
     ~Release() { c->bytes_in_flight -= n; }
   } release{conn.get(), bytes};
   auto it = self->methods_.find(method);
-  Result<Bytes> result = unimplemented("unknown method '" + method + "'");
-  if (it != self->methods_.end()) {
+  Result<Bytes> result = Bytes{};
+  if (it == self->methods_.end()) {
+    result = unimplemented("unknown method '" + method + "'");
+  } else {
     CallContext ctx{conn->conn->peer_address(), conn->peer_key_hex, timeout};
     const Duration limit =
         timeout.count() > 0 ? std::min(timeout, kServerTimeoutMax) : kServerTimeoutMax;

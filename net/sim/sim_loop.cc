@@ -1,5 +1,6 @@
 #include "net/sim/sim_loop.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace lafs::sim {
@@ -17,7 +18,8 @@ TimerId SimLoop::schedule_at(MonoTime when, Callback fn) {
   }
   Slot& s = slots_[slot];
   s.fn = std::move(fn);
-  heap_.push(Entry{when.time_since_epoch().count(), seq_++, slot, s.gen});
+  heap_.push_back(Entry{when.time_since_epoch().count(), seq_++, slot, s.gen});
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
   ++live_;
   return (static_cast<std::uint64_t>(s.gen) << 32) | slot;
 }
@@ -36,12 +38,20 @@ void SimLoop::cancel(TimerId id) {
   const auto gen = static_cast<std::uint32_t>(id >> 32);
   if (slot >= slots_.size() || slots_[slot].gen != gen) return;  // already ran or cancelled
   release(slot);
+  if (heap_.size() > 2 * live_ + 1024) compact();
+}
+
+// Drops cancelled entries. The order of events does not change: (time, seq) is a total order.
+void SimLoop::compact() {
+  std::erase_if(heap_, [this](const Entry& e) { return slots_[e.slot].gen != e.gen; });
+  std::make_heap(heap_.begin(), heap_.end(), Later{});
 }
 
 bool SimLoop::step() {
   while (!heap_.empty()) {
-    Entry e = heap_.top();
-    heap_.pop();
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    const Entry e = heap_.back();
+    heap_.pop_back();
     Slot& s = slots_[e.slot];
     if (s.gen != e.gen) continue;  // cancelled
     LAFS_ASSERT(e.time_ns >= now_.time_since_epoch().count());
@@ -61,8 +71,11 @@ std::uint64_t SimLoop::run_until(MonoTime limit, std::uint64_t max_events) {
   std::uint64_t n = 0;
   while (n < max_events) {
     // Drop cancelled entries so the head is a live event.
-    while (!heap_.empty() && slots_[heap_.top().slot].gen != heap_.top().gen) heap_.pop();
-    if (heap_.empty() || heap_.top().time_ns > limit.time_since_epoch().count()) break;
+    while (!heap_.empty() && slots_[heap_.front().slot].gen != heap_.front().gen) {
+      std::pop_heap(heap_.begin(), heap_.end(), Later{});
+      heap_.pop_back();
+    }
+    if (heap_.empty() || heap_.front().time_ns > limit.time_since_epoch().count()) break;
     step();
     ++n;
   }

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <queue>
 #include <vector>
 
 #include "core/runtime/executor.h"
@@ -67,7 +66,12 @@ class SimLoop final : public Executor {
   std::uint64_t seq_ = 0;
   std::uint64_t events_run_ = 0;
   std::size_t live_ = 0;
-  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
+  void compact();
+
+  // A binary heap (std::push_heap/pop_heap with Later). Cancelled entries stay until they reach
+  // the top or a compaction: every RPC's deadline timer is cancelled when the call returns, and
+  // without compaction the heap held all of them for their whole timeout.
+  std::vector<Entry> heap_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   TraceDigest trace_;
