@@ -152,14 +152,12 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
   for (std::size_t f = 0; f < pending.size(); ++f) pending[f] = f;
   while (!pending.empty()) {
     std::vector<std::vector<std::size_t>> by_server(servers.size());
-    std::vector<std::size_t> round_start(sis.size());
     for (std::size_t f : pending) {
       Listing& l = out[f];
       const std::size_t width =
           options_.survey_all
               ? servers.size()
               : std::max<std::size_t>(options_.survey_width_min, 2 * std::size_t{expect[f].second});
-      round_start[f] = l.asked.size();
       const std::size_t to = std::min(servers.size(), l.asked.size() + width);
       for (std::size_t i = l.asked.size(); i < to; ++i) {
         const std::uint32_t s = ring_at(f, i);
@@ -174,23 +172,28 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
       }
     }
     co_await when_all(env_->executor(), std::move(asks));
-    // Further along the ring only while it still pays: fewer than k shares found (a file is not
-    // called lost before every server is asked), or the last width held some and not all n.
+    // Further along the ring only while it still pays. A file's shares sit near the front of
+    // its ring (placed on the first servers that take them, pushed along only by servers that
+    // join in front), so: fewer than k shares found (a file is not called lost before every
+    // server is asked), or not all n found and the last share found lies within n/2 servers of
+    // the end of what was asked (more may follow). A degraded file whose shares all lie well
+    // inside the first width costs one width, not two.
     std::vector<std::size_t> next;
     for (std::size_t f : pending) {
       const Listing& l = out[f];
       if (l.asked.size() >= servers.size()) continue;
+      const auto [k, n] = expect[f];
       std::set<std::uint32_t> distinct;
-      bool found_last = false;
+      bool found_near_end = false;
+      const std::size_t tail = std::max<std::size_t>(1, n / 2);
       for (std::size_t i = 0; i < l.asked.size(); ++i) {
         for (const storage::ShareInfo& info : l.per_server[l.asked[i]]) {
           distinct.insert(info.share_number);
-          if (i >= round_start[f]) found_last = true;
+          if (i + tail >= l.asked.size()) found_near_end = true;
         }
       }
-      const auto [k, n] = expect[f];
       const bool all_found = n > 0 && distinct.size() >= n;
-      if (distinct.size() < k || (found_last && !all_found)) next.push_back(f);
+      if (distinct.size() < k || (found_near_end && !all_found)) next.push_back(f);
     }
     pending = std::move(next);
   }

@@ -614,8 +614,8 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
     }
     asked = to;
   };
-  const std::size_t first_width =
-      std::max<std::size_t>(options_.download_survey_width_min, vcap.params.total_shares);
+  const std::size_t first_width = std::max<std::size_t>(options_.download_survey_width_min,
+                                                        2 * std::size_t{vcap.params.needed_shares});
   co_await discover(first_width);
   const std::uint32_t k = vcap.params.needed_shares;
   // Small shares read whole by fill(): the copy of an active share and the server it came from

@@ -54,9 +54,9 @@ struct ImmutableClientOptions {
   // Servers an upload asks first, in ring order: at least this many, and at least 2n; more
   // (doubling) only while they are not enough. Bounds the fan-out on large grids.
   std::size_t survey_width_min = 16;
-  // Servers a download asks first: the first n of the ring (where a healthy file's shares
-  // are), at least this many; then twice as many at each widening while fewer than k good
-  // shares are found, until every server has been asked.
+  // Servers a download asks first: the first 2k of the ring (a healthy file's shares are on
+  // its first n), at least this many; then as many again, then twice that, ... while fewer
+  // than k good shares are found, until every server has been asked.
   std::size_t download_survey_width_min = 4;
   // A share no larger than this is read in one call (prefix, blocks and trees at once) instead
   // of three: small files are most of the calls of a busy grid.

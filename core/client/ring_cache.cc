@@ -39,8 +39,19 @@ std::vector<std::uint64_t> RingCache::prefixes(const crypto::StorageIndex& si,
     for (std::size_t i = 0; i < positions.size(); ++i) out[i] = ring_prefix(positions[i]);
     return out;
   }
-  std::vector<std::uint32_t> ids(servers.size());
-  for (std::size_t i = 0; i < servers.size(); ++i) {
+  // Callers pass the same server list again and again (it changes when a server comes or
+  // goes): then the ids found last time are reused, a comparison instead of a lookup each.
+  const bool same_list =
+      servers.size() == last_keys_.size() &&
+      std::equal(servers.begin(), servers.end(), last_keys_.begin(),
+                 [](const ServerRef& s, const net::PublicKey& k) { return s.key == k; });
+  if (!same_list) {
+    last_keys_.clear();
+    last_ids_.clear();
+  }
+  std::vector<std::uint32_t> ids =
+      same_list ? last_ids_ : std::vector<std::uint32_t>(servers.size());
+  for (std::size_t i = 0; i < servers.size() && !same_list; ++i) {
     auto it = ids_.find(servers[i].key);
     if (it == ids_.end()) {
       if (keys_.size() >= servers_max_) {  // too many servers seen: start again
@@ -48,12 +59,18 @@ std::vector<std::uint64_t> RingCache::prefixes(const crypto::StorageIndex& si,
         keys_.clear();
         files_.clear();
         lru_.clear();
+        last_keys_.clear();
+        last_ids_.clear();
         return prefixes(si, servers);
       }
       it = ids_.emplace(servers[i].key, static_cast<std::uint32_t>(keys_.size())).first;
       keys_.push_back(servers[i].key);
     }
     ids[i] = it->second;
+  }
+  if (!same_list) {
+    for (const ServerRef& server : servers) last_keys_.push_back(server.key);
+    last_ids_ = ids;
   }
   auto found = files_.find(si);
   if (found == files_.end()) {

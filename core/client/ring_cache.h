@@ -53,7 +53,9 @@ class RingCache {
   std::unordered_map<net::PublicKey, std::uint32_t, KeyHash> ids_;
   std::vector<net::PublicKey> keys_;  // by id
   std::unordered_map<crypto::StorageIndex, Entry, SiHash> files_;
-  std::list<crypto::StorageIndex> lru_;  // most recently used first
+  std::list<crypto::StorageIndex> lru_;    // most recently used first
+  std::vector<net::PublicKey> last_keys_;  // the server list of the last call
+  std::vector<std::uint32_t> last_ids_;    // and its servers' ids
   std::uint64_t positions_hashed_ = 0;
 };
 

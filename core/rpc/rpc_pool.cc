@@ -57,7 +57,7 @@ Task<Result<Bytes>> RpcPool::do_call(RpcPool* self, Peer peer, std::string metho
 }
 
 void RpcPool::note_contact(const net::PublicKey& key, const Status& outcome) {
-  const std::string k = net::to_hex(key);
+  const net::PublicKey& k = key;
   auto it = contacts_.find(k);
   if (it == contacts_.end()) {
     if (contacts_.size() >= options_.contacts_max) {
@@ -83,7 +83,7 @@ void RpcPool::note_contact(const net::PublicKey& key, const Status& outcome) {
 }
 
 const PeerContact* RpcPool::contact(const net::PublicKey& key) const {
-  auto it = contacts_.find(net::to_hex(key));
+  auto it = contacts_.find(key);
   return it == contacts_.end() ? nullptr : &it->second;
 }
 

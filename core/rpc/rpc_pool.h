@@ -83,8 +83,8 @@ class RpcPool {
   RpcPoolOptions options_;
   RpcPoolStats stats_;
   std::map<std::string, Entry> entries_;
-  std::map<std::string, PeerContact> contacts_;  // by node key hex
-  Scope scope_;                                  // the reaper; last, so it dies first
+  std::map<net::PublicKey, PeerContact> contacts_;  // by node key (bytes: the hex order)
+  Scope scope_;                                     // the reaper; last, so it dies first
 };
 
 }  // namespace lafs::rpc

@@ -121,9 +121,15 @@ Task<Result<std::vector<KeyValue>>> SimKv::scan(std::string begin, std::string e
   }
   LAFS_CO_RETURN_IF_ERROR(co_await begin_call(options_.read_latency));
   std::vector<KeyValue> out;
-  for (auto it = lower_bound(begin); it != map_.end() && out.size() < limit; ++it) {
-    if (!end.empty() && it->first >= end) break;
-    out.emplace_back(it->first, it->second);
+  // The end is checked on the index too: a key whose prefix is past the end's is past the end,
+  // so a scan that finds nothing (most get_buckets) touches no map node.
+  const std::uint64_t end_prefix = key_prefix(end);
+  for (std::size_t i = lower_bound_pos(begin); i < index_.size() && out.size() < limit; ++i) {
+    const IndexEntry& e = index_[i];
+    if (!end.empty() && (e.prefix > end_prefix || (e.prefix == end_prefix && e.it->first >= end))) {
+      break;
+    }
+    out.emplace_back(e.it->first, e.it->second);
   }
   co_return out;
 }
