@@ -204,9 +204,21 @@ Task<std::vector<std::uint32_t>> Checker::add_leases(const std::vector<crypto::S
                                                      const std::vector<Listing>& listings,
                                                      const std::vector<ServerRef>& servers) {
   std::vector<std::uint32_t> leased(sis.size(), 0);
+  // Each file's secrets once (not once per server holding it); each server's from those.
+  struct FileSecrets {
+    crypto::LeaseSecret renew;
+    crypto::LeaseSecret cancel;
+  };
+  std::vector<FileSecrets> secrets;
+  secrets.reserve(sis.size());
+  for (const crypto::StorageIndex& si : sis) {
+    secrets.push_back({crypto::file_renew_secret(secrets_->lease, si),
+                       crypto::file_cancel_secret(secrets_->lease, si)});
+  }
   // Per server, the files it holds shares of, in batches; servers in parallel.
   auto renew_on = [](Checker* self, ServerRef server, std::vector<std::size_t> files,
                      const std::vector<crypto::StorageIndex>* sis,
+                     const std::vector<FileSecrets>* secrets,
                      std::vector<std::uint32_t>* leased) -> Task<void> {
     storage::StorageClient sc(self->pool_, rpc::Peer{server.address, server.key},
                               self->options_.call_timeout);
@@ -214,12 +226,10 @@ Task<std::vector<std::uint32_t>> Checker::add_leases(const std::vector<crypto::S
       const std::size_t to = std::min(files.size(), from + self->options_.batch_max);
       std::vector<storage::StorageClient::LeaseRequest> batch;
       for (std::size_t i = from; i < to; ++i) {
-        const crypto::StorageIndex& si = (*sis)[files[i]];
-        batch.push_back(
-            {si,
-             to_bytes32(crypto::lease_renew_secret(self->secrets_->lease, si, server_id(server))),
-             to_bytes32(
-                 crypto::lease_cancel_secret(self->secrets_->lease, si, server_id(server)))});
+        const FileSecrets& fs = (*secrets)[files[i]];
+        batch.push_back({(*sis)[files[i]],
+                         to_bytes32(crypto::server_renew_secret(fs.renew, server_id(server))),
+                         to_bytes32(crypto::server_cancel_secret(fs.cancel, server_id(server)))});
       }
       ++self->stats_.rpcs;
       auto counts = co_await sc.add_leases(batch);
@@ -245,7 +255,7 @@ Task<std::vector<std::uint32_t>> Checker::add_leases(const std::vector<crypto::S
   std::vector<Task<void>> tasks;
   for (std::size_t s = 0; s < servers.size(); ++s) {
     if (!files_on[s].empty()) {
-      tasks.push_back(renew_on(this, servers[s], std::move(files_on[s]), &sis, &leased));
+      tasks.push_back(renew_on(this, servers[s], std::move(files_on[s]), &sis, &secrets, &leased));
     }
   }
   co_await when_all(env_->executor(), std::move(tasks));
