@@ -230,6 +230,13 @@ TEST(ImmutableClient, LookAlikeSharesAreFoundOutAndPlacedAround) {
   EXPECT_EQ(*down, plain);
 }
 
+// A storage counter summed over the grid's servers.
+std::uint64_t server_total(Grid& g, std::uint64_t storage::StorageStats::*field) {
+  std::uint64_t n = 0;
+  for (auto& node : g.nodes) n += node.server ? node.server->stats().*field : 0;
+  return n;
+}
+
 TEST(ImmutableClient, RangedReadsReturnExactlyTheSliceAndFetchOnlyItsSegments) {
   Grid g(10);
   EncodingParams p;
@@ -237,11 +244,7 @@ TEST(ImmutableClient, RangedReadsReturnExactlyTheSliceAndFetchOnlyItsSegments) {
   const Bytes plain = pattern(100'000, 21);  // 25 segments
   auto up = g.run(g.client->upload(plain, g.refs, p));
   ASSERT_TRUE(up.ok()) << up.status().to_string();
-  auto reads_now = [&] {
-    std::uint64_t n = 0;
-    for (auto& node : g.nodes) n += node.server ? node.server->stats().reads : 0;
-    return n;
-  };
+  auto reads_now = [&] { return server_total(g, &storage::StorageStats::reads); };
   // Read in pieces (prefix, trailer, the segments' blocks), as shares larger than
   // whole_share_read_max are.
   ImmutableClientOptions pieces;
@@ -277,11 +280,7 @@ TEST(ImmutableClient, RangedReadsReturnExactlyTheSliceAndFetchOnlyItsSegments) {
 TEST(ImmutableClient, SmallSharesAreWrittenInOneCallEach) {
   Grid g(10);
   const EncodingParams p{3, 7, 10, 4096};
-  auto count = [&](auto field) {
-    std::uint64_t n = 0;
-    for (auto& node : g.nodes) n += node.server ? node.server->stats().*field : 0;
-    return n;
-  };
+  auto count = [&](auto field) { return server_total(g, field); };
   const Bytes plain = pattern(30'000, 9);  // shares of ~10 KB
   auto up = g.run(g.client->upload(plain, g.refs, p));
   ASSERT_TRUE(up.ok()) << up.status().to_string();
@@ -311,11 +310,7 @@ TEST(ImmutableClient, SmallSharesAreReadWholeInOneCallEach) {
   const Bytes plain = pattern(30'000, 8);  // 8 segments; shares of ~10 KB
   auto up = g.run(g.client->upload(plain, g.refs, p));
   ASSERT_TRUE(up.ok()) << up.status().to_string();
-  auto reads_now = [&] {
-    std::uint64_t n = 0;
-    for (auto& node : g.nodes) n += node.server ? node.server->stats().reads : 0;
-    return n;
-  };
+  auto reads_now = [&] { return server_total(g, &storage::StorageStats::reads); };
   std::uint64_t before = reads_now();
   auto whole = g.run(g.client->download(up->cap, g.refs));
   ASSERT_TRUE(whole.ok()) << whole.status().to_string();
