@@ -95,15 +95,13 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
     l.answered.assign(servers.size(), false);
   }
   // Each file's servers in its ring order, asked a width at a time. The ring is sorted only as
-  // far as the listing gets (most files: the first width): by the positions' first 8 bytes,
-  // then the whole position, then the key, exactly permuted_servers' order.
+  // far as the listing gets (most files: the first width), in permuted_servers' order
+  // (RingLess).
   struct Ring {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> order;  // (position prefix, server)
     std::size_t sorted = 0;                                      // order[0, sorted) is final
   };
   std::vector<Ring> rings(sis.size());
-  std::vector<crypto::ServerIdView> ids;
-  for (const ServerRef& s : servers) ids.push_back(server_id(s));
   for (std::size_t f = 0; f < sis.size(); ++f) {
     const std::vector<std::uint64_t> prefix = immutable_->ring_cache().prefixes(sis[f], servers);
     rings[f].order.resize(servers.size());
@@ -115,16 +113,9 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
     Ring& r = rings[f];
     if (i >= r.sorted) {
       const std::size_t upto = std::min(r.order.size(), std::max(i + 1, 2 * r.sorted + 16));
-      const crypto::StorageIndex& si = sis[f];
       std::partial_sort(r.order.begin() + static_cast<std::ptrdiff_t>(r.sorted),
                         r.order.begin() + static_cast<std::ptrdiff_t>(upto), r.order.end(),
-                        [&](const auto& a, const auto& b) {
-                          if (a.first != b.first) return a.first < b.first;
-                          const auto pa = crypto::permuted_ring_position(si, ids[a.second]);
-                          const auto pb = crypto::permuted_ring_position(si, ids[b.second]);
-                          if (pa != pb) return pa < pb;
-                          return servers[a.second].key < servers[b.second].key;
-                        });
+                        RingLess{sis[f], servers});
       r.sorted = upto;
     }
     return r.order[i].second;

@@ -18,29 +18,7 @@ namespace lafs::client {
 
 std::vector<ServerRef> permuted_servers(const crypto::StorageIndex& si,
                                         std::vector<ServerRef> servers) {
-  std::vector<crypto::ServerIdView> ids;
-  ids.reserve(servers.size());
-  for (const ServerRef& s : servers) ids.push_back(server_id(s));
-  const std::vector<crypto::Digest> positions = crypto::permuted_ring_positions(si, ids);
-  // Sorted by the positions' first 8 bytes; the whole position and then the key only on a tie.
-  std::vector<std::pair<std::uint64_t, std::size_t>> order;
-  order.reserve(servers.size());
-  for (std::size_t i = 0; i < servers.size(); ++i) {
-    std::uint64_t prefix = 0;
-    for (int b = 0; b < 8; ++b) prefix = (prefix << 8) | positions[i][static_cast<std::size_t>(b)];
-    order.push_back({prefix, i});
-  }
-  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first < b.first;
-    if (positions[a.second] != positions[b.second]) {
-      return positions[a.second] < positions[b.second];
-    }
-    return servers[a.second].key < servers[b.second].key;
-  });
-  std::vector<ServerRef> out;
-  out.reserve(servers.size());
-  for (const auto& [prefix, i] : order) out.push_back(std::move(servers[i]));
-  return out;
+  return RingCache(/*files_max=*/0, /*servers_max=*/0).order(si, std::move(servers));
 }
 
 ImmutableClient::ImmutableClient(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
@@ -55,6 +33,13 @@ ImmutableClient::ImmutableClient(Env* env, rpc::RpcPool* pool, const ClientSecre
 ImmutableClient::~ImmutableClient() = default;
 
 namespace {
+
+// Bytes [from, from + length) of `all`, or nothing when they are not all in it.
+std::optional<Bytes> slice(const Bytes& all, std::uint64_t from, std::uint64_t length) {
+  if (from > all.size() || length > all.size() - from) return std::nullopt;
+  return Bytes(all.begin() + static_cast<std::ptrdiff_t>(from),
+               all.begin() + static_cast<std::ptrdiff_t>(from + length));
+}
 
 // What one server says about a storage index before an upload: its space and read-only flag,
 // and the shares it already holds that look like this file's (header and parameters match; the
@@ -583,7 +568,7 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
     return block_clients[s].get();
   };
   // Which shares the servers hold (one batched call each, in parallel): the first ones of the
-  // ring first (at least 2n), the rest only if those cannot give k good shares. Candidates in
+  // ring first (first_width below), more only if those cannot give k good shares. Candidates in
   // ring order, each share number's first holder before second copies.
   struct Candidate {
     std::uint32_t share = 0;
@@ -625,10 +610,7 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
                             std::uint64_t length) -> std::optional<Bytes> {
     auto it = whole.find(share);
     if (it == whole.end() || it->second.first != s) return std::nullopt;
-    const Bytes& all = it->second.second;
-    if (from > all.size() || length > all.size() - from) return std::nullopt;
-    return Bytes(all.begin() + static_cast<std::ptrdiff_t>(from),
-                 all.begin() + static_cast<std::ptrdiff_t>(from + length));
+    return slice(it->second.second, from, length);
   };
   std::unique_ptr<SegmentDecoder> decoder;
   std::map<std::uint32_t, std::size_t> active;  // share -> server it is read from
@@ -659,8 +641,10 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
       if (share_bytes > 0 && share_bytes <= options_.whole_share_read_max) {
         prefix = co_await client(s)->read(ssi, share, 0, share_bytes);
         if (prefix.ok()) {
-          all = *prefix;
-          if (prefix->size() > kSharePrefixBytes) prefix->resize(kSharePrefixBytes);
+          all = std::move(*prefix);
+          prefix =
+              Bytes(all->begin(), all->begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                                     all->size(), kSharePrefixBytes)));
         }
       } else {
         prefix = co_await client(s)->read(ssi, share, 0, kSharePrefixBytes);
@@ -687,13 +671,11 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
       Result<Bytes> trailer = unavailable("not read");
       const std::uint64_t trailer_at = decoder->trailer_offset(share);
       const std::uint64_t trailer_bytes = decoder->trailer_bytes(share);
-      if (all && trailer_at <= all->size() && trailer_bytes <= all->size() - trailer_at) {
-        trailer = Bytes(all->begin() + static_cast<std::ptrdiff_t>(trailer_at),
-                        all->begin() + static_cast<std::ptrdiff_t>(trailer_at + trailer_bytes));
+      if (auto part = all ? slice(*all, trailer_at, trailer_bytes) : std::nullopt) {
+        trailer = std::move(*part);
       } else {
-        trailer =
-            co_await read_share_range(client(s), ssi, share, decoder->trailer_offset(share),
-                                      decoder->trailer_bytes(share), options_.read_chunk_bytes);
+        trailer = co_await read_share_range(client(s), ssi, share, trailer_at, trailer_bytes,
+                                            options_.read_chunk_bytes);
       }
       if (!trailer.ok()) {
         note(trailer.status().to_string());

@@ -11,6 +11,15 @@ std::uint64_t ring_prefix(const crypto::Digest& position) {
   return prefix;
 }
 
+bool RingLess::operator()(const std::pair<std::uint64_t, std::uint32_t>& a,
+                          const std::pair<std::uint64_t, std::uint32_t>& b) const {
+  if (a.first != b.first) return a.first < b.first;
+  const auto pa = crypto::permuted_ring_position(si, server_id(servers[a.second]));
+  const auto pb = crypto::permuted_ring_position(si, server_id(servers[b.second]));
+  if (pa != pb) return pa < pb;
+  return servers[a.second].key < servers[b.second].key;
+}
+
 // Keys and storage indexes are hash outputs: their first bytes are a fine hash.
 std::size_t RingCache::KeyHash::operator()(const net::PublicKey& k) const {
   std::size_t h = 0;
@@ -48,29 +57,23 @@ std::vector<std::uint64_t> RingCache::prefixes(const crypto::StorageIndex& si,
   if (!same_list) {
     last_keys_.clear();
     last_ids_.clear();
-  }
-  std::vector<std::uint32_t> ids =
-      same_list ? last_ids_ : std::vector<std::uint32_t>(servers.size());
-  for (std::size_t i = 0; i < servers.size() && !same_list; ++i) {
-    auto it = ids_.find(servers[i].key);
-    if (it == ids_.end()) {
-      if (keys_.size() >= servers_max_) {  // too many servers seen: start again
-        ids_.clear();
-        keys_.clear();
-        files_.clear();
-        lru_.clear();
-        last_keys_.clear();
-        last_ids_.clear();
-        return prefixes(si, servers);
+    for (const ServerRef& server : servers) {
+      auto it = ids_.find(server.key);
+      if (it == ids_.end()) {
+        if (keys_.size() >= servers_max_) {  // too many servers seen: start again
+          ids_.clear();
+          keys_.clear();
+          files_.clear();
+          lru_.clear();
+          last_ids_.clear();
+          return prefixes(si, servers);
+        }
+        it = ids_.emplace(server.key, static_cast<std::uint32_t>(keys_.size())).first;
+        keys_.push_back(server.key);
       }
-      it = ids_.emplace(servers[i].key, static_cast<std::uint32_t>(keys_.size())).first;
-      keys_.push_back(servers[i].key);
+      last_ids_.push_back(it->second);
+      last_keys_.push_back(server.key);
     }
-    ids[i] = it->second;
-  }
-  if (!same_list) {
-    for (const ServerRef& server : servers) last_keys_.push_back(server.key);
-    last_ids_ = ids;
   }
   auto found = files_.find(si);
   if (found == files_.end()) {
@@ -94,7 +97,7 @@ std::vector<std::uint64_t> RingCache::prefixes(const crypto::StorageIndex& si,
     positions_hashed_ += positions.size();
     for (const crypto::Digest& p : positions) e.by_id.push_back(ring_prefix(p));
   }
-  for (std::size_t i = 0; i < servers.size(); ++i) out[i] = e.by_id[ids[i]];
+  for (std::size_t i = 0; i < servers.size(); ++i) out[i] = e.by_id[last_ids_[i]];
   return out;
 }
 
@@ -105,15 +108,7 @@ std::vector<ServerRef> RingCache::order(const crypto::StorageIndex& si,
   for (std::size_t i = 0; i < order.size(); ++i) {
     order[i] = {prefix[i], static_cast<std::uint32_t>(i)};
   }
-  // By the prefix; on a tie (about never) by the whole position, then the key, exactly
-  // permuted_servers' order.
-  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first < b.first;
-    const auto pa = crypto::permuted_ring_position(si, server_id(servers[a.second]));
-    const auto pb = crypto::permuted_ring_position(si, server_id(servers[b.second]));
-    if (pa != pb) return pa < pb;
-    return servers[a.second].key < servers[b.second].key;
-  });
+  std::sort(order.begin(), order.end(), RingLess{si, servers});
   std::vector<ServerRef> out;
   out.reserve(servers.size());
   for (const auto& [p, i] : order) out.push_back(std::move(servers[i]));

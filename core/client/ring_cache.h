@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <list>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/client/immutable_client.h"
@@ -61,5 +62,14 @@ class RingCache {
 
 // The first 8 bytes of a ring position, big-endian: the key the ring is sorted by first.
 std::uint64_t ring_prefix(const crypto::Digest& position);
+
+// The permuted ring's order (docs/specs/placement.md) of (position prefix, index into
+// `servers`) pairs: by the prefix; on a tie (about never) by the whole position, then the key.
+struct RingLess {
+  const crypto::StorageIndex& si;
+  const std::vector<ServerRef>& servers;
+  bool operator()(const std::pair<std::uint64_t, std::uint32_t>& a,
+                  const std::pair<std::uint64_t, std::uint32_t>& b) const;
+};
 
 }  // namespace lafs::client

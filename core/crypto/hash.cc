@@ -93,9 +93,11 @@ std::array<std::uint8_t, 64> tag_block(HashTag tag) {
 
 static_assert(sizeof(SHA256_CTX) <= 112, "Hasher::kStateBytes is too small for SHA256_CTX");
 
+namespace {
 SHA256_CTX* state_of(unsigned char* bytes) {
   return reinterpret_cast<SHA256_CTX*>(bytes);
 }
+}  // namespace
 
 Hasher::Hasher(HashTag tag) : tag_(tag) {
   begin_if_needed();

@@ -74,6 +74,11 @@ void check(int rc) {
   LAFS_ASSERT_MSG(rc == 1, "libcrypto AEAD call failed");
 }
 
+Status frame_failed_authentication(std::uint64_t counter) {
+  return corruption("frame " + std::to_string(counter) +
+                    " failed authentication (altered, replayed, reordered or one was dropped)");
+}
+
 }  // namespace
 
 FrameCipher::FrameCipher(const SessionKey& key) : key_(key), ctx_(EVP_CIPHER_CTX_new()) {
@@ -109,11 +114,10 @@ Bytes FrameCipher::seal(ByteView plaintext) {
   ++counter_;
   Bytes out(plaintext.size() + kFrameTagBytes);
   if (plaintext.size() <= kSmallFrameBytes) {
-    check(crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-              out.data(), out.data() + plaintext.size(), nullptr, plaintext.data(),
-              plaintext.size(), nullptr, 0, nullptr, nonce.data(), key_.data()) == 0
-              ? 1
-              : 0);
+    LAFS_ASSERT_MSG(crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+                        out.data(), out.data() + plaintext.size(), nullptr, plaintext.data(),
+                        plaintext.size(), nullptr, 0, nullptr, nonce.data(), key_.data()) == 0,
+                    "libsodium AEAD seal failed");
     return out;
   }
   init(/*encrypt=*/true, nonce.data());
@@ -143,8 +147,7 @@ Result<Bytes> FrameCipher::open(ByteView sealed) {
     if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(out.data(), nullptr, sealed.data(), n,
                                                            sealed.data() + n, nullptr, 0,
                                                            nonce.data(), key_.data()) != 0) {
-      return corruption("frame " + std::to_string(counter_) +
-                        " failed authentication (altered, replayed, reordered or one was dropped)");
+      return frame_failed_authentication(counter_);
     }
     ++counter_;
     return out;
@@ -159,8 +162,7 @@ Result<Bytes> FrameCipher::open(ByteView sealed) {
   }
   int tail = 0;
   if (EVP_DecryptFinal_ex(ctx_, out.data() + len, &tail) != 1) {
-    return corruption("frame " + std::to_string(counter_) +
-                      " failed authentication (altered, replayed, reordered or one was dropped)");
+    return frame_failed_authentication(counter_);
   }
   ++counter_;
   return out;

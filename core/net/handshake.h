@@ -43,8 +43,9 @@ using GridSecret = std::array<std::uint8_t, 32>;
 
 // Seals and opens the frames of one direction. Counter-based nonces: frames must be opened in
 // the order they were sealed, each once.
-// The AEAD runs on libcrypto, which is ~2.5x libsodium's ChaCha20-Poly1305 here
-// (bench/transport_bench.cc); the construction is the same RFC 8439 one (Handshake.KnownAnswer).
+// Frames above kSmallFrameBytes run on libcrypto, ~2.5x libsodium's ChaCha20-Poly1305 on bulk
+// (bench/transport_bench.cc); smaller ones on libsodium, which has no per-call set-up. Both
+// are the same RFC 8439 construction (Handshake.KnownAnswer, Handshake.BothAeadPathsAgree).
 class FrameCipher {
  public:
   static constexpr std::size_t kSmallFrameBytes = 1024;  // and below: sealed by libsodium

@@ -57,8 +57,7 @@ Task<Result<Bytes>> RpcPool::do_call(RpcPool* self, Peer peer, std::string metho
 }
 
 void RpcPool::note_contact(const net::PublicKey& key, const Status& outcome) {
-  const net::PublicKey& k = key;
-  auto it = contacts_.find(k);
+  auto it = contacts_.find(key);
   if (it == contacts_.end()) {
     if (contacts_.size() >= options_.contacts_max) {
       // Drop the peer heard from longest ago (never-answered peers first).
@@ -71,7 +70,7 @@ void RpcPool::note_contact(const net::PublicKey& key, const Status& outcome) {
       }
       contacts_.erase(oldest);
     }
-    it = contacts_.emplace(k, PeerContact{}).first;
+    it = contacts_.emplace(key, PeerContact{}).first;
   }
   const MonoTime now = env_->executor().now();
   if (outcome.is_ok()) {

@@ -341,21 +341,24 @@ void SimDisk::change_names(NameChange change) {
   ++name_log_live_;
   if (name_log_live_ > options_.unsynced_name_changes_max) {
     // Background writeback: the oldest quarter of the unsynced changes becomes durable.
-    const std::size_t n = std::max<std::size_t>(1, name_log_live_ / 4);
-    std::size_t done = 0;
-    for (std::size_t i = 0; i < name_log_.size() && done < n; ++i) {
-      NameChange& c = name_log_[i];
-      if (c.unsynced == 0) continue;
-      for (auto& part : c.parts) {
-        if (!part.synced) apply_durably(part);
-        part.synced = true;
-      }
-      c.unsynced = 0;
-      --name_log_live_;
-      ++done;
-    }
+    make_oldest_durable(std::max<std::size_t>(1, name_log_live_ / 4));
   }
   trim_name_log();
+}
+
+// Makes the oldest `n` changes with unsynced parts durable (as a writeback or a crash would).
+void SimDisk::make_oldest_durable(std::size_t n) {
+  for (std::size_t i = 0; i < name_log_.size() && n > 0; ++i) {
+    NameChange& c = name_log_[i];
+    if (c.unsynced == 0) continue;
+    for (auto& part : c.parts) {
+      if (!part.synced) apply_durably(part);
+      part.synced = true;
+    }
+    c.unsynced = 0;
+    --name_log_live_;
+    --n;
+  }
 }
 
 // Drops dead changes from the front of the log; compacts it when dead ones elsewhere are most
@@ -652,14 +655,7 @@ void SimDisk::recover_names() {
         break;
     }
   }
-  std::size_t applied = 0;
-  for (std::size_t i = 0; i < name_log_.size() && applied < kept; ++i) {
-    if (name_log_[i].unsynced == 0) continue;
-    for (const auto& part : name_log_[i].parts) {
-      if (!part.synced) apply_durably(part);
-    }
-    ++applied;
-  }
+  make_oldest_durable(kept);
   name_log_base_ += name_log_.size();  // every logged number is stale now
   name_log_.clear();
   name_log_live_ = 0;

@@ -117,6 +117,7 @@ class SimDisk final : public Disk {
   Result<Parent> lookup_parent(const std::string& path) const;
   InodePtr new_inode(bool is_dir);
   void change_names(detail::NameChange change);
+  void make_oldest_durable(std::size_t n);
   void trim_name_log();
   void set_entry(Inode& dir, const std::string& name, InodePtr target);
   void add_live_ref(Inode& inode);

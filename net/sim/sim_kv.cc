@@ -46,14 +46,9 @@ std::size_t SimKv::lower_bound_pos(std::string_view key) const {
   return static_cast<std::size_t>(i - index_.begin());
 }
 
-SimKv::Map::iterator SimKv::lower_bound(std::string_view key) {
-  const std::size_t i = lower_bound_pos(key);
-  return i == index_.size() ? map_.end() : index_[i].it;
-}
-
 SimKv::Map::iterator SimKv::find(std::string_view key) {
-  auto it = lower_bound(key);
-  return it != map_.end() && it->first == key ? it : map_.end();
+  const std::size_t i = lower_bound_pos(key);
+  return i < index_.size() && index_[i].it->first == key ? index_[i].it : map_.end();
 }
 
 std::optional<std::string> SimKv::set_key(const std::string& key, const std::string& value) {

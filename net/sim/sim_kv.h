@@ -82,7 +82,6 @@ class SimKv final : public KvStore {
   };
   static std::uint64_t key_prefix(std::string_view key);
   std::size_t lower_bound_pos(std::string_view key) const;  // first index entry >= key
-  Map::iterator lower_bound(std::string_view key);
   Map::iterator find(std::string_view key);
   // Sets `key` (inserting it if new); returns the old value, nullopt if there was none.
   std::optional<std::string> set_key(const std::string& key, const std::string& value);

@@ -41,6 +41,13 @@ void SimLoop::cancel(TimerId id) {
   if (heap_.size() > 2 * live_ + 1024) compact();
 }
 
+SimLoop::Entry SimLoop::pop_top() {
+  std::pop_heap(heap_.begin(), heap_.end(), Later{});
+  const Entry e = heap_.back();
+  heap_.pop_back();
+  return e;
+}
+
 // Drops cancelled entries. The order of events does not change: (time, seq) is a total order.
 void SimLoop::compact() {
   std::erase_if(heap_, [this](const Entry& e) { return slots_[e.slot].gen != e.gen; });
@@ -49,9 +56,7 @@ void SimLoop::compact() {
 
 bool SimLoop::step() {
   while (!heap_.empty()) {
-    std::pop_heap(heap_.begin(), heap_.end(), Later{});
-    const Entry e = heap_.back();
-    heap_.pop_back();
+    const Entry e = pop_top();
     Slot& s = slots_[e.slot];
     if (s.gen != e.gen) continue;  // cancelled
     LAFS_ASSERT(e.time_ns >= now_.time_since_epoch().count());
@@ -71,10 +76,7 @@ std::uint64_t SimLoop::run_until(MonoTime limit, std::uint64_t max_events) {
   std::uint64_t n = 0;
   while (n < max_events) {
     // Drop cancelled entries so the head is a live event.
-    while (!heap_.empty() && slots_[heap_.front().slot].gen != heap_.front().gen) {
-      std::pop_heap(heap_.begin(), heap_.end(), Later{});
-      heap_.pop_back();
-    }
+    while (!heap_.empty() && slots_[heap_.front().slot].gen != heap_.front().gen) pop_top();
     if (heap_.empty() || heap_.front().time_ns > limit.time_since_epoch().count()) break;
     step();
     ++n;

@@ -61,13 +61,13 @@ class SimLoop final : public Executor {
     std::uint32_t gen = 1;
   };
   void release(std::uint32_t slot);
+  Entry pop_top();
+  void compact();
 
   MonoTime now_{};
   std::uint64_t seq_ = 0;
   std::uint64_t events_run_ = 0;
   std::size_t live_ = 0;
-  void compact();
-
   // A binary heap (std::push_heap/pop_heap with Later). Cancelled entries stay until they reach
   // the top or a compaction: every RPC's deadline timer is cancelled when the call returns, and
   // without compaction the heap held all of them for their whole timeout.

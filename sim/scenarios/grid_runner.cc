@@ -51,10 +51,8 @@ Bytes contents_of(std::uint64_t file, std::size_t size) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    if (i + 8 <= size) {
-      for (std::size_t j = 0; j < 8; ++j) b[i + j] = static_cast<std::uint8_t>(x >> (8 * j));
-    } else {
-      for (std::size_t j = 0; i + j < size; ++j) b[i + j] = static_cast<std::uint8_t>(x >> (8 * j));
+    for (std::size_t j = 0; j < 8 && i + j < size; ++j) {
+      b[i + j] = static_cast<std::uint8_t>(x >> (8 * j));
     }
   }
   return b;
