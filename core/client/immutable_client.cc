@@ -168,6 +168,100 @@ Task<Status> write_rest(storage::StorageClient* sc, crypto::StorageIndex si, Ope
   co_return s;
 }
 
+using Wanted = std::map<std::size_t, std::map<std::uint64_t, std::vector<std::uint32_t>>>;
+
+Task<Result<storage::PutResult>> put_on(rpc::RpcPool* pool, ServerRef server, Duration timeout,
+                                        crypto::StorageIndex si,
+                                        std::vector<storage::StorageClient::ShareBytes> shares,
+                                        storage::LeaseSecretBytes renew,
+                                        storage::LeaseSecretBytes cancel) {
+  storage::StorageClient sc(pool, rpc::Peer{server.address, server.key}, timeout);
+  co_return co_await sc.put(si, shares, renew, cancel);
+}
+
+// The one-segment path of an upload pass: the segment encoded and the encoder finished first,
+// then each server's shares sent whole, one storage.put per server and share size (split so
+// that a call carries at most `chunk` bytes), servers in parallel. Stored shares join `open`
+// (closed already); failures are added to `errors`.
+Task<Result<ImmutableEncoder::Finished>> put_whole(
+    Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets, Duration timeout,
+    ImmutableEncoder* enc, ByteSource* source, const std::vector<ServerRef>* ring,
+    const Wanted* wanted, std::size_t chunk, std::vector<OpenShare>* open, std::string* errors) {
+  const crypto::StorageIndex si = enc->storage_index();
+  auto piece = co_await source->read(0, enc->segment_length(0));
+  if (!piece.ok()) co_return piece.status();
+  auto blocks = enc->encode_segment(*piece);
+  if (!blocks.ok()) co_return blocks.status();
+  // share = prefix | the one block | trailer (docs/specs/immutable.md); the block goes in now,
+  // the prefix and trailer once the encoder is finished.
+  std::map<std::uint32_t, Bytes> bodies;
+  for (const auto& [r, by_size] : *wanted) {
+    for (const auto& [size, numbers] : by_size) {
+      for (std::uint32_t n : numbers) {
+        const ShareLayout& l = enc->layout(n);
+        const Bytes& block = (**blocks)[n];
+        if (l.blocks_offset + block.size() != l.block_tree_offset) {
+          co_return internal_error("upload: share " + std::to_string(n) +
+                                   " layout does not fit one block");
+        }
+        Bytes& body = bodies[n];
+        body.reserve(l.share_bytes);
+        body.resize(l.blocks_offset);
+        body.insert(body.end(), block.begin(), block.end());
+      }
+    }
+  }
+  auto finished = enc->finish();
+  if (!finished.ok()) co_return finished.status();
+  for (auto& [n, body] : bodies) {
+    const Bytes& prefix = finished->prefixes[n];
+    const Bytes& trailer = finished->trailers[n];
+    if (prefix.size() != enc->layout(n).blocks_offset ||
+        body.size() + trailer.size() != enc->layout(n).share_bytes) {
+      co_return internal_error("upload: share " + std::to_string(n) + " pieces do not fit");
+    }
+    std::copy(prefix.begin(), prefix.end(), body.begin());
+    body.insert(body.end(), trailer.begin(), trailer.end());
+  }
+  std::vector<std::size_t> call_server;
+  std::vector<Task<Result<storage::PutResult>>> calls;
+  for (const auto& [r, by_size] : *wanted) {
+    const ServerRef& server = (*ring)[r];
+    const auto renew =
+        to_bytes32(crypto::lease_renew_secret(secrets->lease, si, server_id(server)));
+    const auto cancel =
+        to_bytes32(crypto::lease_cancel_secret(secrets->lease, si, server_id(server)));
+    for (const auto& [size, numbers] : by_size) {
+      std::vector<storage::StorageClient::ShareBytes> batch;
+      std::size_t bytes = 0;
+      for (std::size_t i = 0; i < numbers.size(); ++i) {
+        batch.push_back({numbers[i], ByteView(bodies[numbers[i]])});
+        bytes += size;
+        if (i + 1 == numbers.size() || bytes + size > chunk) {
+          calls.push_back(put_on(pool, server, timeout, si, std::move(batch), renew, cancel));
+          call_server.push_back(r);
+          batch.clear();
+          bytes = 0;
+        }
+      }
+    }
+  }
+  auto results = co_await when_all(env->executor(), std::move(calls));
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].ok()) {
+      if (errors->size() < 1000) *errors += "; " + results[i].status().to_string();
+      continue;
+    }
+    for (std::uint32_t n : results[i]->stored) {
+      OpenShare o;
+      o.server = call_server[i];
+      o.share = n;
+      open->push_back(std::move(o));
+    }
+  }
+  co_return finished;
+}
+
 }  // namespace
 
 // One pass of the streaming upload. With `known_hash` (a second pass, after garbage was found
@@ -280,94 +374,107 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
     }
     return clients[r].get();
   };
-  std::map<std::size_t, std::map<std::uint64_t, std::vector<std::uint32_t>>> wanted;
+  Wanted wanted;
   for (const SharePlacement& u : plan->uploads) {
     wanted[ring_index[u.server_index]][enc.layout(u.share).share_bytes].push_back(u.share);
   }
   std::vector<OpenShare> open;
   std::string errors;
-  for (const auto& [r, by_size] : wanted) {
-    const auto renew =
-        to_bytes32(crypto::lease_renew_secret(secrets_->lease, si, server_id(ring[r])));
-    const auto cancel =
-        to_bytes32(crypto::lease_cancel_secret(secrets_->lease, si, server_id(ring[r])));
-    for (const auto& [size, numbers] : by_size) {
-      auto alloc = co_await client_for(r)->allocate(si, numbers, size, renew, cancel);
-      if (!alloc.ok()) {
-        if (errors.size() < 1000) errors += "; " + alloc.status().to_string();
-        continue;
-      }
-      for (const storage::Allocation& a : alloc->allocated) {
-        OpenShare o;
-        o.server = r;
-        o.share = a.share_number;
-        o.upload_id = a.upload_id;
-        o.pending_at = kSharePrefixBytes;
-        open.push_back(std::move(o));
-      }
-    }
-  }
-
-  // 3. Stream the segments: each share's blocks are sent once about write_chunk_bytes have
-  // gathered, all shares in parallel, while the encoder goes on; at most kChunksInFlight chunks
-  // per open share are outstanding, so memory is bounded by (kChunksInFlight + 1) chunks per
-  // open share plus one segment.
-  constexpr std::size_t kChunksInFlight = 2;
   const std::size_t chunk = std::min(options_.write_chunk_bytes, storage::kWriteBytesMax);
-  Scope writes(env_->executor());
-  for (std::uint64_t s = 0; s < enc.segment_count(); ++s) {
-    const std::uint64_t offset = s * params.segment_size;
-    auto piece = co_await source->read(offset, enc.segment_length(s));
-    if (!piece.ok()) {
-      pass.status = piece.status();
+  Result<ImmutableEncoder::Finished> finished = internal_error("upload: not encoded");
+  if (enc.segment_count() == 1 && share_bytes <= std::min(chunk, options_.put_whole_max)) {
+    // 2'. A one-segment file whose shares each fit a call: encoded first, then each server's
+    // shares sent whole (storage.put: allocate, write and close in one call), servers in
+    // parallel. Most files of a busy grid are small: 1 call per server instead of 3.
+    finished = co_await put_whole(env_, pool_, secrets_, options_.call_timeout, &enc, source, &ring,
+                                  &wanted, chunk, &open, &errors);
+    if (!finished.ok()) {
+      pass.status = finished.status();
       co_return pass;
     }
-    auto blocks = enc.encode_segment(*piece);
-    if (!blocks.ok()) {
-      pass.status = blocks.status();
-      co_return pass;
-    }
-    const bool last = s + 1 == enc.segment_count();
-    for (OpenShare& o : open) {
-      if (!o.status.is_ok()) continue;
-      const Bytes& b = (**blocks)[o.share];
-      o.pending.insert(o.pending.end(), b.begin(), b.end());
-      // The last blocks wait for the trees (and the prefix) when together they fit one call.
-      const ShareLayout& l = enc.layout(o.share);
-      const std::uint64_t rest = o.pending.size() + (l.share_bytes - l.block_tree_offset) +
-                                 (o.pending_at == kSharePrefixBytes ? kSharePrefixBytes : 0);
-      if (last && rest <= chunk) continue;
-      if (o.pending.size() + b.size() > chunk || last) {
-        co_await writes.wait_until_at_most(kChunksInFlight * open.size() - 1);
-        Bytes out;
-        out.swap(o.pending);
-        const std::uint64_t at = o.pending_at;
-        o.pending_at += out.size();
-        writes.spawn(send_chunk(client_for(o.server), si, &o, std::move(out), at));
+  } else {
+    for (const auto& [r, by_size] : wanted) {
+      const auto renew =
+          to_bytes32(crypto::lease_renew_secret(secrets_->lease, si, server_id(ring[r])));
+      const auto cancel =
+          to_bytes32(crypto::lease_cancel_secret(secrets_->lease, si, server_id(ring[r])));
+      for (const auto& [size, numbers] : by_size) {
+        auto alloc = co_await client_for(r)->allocate(si, numbers, size, renew, cancel);
+        if (!alloc.ok()) {
+          if (errors.size() < 1000) errors += "; " + alloc.status().to_string();
+          continue;
+        }
+        for (const storage::Allocation& a : alloc->allocated) {
+          OpenShare o;
+          o.server = r;
+          o.share = a.share_number;
+          o.upload_id = a.upload_id;
+          o.pending_at = kSharePrefixBytes;
+          open.push_back(std::move(o));
+        }
       }
     }
-  }
-  co_await writes.join();
-  // 4. Trees and prefix, then close.
-  auto finished = enc.finish();
-  if (!finished.ok()) {
-    pass.status = finished.status();
-    co_return pass;
-  }
-  pass.extension_hash = finished->cap.extension_hash;
-  std::vector<Task<Status>> closes;
-  for (OpenShare& o : open) {
-    closes.push_back(write_rest(client_for(o.server), si, &o, finished->trailers[o.share],
-                                enc.layout(o.share).block_tree_offset, finished->prefixes[o.share],
-                                chunk));
-  }
-  (void)co_await when_all(env_->executor(), std::move(closes));
-  for (OpenShare& o : open) {
-    if (!o.status.is_ok()) {
-      (void)co_await client_for(o.server)->abort(si, o.share, o.upload_id);
-      if (errors.size() < 1000) errors += "; " + o.status.to_string();
+
+    // 3. Stream the segments: each share's blocks are sent once about write_chunk_bytes have
+    // gathered, all shares in parallel, while the encoder goes on; at most kChunksInFlight chunks
+    // per open share are outstanding, so memory is bounded by (kChunksInFlight + 1) chunks per
+    // open share plus one segment.
+    constexpr std::size_t kChunksInFlight = 2;
+    Scope writes(env_->executor());
+    for (std::uint64_t s = 0; s < enc.segment_count(); ++s) {
+      const std::uint64_t offset = s * params.segment_size;
+      auto piece = co_await source->read(offset, enc.segment_length(s));
+      if (!piece.ok()) {
+        pass.status = piece.status();
+        co_return pass;
+      }
+      auto blocks = enc.encode_segment(*piece);
+      if (!blocks.ok()) {
+        pass.status = blocks.status();
+        co_return pass;
+      }
+      const bool last = s + 1 == enc.segment_count();
+      for (OpenShare& o : open) {
+        if (!o.status.is_ok()) continue;
+        const Bytes& b = (**blocks)[o.share];
+        o.pending.insert(o.pending.end(), b.begin(), b.end());
+        // The last blocks wait for the trees (and the prefix) when together they fit one call.
+        const ShareLayout& l = enc.layout(o.share);
+        const std::uint64_t rest = o.pending.size() + (l.share_bytes - l.block_tree_offset) +
+                                   (o.pending_at == kSharePrefixBytes ? kSharePrefixBytes : 0);
+        if (last && rest <= chunk) continue;
+        if (o.pending.size() + b.size() > chunk || last) {
+          co_await writes.wait_until_at_most(kChunksInFlight * open.size() - 1);
+          Bytes out;
+          out.swap(o.pending);
+          const std::uint64_t at = o.pending_at;
+          o.pending_at += out.size();
+          writes.spawn(send_chunk(client_for(o.server), si, &o, std::move(out), at));
+        }
+      }
     }
-  }
+    co_await writes.join();
+    // 4. Trees and prefix, then close.
+    finished = enc.finish();
+    if (!finished.ok()) {
+      pass.status = finished.status();
+      co_return pass;
+    }
+    std::vector<Task<Status>> closes;
+    for (OpenShare& o : open) {
+      closes.push_back(write_rest(client_for(o.server), si, &o, finished->trailers[o.share],
+                                  enc.layout(o.share).block_tree_offset,
+                                  finished->prefixes[o.share], chunk));
+    }
+    (void)co_await when_all(env_->executor(), std::move(closes));
+    for (OpenShare& o : open) {
+      if (!o.status.is_ok()) {
+        (void)co_await client_for(o.server)->abort(si, o.share, o.upload_id);
+        if (errors.size() < 1000) errors += "; " + o.status.to_string();
+      }
+    }
+  }  // streamed
+  pass.extension_hash = finished->cap.extension_hash;
 
   // 5. What is really there: our closed shares, and existing ones whose extension block is ours.
   std::vector<ServerShares> holdings(ring.size());

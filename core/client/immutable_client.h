@@ -51,6 +51,9 @@ struct ImmutableClientOptions {
   Duration block_read_timeout = seconds(10);
   std::size_t write_chunk_bytes = 512 << 10;  // per storage.write call
   std::size_t read_chunk_bytes = 512 << 10;   // per storage.read call
+  // A one-segment file whose shares are at most this (and write_chunk_bytes) is encoded first
+  // and sent whole: one storage.put per server instead of allocate, write and close. 0: never.
+  std::size_t put_whole_max = 512 << 10;
   // Servers an upload asks first, in ring order: at least this many, and at least 2n; more
   // (doubling) only while they are not enough. Bounds the fan-out on large grids.
   std::size_t survey_width_min = 16;

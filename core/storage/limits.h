@@ -44,6 +44,7 @@ inline constexpr std::size_t kContainerHeaderBytes = 32;
 inline constexpr std::string_view kMethodVersion = "storage.version";
 inline constexpr std::string_view kMethodAllocate = "storage.allocate";
 inline constexpr std::string_view kMethodWrite = "storage.write";
+inline constexpr std::string_view kMethodPut = "storage.put";
 inline constexpr std::string_view kMethodClose = "storage.close";
 inline constexpr std::string_view kMethodAbort = "storage.abort";
 inline constexpr std::string_view kMethodGetBuckets = "storage.get_buckets";

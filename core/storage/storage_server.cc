@@ -674,6 +674,57 @@ Task<Status> StorageServer::close(StorageIndex si, std::uint32_t shnum, std::uin
   co_return Status{};
 }
 
+Task<Result<PutResult>> StorageServer::put(StorageIndex si, std::vector<PutShare> shares,
+                                           LeaseSecretBytes renew_secret,
+                                           LeaseSecretBytes cancel_secret, std::string peer) {
+  if (shares.empty() || shares.size() > kShareNumbersMax) {
+    co_return invalid_argument("put: between 1 and " + std::to_string(kShareNumbersMax) +
+                               " shares, not " + std::to_string(shares.size()));
+  }
+  const std::uint64_t share_bytes = shares[0].data.size();
+  std::uint64_t total = 0;
+  std::vector<std::uint32_t> numbers;
+  for (const PutShare& sh : shares) {
+    if (sh.data.size() != share_bytes) {
+      co_return invalid_argument("put: shares of " + std::to_string(share_bytes) + " and " +
+                                 std::to_string(sh.data.size()) +
+                                 " bytes; one call per share size");
+    }
+    total += sh.data.size();
+    numbers.push_back(sh.share_number);
+  }
+  if (total > kWriteBytesMax) {
+    co_return invalid_argument("put: " + std::to_string(total) + " bytes exceeds " +
+                               std::to_string(kWriteBytesMax) + "; allocate and write instead");
+  }
+  // allocate checks the share numbers, the size, the mode, the space and the bounds.
+  auto alloc = co_await allocate(si, numbers, share_bytes, renew_secret, cancel_secret, peer);
+  if (!alloc.ok()) co_return alloc.status();
+  std::sort(shares.begin(), shares.end(),
+            [](const PutShare& a, const PutShare& b) { return a.share_number < b.share_number; });
+  PutResult out;
+  out.already_have = alloc->already_have;
+  Status failed;
+  for (const Allocation& a : alloc->allocated) {  // ascending, as `shares` now are
+    auto sh =
+        std::lower_bound(shares.begin(), shares.end(), a.share_number,
+                         [](const PutShare& p, std::uint32_t n) { return p.share_number < n; });
+    LAFS_ASSERT(sh != shares.end() && sh->share_number == a.share_number);
+    Status s = failed;
+    if (s.is_ok()) s = co_await write(si, a.share_number, a.upload_id, 0, std::move(sh->data));
+    if (s.is_ok()) s = co_await close(si, a.share_number, a.upload_id);
+    if (s.is_ok()) {
+      out.stored.push_back(a.share_number);
+      continue;
+    }
+    (void)co_await abort(si, a.share_number, a.upload_id);  // gone already if close failed
+    if (failed.is_ok()) failed = s;
+  }
+  if (!failed.is_ok() && out.stored.empty()) co_return failed;
+  if (!out.stored.empty()) ++stats_.puts;
+  co_return out;
+}
+
 Task<Status> StorageServer::remove_upload(const UploadKey& key, bool count_abort) {
   auto it = uploads_.find(key);
   if (it == uploads_.end()) co_return Status{};

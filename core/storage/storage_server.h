@@ -118,6 +118,17 @@ struct AllocateResult {
   std::vector<Allocation> allocated;        // ascending by share number
 };
 
+// A whole immutable share, for put.
+struct PutShare {
+  std::uint32_t share_number = 0;
+  Bytes data;
+};
+
+struct PutResult {
+  std::vector<std::uint32_t> already_have;  // ascending
+  std::vector<std::uint32_t> stored;        // ascending: durable and visible
+};
+
 struct ShareInfo {
   std::uint32_t share_number = 0;
   std::uint64_t share_bytes = 0;
@@ -141,6 +152,7 @@ struct StorageStats {
   std::uint64_t allocations = 0;
   std::uint64_t closes = 0;
   std::uint64_t writes = 0;  // immutable share writes taken (not counting empty ones)
+  std::uint64_t puts = 0;    // put calls that stored at least one share
   std::uint64_t aborts = 0;
   std::uint64_t uploads_expired = 0;
   std::uint64_t reads = 0;
@@ -184,6 +196,15 @@ class StorageServer {
   // kNotFound, kFailedPrecondition (bytes never written, or already closing), kIoError.
   Task<Status> close(StorageIndex si, std::uint32_t share_number, std::uint64_t upload_id);
   Task<Status> abort(StorageIndex si, std::uint32_t share_number, std::uint64_t upload_id);
+
+  // allocate, write and close in one call, for shares sent whole (all of one size, at most
+  // kWriteBytesMax together): each share allocated is written and closed, in share-number
+  // order, with close's durability. Errors: those of allocate, kInvalidArgument (no shares,
+  // sizes differ, too many bytes); a write or close failure is the call's error when nothing
+  // was stored, else that share (and any after it) is in neither list of the result.
+  Task<Result<PutResult>> put(StorageIndex si, std::vector<PutShare> shares,
+                              LeaseSecretBytes renew_secret, LeaseSecretBytes cancel_secret,
+                              std::string peer);
 
   // Shares held for `si`, ascending (empty if none).
   Task<Result<std::vector<ShareInfo>>> get_buckets(StorageIndex si);

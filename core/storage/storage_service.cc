@@ -100,6 +100,31 @@ Task<Result<Bytes>> do_allocate(StorageServer* server, Bytes payload, std::strin
   co_return to_payload(r.SerializeAsString());
 }
 
+Task<Result<Bytes>> do_put(StorageServer* server, Bytes payload, std::string peer) {
+  constexpr std::string_view m = kMethodPut;
+  LAFS_TRY_ASSIGN(req, parse<pb::PutRequest>(payload, m));
+  LAFS_TRY_ASSIGN(si, to_si(req.storage_index(), m));
+  LAFS_TRY_ASSIGN(renew, to_secret(req.renew_secret(), m, "renew secret"));
+  LAFS_TRY_ASSIGN(cancel, to_secret(req.cancel_secret(), m, "cancel secret"));
+  if (req.shares_size() > static_cast<int>(kShareNumbersMax)) {
+    co_return invalid_argument(std::string(m) + ": more than " + std::to_string(kShareNumbersMax) +
+                               " shares");
+  }
+  // (The request as a whole is bounded by the RPC frame; the server checks the total.)
+  std::vector<PutShare> shares;
+  shares.reserve(static_cast<std::size_t>(req.shares_size()));
+  for (pb::PutShare& sh : *req.mutable_shares()) {
+    LAFS_TRY_ASSIGN(n, to_shnum(sh.share_number(), m));
+    shares.push_back(PutShare{n, to_bytes(sh.data())});
+  }
+  auto result = co_await server->put(si, std::move(shares), renew, cancel, std::move(peer));
+  if (!result.ok()) co_return result.status();
+  pb::PutResponse r;
+  for (std::uint32_t n : result->already_have) r.add_already_have(n);
+  for (std::uint32_t n : result->stored) r.add_stored(n);
+  co_return to_payload(r.SerializeAsString());
+}
+
 Task<Result<Bytes>> do_write(StorageServer* server, Bytes payload) {
   constexpr std::string_view m = kMethodWrite;
   LAFS_TRY_ASSIGN(req, parse<pb::WriteRequest>(payload, m));
@@ -294,6 +319,9 @@ void register_storage_methods(rpc::RpcServer& rpc, StorageServer* server) {
   rpc.add_method(std::string(kMethodAllocate), [server](Bytes p, rpc::CallContext c) {
     return do_allocate(server, std::move(p), c.peer_key_hex);
   });
+  rpc.add_method(std::string(kMethodPut), [server](Bytes p, rpc::CallContext c) {
+    return do_put(server, std::move(p), c.peer_key_hex);
+  });
   rpc.add_method(std::string(kMethodWrite),
                  [server](Bytes p, rpc::CallContext) { return do_write(server, std::move(p)); });
   rpc.add_method(std::string(kMethodClose), [server](Bytes p, rpc::CallContext) {
@@ -366,6 +394,33 @@ Task<Result<AllocateResult>> StorageClient::allocate(const StorageIndex& si,
   AllocateResult out;
   out.already_have.assign(r.already_have().begin(), r.already_have().end());
   for (const auto& a : r.allocated()) out.allocated.push_back({a.share_number(), a.upload_id()});
+  co_return out;
+}
+
+Task<Result<PutResult>> StorageClient::put(const StorageIndex& si,
+                                           const std::vector<ShareBytes>& shares,
+                                           const LeaseSecretBytes& renew,
+                                           const LeaseSecretBytes& cancel) {
+  pb::PutRequest req;
+  req.set_storage_index(si_bytes(si));
+  for (const ShareBytes& sh : shares) {
+    auto* out = req.add_shares();
+    out->set_share_number(sh.share_number);
+    out->set_data(to_string(sh.data));
+  }
+  req.set_renew_secret(secret_bytes(renew));
+  req.set_cancel_secret(secret_bytes(cancel));
+  auto reply = co_await call(kMethodPut, req.SerializeAsString());
+  if (!reply.ok()) co_return reply.status();
+  pb::PutResponse r;
+  if (!r.ParseFromArray(reply->data(), static_cast<int>(reply->size())) ||
+      r.already_have_size() > static_cast<int>(kShareNumbersMax) ||
+      r.stored_size() > static_cast<int>(kShareNumbersMax)) {
+    co_return protocol_error("storage.put: malformed reply");
+  }
+  PutResult out;
+  out.already_have.assign(r.already_have().begin(), r.already_have().end());
+  out.stored.assign(r.stored().begin(), r.stored().end());
   co_return out;
 }
 

@@ -14,7 +14,7 @@
 
 namespace lafs::storage {
 
-// Registers storage.version, allocate, write, close, abort, get_buckets, read, add_lease,
+// Registers storage.version, allocate, put, write, close, abort, get_buckets, read, add_lease,
 // cancel_lease and advise_corrupt. `server` must outlive `rpc`.
 void register_storage_methods(rpc::RpcServer& rpc, StorageServer* server);
 
@@ -31,6 +31,14 @@ class StorageClient {
                                         std::uint64_t share_bytes,
                                         const LeaseSecretBytes& renew_secret,
                                         const LeaseSecretBytes& cancel_secret);
+  // allocate + write + close of whole shares of one size (at most kWriteBytesMax together).
+  struct ShareBytes {
+    std::uint32_t share_number = 0;
+    ByteView data;
+  };
+  Task<Result<PutResult>> put(const StorageIndex& si, const std::vector<ShareBytes>& shares,
+                              const LeaseSecretBytes& renew_secret,
+                              const LeaseSecretBytes& cancel_secret);
   Task<Status> write(const StorageIndex& si, std::uint32_t share_number, std::uint64_t upload_id,
                      std::uint64_t offset, ByteView data);
   Task<Status> close(const StorageIndex& si, std::uint32_t share_number, std::uint64_t upload_id);

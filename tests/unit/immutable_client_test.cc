@@ -302,6 +302,39 @@ TEST(ImmutableClient, SmallSharesAreWrittenInOneCallEach) {
   }
 }
 
+// A one-segment file is encoded first and sent whole: one storage.put per server (allocate,
+// write and close in one call), not three calls; put_whole_max 0 streams it as before.
+TEST(ImmutableClient, OneSegmentFilesAreStoredWithOnePutPerServer) {
+  Grid g(10);
+  const EncodingParams p{3, 7, 10, 128 << 10};
+  auto count = [&](auto field) { return server_total(g, field); };
+  const Bytes plain = pattern(30'000, 11);  // one segment; shares of ~10 KB
+  auto up = g.run(g.client->upload(plain, g.refs, p));
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  EXPECT_EQ(up->shares_written, 10u);
+  EXPECT_EQ(count(&storage::StorageStats::puts), 10u);
+  EXPECT_EQ(count(&storage::StorageStats::closes), 10u);
+
+  ImmutableClientOptions streamed;
+  streamed.put_whole_max = 0;
+  ImmutableClient streaming(g.client_node, g.pool.get(), &g.secrets, streamed);
+  const Bytes other = pattern(30'000, 12);
+  auto up2 = g.run(streaming.upload(other, g.refs, p));
+  ASSERT_TRUE(up2.ok()) << up2.status().to_string();
+  EXPECT_EQ(count(&storage::StorageStats::puts), 10u);
+  EXPECT_EQ(count(&storage::StorageStats::closes), 20u);
+  // The same file either way: the same cap, and uploading it again finds every share held.
+  auto again = g.run(streaming.upload(plain, g.refs, p));
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_EQ(again->cap, up->cap);
+  EXPECT_EQ(again->shares_existing, 10u);
+  for (const auto& [cap, want] : {std::pair{up->cap, plain}, std::pair{up2->cap, other}}) {
+    auto back = g.run(g.client->download(cap, g.refs));
+    ASSERT_TRUE(back.ok()) << back.status().to_string();
+    EXPECT_EQ(*back, want);
+  }
+}
+
 // A share no larger than whole_share_read_max is read in one call: a download of a small file
 // from healthy servers makes k reads, not 3k, and the same bytes come back.
 TEST(ImmutableClient, SmallSharesAreReadWholeInOneCallEach) {

@@ -389,6 +389,60 @@ TEST(Storage, AllocatingHeldSharesAddsTheClientsLease) {
   EXPECT_EQ(r.run(r.server->cancel_lease(si_of(1), secret_of(102)))->shares_deleted, 1u);
 }
 
+Result<PutResult> put(Rig& r, const StorageIndex& si, std::vector<PutShare> shares,
+                      std::uint8_t client = 1) {
+  return r.run(r.server->put(si, std::move(shares), secret_of(client), secret_of(client + 100),
+                             "client" + std::to_string(client)));
+}
+
+TEST(Storage, PutStoresWholeSharesDurablyInOneCall) {
+  Rig r;
+  const Bytes a = pattern(500, 1);
+  const Bytes b = pattern(500, 2);
+  auto p = put(r, si_of(1), {PutShare{3, a}, PutShare{1, b}});
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  EXPECT_TRUE(p->already_have.empty());
+  EXPECT_EQ(p->stored, (std::vector<std::uint32_t>{1, 3}));
+  EXPECT_EQ(r.server->stats().puts, 1u);
+  r.crash_and_restart();  // unsynced state is dropped: what put acknowledged stays
+  EXPECT_EQ(r.read(si_of(1), 3, 0, 500).value_or(Bytes{}), a);
+  EXPECT_EQ(r.read(si_of(1), 1, 0, 500).value_or(Bytes{}), b);
+  EXPECT_EQ(r.run(r.server->space())->used_bytes, 1000u);
+  // Held already: listed, and the second client's lease added (as allocate does).
+  auto again = put(r, si_of(1), {PutShare{1, b}}, 2);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_EQ(again->already_have, std::vector<std::uint32_t>{1});
+  EXPECT_TRUE(again->stored.empty());
+  EXPECT_EQ(r.run(r.server->cancel_lease(si_of(1), secret_of(101)))->shares_deleted, 1u);  // 3
+  EXPECT_TRUE(r.read(si_of(1), 1, 0, 10).ok());
+}
+
+TEST(Storage, PutRefusesBadRequestsAndSkipsSharesBeingUploaded) {
+  Rig r;
+  EXPECT_CODE(put(r, si_of(1), {}), kInvalidArgument);
+  EXPECT_CODE(put(r, si_of(1), {PutShare{0, pattern(10, 1)}, PutShare{1, pattern(11, 1)}}),
+              kInvalidArgument);  // sizes differ
+  const std::size_t half = kWriteBytesMax / 2 + 1;
+  EXPECT_CODE(put(r, si_of(1), {PutShare{0, pattern(half, 1)}, PutShare{1, pattern(half, 2)}}),
+              kInvalidArgument);  // too many bytes for one call
+  EXPECT_CODE(put(r, si_of(1), {PutShare{0, pattern(10, 1)}, PutShare{0, pattern(10, 2)}}),
+              kInvalidArgument);  // the same share twice
+  EXPECT_CODE(put(r, si_of(1), {PutShare{256, pattern(10, 1)}}), kInvalidArgument);
+  EXPECT_CODE(put(r, si_of(1), {PutShare{0, Bytes{}}}), kInvalidArgument);
+  EXPECT_EQ(r.server->stats().shares, 0u);
+  // Share 0 of si 2 is being uploaded by client 1: a put by client 2 stores only share 1.
+  auto open = r.allocate(si_of(2), {0}, 10, 1);
+  ASSERT_TRUE(open.ok());
+  auto p = put(r, si_of(2), {PutShare{0, pattern(10, 3)}, PutShare{1, pattern(10, 4)}}, 2);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  EXPECT_TRUE(p->already_have.empty());
+  EXPECT_EQ(p->stored, std::vector<std::uint32_t>{1});
+  StorageOptions ro;
+  ro.read_only = true;
+  Rig r2(ro);
+  EXPECT_CODE(put(r2, si_of(1), {PutShare{0, pattern(10, 1)}}), kPermissionDenied);
+}
+
 TEST(Storage, AcknowledgedSharesSurviveACrashAndUnclosedOnesVanish) {
   Rig r;
   const Bytes data = pattern(5000, 3);
@@ -903,6 +957,11 @@ TEST(StorageRpc, UploadReadLeaseAndRefusalsOverTheWire) {
   EXPECT_CODE(r.run(sc.cancel_lease(si_of(4), secret_of(9))), kPermissionDenied);
   EXPECT_TRUE(r.run(sc.advise_corrupt(si_of(4), 5, "block hash mismatch")).is_ok());
   EXPECT_EQ(r.server->stats().corruption_reports, 1u);
+  const std::vector<StorageClient::ShareBytes> whole{{0, ByteView(data)}, {1, ByteView(data)}};
+  auto put = r.run(sc.put(si_of(6), whole, secret_of(1), secret_of(2)));
+  ASSERT_TRUE(put.ok()) << put.status().to_string();
+  EXPECT_EQ(put->stored, (std::vector<std::uint32_t>{0, 1}));
+  EXPECT_EQ(*r.run(sc.read(si_of(6), 1, 0, data.size())), data);
   std::vector<StorageIndex> too_many(kBatchMax + 1, si_of(1));
   EXPECT_CODE(r.run(sc.get_buckets(too_many)), kInvalidArgument);
 
@@ -936,6 +995,14 @@ TEST(StorageRpc, UploadReadLeaseAndRefusalsOverTheWire) {
   no_secret.add_share_numbers(0);
   no_secret.set_share_bytes(10);
   EXPECT_CODE(raw(kMethodAllocate, no_secret.SerializeAsString()), kInvalidArgument);
+  pb::PutRequest bad_put;
+  bad_put.set_storage_index(std::string(16, 'a'));
+  bad_put.set_renew_secret(std::string(32, 'r'));
+  bad_put.set_cancel_secret(std::string(32, 'c'));
+  auto* share = bad_put.add_shares();
+  share->set_share_number(300);
+  share->set_data("x");
+  EXPECT_CODE(raw(kMethodPut, bad_put.SerializeAsString()), kInvalidArgument);
   pb::WriteRequest big;
   big.set_storage_index(std::string(16, 'a'));
   big.set_data(std::string(kWriteBytesMax + 1, 'x'));
