@@ -38,35 +38,88 @@ std::uint64_t SimKv::key_prefix(std::string_view key) {
   return p;
 }
 
-std::size_t SimKv::lower_bound_pos(std::string_view key) const {
+SimKv::Pos SimKv::lower_bound_pos(std::string_view key) const {
   const std::uint64_t p = key_prefix(key);
-  auto i = std::lower_bound(index_.begin(), index_.end(), p,
-                            [](const IndexEntry& e, std::uint64_t v) { return e.prefix < v; });
-  while (i != index_.end() && i->prefix == p && std::string_view(i->it->first) < key) ++i;
-  return static_cast<std::size_t>(i - index_.begin());
+  // The first block whose last entry is >= key: by the last prefixes, then (equal prefixes)
+  // by the keys.
+  std::size_t b =
+      static_cast<std::size_t>(std::lower_bound(last_.begin(), last_.end(), p) - last_.begin());
+  while (b < blocks_.size() && last_[b] == p &&
+         std::string_view(blocks_[b].back().it->first) < key) {
+    ++b;
+  }
+  if (b == blocks_.size()) return Pos{b, 0};
+  const std::vector<IndexEntry>& e = blocks_[b];
+  auto i = std::lower_bound(e.begin(), e.end(), p,
+                            [](const IndexEntry& x, std::uint64_t v) { return x.prefix < v; });
+  while (i != e.end() && i->prefix == p && std::string_view(i->it->first) < key) ++i;
+  return Pos{b, static_cast<std::size_t>(i - e.begin())};  // inside: the last entry is >= key
+}
+
+void SimKv::next(Pos* p) const {
+  if (++p->i == blocks_[p->block].size()) *p = Pos{p->block + 1, 0};
+}
+
+void SimKv::insert_at(Pos p, IndexEntry e) {
+  if (blocks_.empty()) {
+    blocks_.push_back({e});
+    last_.push_back(e.prefix);
+    return;
+  }
+  if (at_end(p)) p = Pos{blocks_.size() - 1, blocks_.back().size()};  // after the last entry
+  std::vector<IndexEntry>& blk = blocks_[p.block];
+  blk.insert(blk.begin() + static_cast<std::ptrdiff_t>(p.i), e);
+  last_[p.block] = blk.back().prefix;
+  const std::size_t per = std::max<std::size_t>(1, options_.index_block_entries);
+  if (blk.size() > 2 * per) {  // split in halves
+    std::vector<IndexEntry> upper(blk.begin() + static_cast<std::ptrdiff_t>(per), blk.end());
+    blk.resize(per);
+    last_[p.block] = blk.back().prefix;
+    const std::uint64_t upper_last = upper.back().prefix;
+    blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(p.block + 1), std::move(upper));
+    last_.insert(last_.begin() + static_cast<std::ptrdiff_t>(p.block + 1), upper_last);
+  }
+}
+
+void SimKv::erase_at(Pos p) {
+  std::vector<IndexEntry>& blk = blocks_[p.block];
+  blk.erase(blk.begin() + static_cast<std::ptrdiff_t>(p.i));
+  const std::size_t per = std::max<std::size_t>(1, options_.index_block_entries);
+  // A block that has shrunk is joined with the next when they fit one; an empty one goes.
+  if (p.block + 1 < blocks_.size() && blk.size() + blocks_[p.block + 1].size() <= per) {
+    std::vector<IndexEntry>& after = blocks_[p.block + 1];
+    blk.insert(blk.end(), after.begin(), after.end());
+    blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(p.block + 1));
+    last_.erase(last_.begin() + static_cast<std::ptrdiff_t>(p.block + 1));
+  }
+  if (blk.empty()) {
+    blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(p.block));
+    last_.erase(last_.begin() + static_cast<std::ptrdiff_t>(p.block));
+    return;
+  }
+  last_[p.block] = blk.back().prefix;
 }
 
 SimKv::Map::iterator SimKv::find(std::string_view key) {
-  const std::size_t i = lower_bound_pos(key);
-  return i < index_.size() && index_[i].it->first == key ? index_[i].it : map_.end();
+  const Pos p = lower_bound_pos(key);
+  return !at_end(p) && at(p).it->first == key ? at(p).it : map_.end();
 }
 
 std::optional<std::string> SimKv::set_key(const std::string& key, const std::string& value) {
-  const std::size_t i = lower_bound_pos(key);
-  if (i < index_.size() && index_[i].it->first == key) {
-    return std::exchange(index_[i].it->second, value);
-  }
-  auto it = map_.emplace_hint(i == index_.size() ? map_.end() : index_[i].it, key, value);
-  index_.insert(index_.begin() + static_cast<std::ptrdiff_t>(i), IndexEntry{key_prefix(key), it});
+  const Pos p = lower_bound_pos(key);
+  if (!at_end(p) && at(p).it->first == key) return std::exchange(at(p).it->second, value);
+  auto it = map_.emplace_hint(at_end(p) ? map_.end() : at(p).it, key, value);
+  insert_at(p, IndexEntry{key_prefix(key), it});
   return std::nullopt;
 }
 
 std::optional<std::string> SimKv::erase_key(const std::string& key) {
-  const std::size_t i = lower_bound_pos(key);
-  if (i == index_.size() || index_[i].it->first != key) return std::nullopt;
-  std::optional<std::string> old = std::move(index_[i].it->second);
-  map_.erase(index_[i].it);
-  index_.erase(index_.begin() + static_cast<std::ptrdiff_t>(i));
+  const Pos p = lower_bound_pos(key);
+  if (at_end(p) || at(p).it->first != key) return std::nullopt;
+  const Map::iterator it = at(p).it;
+  std::optional<std::string> old = std::move(it->second);
+  erase_at(p);
+  map_.erase(it);
   return old;
 }
 
@@ -119,8 +172,8 @@ Task<Result<std::vector<KeyValue>>> SimKv::scan(std::string begin, std::string e
   // The end is checked on the index too: a key whose prefix is past the end's is past the end,
   // so a scan that finds nothing (most get_buckets) touches no map node.
   const std::uint64_t end_prefix = key_prefix(end);
-  for (std::size_t i = lower_bound_pos(begin); i < index_.size() && out.size() < limit; ++i) {
-    const IndexEntry& e = index_[i];
+  for (Pos p = lower_bound_pos(begin); !at_end(p) && out.size() < limit; next(&p)) {
+    const IndexEntry& e = at(p);
     if (!end.empty() && (e.prefix > end_prefix || (e.prefix == end_prefix && e.it->first >= end))) {
       break;
     }

@@ -40,6 +40,10 @@ struct SimKvOptions {
   // Bound on the unsynced tail, standing in for background WAL writeback: past it the oldest
   // unsynced batch becomes durable without a sync.
   std::uint32_t unsynced_batches_max = 4096;
+
+  // The key index is kept in blocks of this many to twice this many entries (a search reads
+  // the blocks' last prefixes, then one block; an insert or delete moves one block's entries).
+  std::size_t index_block_entries = 512;
 };
 
 class SimKv final : public KvStore {
@@ -73,15 +77,25 @@ class SimKv final : public KvStore {
 
   using Map = std::map<std::string, std::string>;
   // The map's keys, in order, by their first 8 bytes (big-endian, zero-padded) and node: a
-  // search reads this contiguous array instead of walking tree nodes, each a likely cache miss
+  // search reads these contiguous arrays instead of walking tree nodes, each a likely cache miss
   // on a grid of hundreds of stores (it was most of a get_buckets' time). The order agrees with
   // the keys': a smaller prefix means a smaller key; equal prefixes are ordered by the keys.
   struct IndexEntry {
     std::uint64_t prefix;
     Map::iterator it;
   };
+  // Where an entry is in the index: blocks_[block][i]; {blocks_.size(), 0} is the end.
+  struct Pos {
+    std::size_t block;
+    std::size_t i;
+  };
   static std::uint64_t key_prefix(std::string_view key);
-  std::size_t lower_bound_pos(std::string_view key) const;  // first index entry >= key
+  Pos lower_bound_pos(std::string_view key) const;  // first index entry >= key
+  bool at_end(Pos p) const { return p.block == blocks_.size(); }
+  const IndexEntry& at(Pos p) const { return blocks_[p.block][p.i]; }
+  void next(Pos* p) const;
+  void insert_at(Pos p, IndexEntry e);
+  void erase_at(Pos p);
   Map::iterator find(std::string_view key);
   // Sets `key` (inserting it if new); returns the old value, nullopt if there was none.
   std::optional<std::string> set_key(const std::string& key, const std::string& value);
@@ -96,10 +110,13 @@ class SimKv final : public KvStore {
   SimLoop* loop_;  // null when every latency is zero
   SimRandom random_;
   SimKvOptions options_;
-  Map map_;                        // the current state
-  std::vector<IndexEntry> index_;  // one per entry of map_, in its order
-  std::deque<Undo> unsynced_;      // one per unsynced batch, oldest first
-  std::uint64_t epoch_ = 0;        // crashes so far
+  Map map_;  // the current state
+  // One entry per entry of map_, in its order, in blocks (none empty); last_[b] is the prefix
+  // of blocks_[b]'s last entry.
+  std::vector<std::vector<IndexEntry>> blocks_;
+  std::vector<std::uint64_t> last_;
+  std::deque<Undo> unsynced_;  // one per unsynced batch, oldest first
+  std::uint64_t epoch_ = 0;    // crashes so far
   std::uint32_t fail_next_count_ = 0;
   ErrorCode fail_next_code_ = ErrorCode::kIoError;
 };

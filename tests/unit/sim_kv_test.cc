@@ -268,9 +268,12 @@ namespace {
 // and crashes over keys built to collide in those prefixes (shared 8-byte heads, keys shorter
 // than 8 bytes, zero bytes, prefixes of each other) agree with a std::map model. Crashes drop
 // every unsynced batch (the model goes back to its state at the last synced write), so the
-// roll-back path keeps the index too.
-TEST(SimKv, IndexedSearchMatchesAnOrderedMapModel) {
-  Fixture fx(weights(0, 1, 0), 3);
+// roll-back path keeps the index too. Index blocks of 1, 3 and 128 entries: blocks split,
+// join and empty.
+void check_index_against_model(std::size_t block_entries) {
+  SimKvOptions options = weights(0, 1, 0);
+  options.index_block_entries = block_entries;
+  Fixture fx(options, 3);
   SimRandom rng(11);
   std::map<std::string, std::string> model;
   std::map<std::string, std::string> durable;  // as of the last synced write
@@ -332,6 +335,13 @@ TEST(SimKv, IndexedSearchMatchesAnOrderedMapModel) {
   for (const auto& [k, v] : model) all.push_back(k);
   EXPECT_EQ(fx.d.scan_keys("", ""), all);
   EXPECT_EQ(fx.rig.sim().size(), model.size());
+}
+
+TEST(SimKv, IndexedSearchMatchesAnOrderedMapModel) {
+  for (std::size_t block_entries : {1, 3, 128}) {
+    SCOPED_TRACE(block_entries);
+    check_index_against_model(block_entries);
+  }
 }
 
 }  // namespace
