@@ -88,6 +88,13 @@ std::string expiry_key(std::int64_t expires_ns, const StorageIndex& si, std::uin
   k += id;
   return k;
 }
+// The end of the expiry index's entries expiring before `before_ns`.
+std::string expiry_end(std::int64_t before_ns) {
+  std::string k(1, kExpiryKeyPrefix);
+  append_be(&k, static_cast<std::uint64_t>(before_ns) ^ (std::uint64_t{1} << 63), 8);
+  return k;
+}
+constexpr std::size_t kExpiryKeyBytes = 1 + 8 + kStorageIndexBytes + 1 + kLeaseIdBytes;
 std::string corruption_key(const StorageIndex& si, std::uint32_t shnum, std::uint32_t seq) {
   std::string k = si_prefix(kCorruptionKeyPrefix, si);
   k.push_back(static_cast<char>(shnum));
@@ -816,52 +823,90 @@ Task<void> StorageServer::run_gc() {
 Task<Result<bool>> StorageServer::gc_slice() {
   auto permit = co_await mutate_.acquire();
   KvStore& kv = env_->kv();
-  pb::GcProgress progress;
-  auto stored = co_await kv.get(std::string(kGcProgressKey));
-  if (!stored.ok()) co_return stored.status();
-  if (stored->has_value()) {
-    auto p = parse_record<pb::GcProgress>(**stored, "garbage collector progress", "g");
-    if (!p.ok()) co_return p.status();
-    progress = *p;
-  }
-  progress.set_version(kRecordVersion);
-  const std::string lease_begin(1, kLeaseKeyPrefix);
-  std::string begin = progress.next_key().empty() ? lease_begin : progress.next_key();
+  const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
   const std::size_t limit =
       std::max<std::size_t>(1, std::min(options_.gc.slice_records, kKvScanLimitMax));
-  auto page = co_await kv.scan(begin, prefix_end(lease_begin), limit);
-  if (!page.ok()) co_return page.status();
-  ++gc_stats_.slices;
-  const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
   WriteBatch batch;
   std::set<std::pair<StorageIndex, std::uint32_t>> touched;
-  for (const auto& [key, value] : *page) {
-    ++gc_stats_.leases_examined;
-    if (key.size() != 1 + kStorageIndexBytes + 1 + kLeaseIdBytes) {
-      co_return corruption("malformed lease record key " + key_hex(key));
+  bool cycle_done = false;
+  if (options_.gc.mode == GcOptions::Mode::kAge) {
+    // The expiry index up to (now - margin) holds exactly the expired leases: a slice reads
+    // those, not every lease. Each entry read is deleted, so the next slice starts at the front
+    // again and no position needs keeping.
+    auto page = co_await kv.scan(std::string(1, kExpiryKeyPrefix),
+                                 expiry_end(now - options_.gc.skew_margin.count()), limit);
+    if (!page.ok()) co_return page.status();
+    ++gc_stats_.slices;
+    for (const auto& [key, value] : *page) {
+      ++gc_stats_.leases_examined;
+      if (key.size() != kExpiryKeyBytes)
+        co_return corruption("malformed expiry key " + key_hex(key));
+      StorageIndex si;
+      std::copy(key.begin() + 9, key.begin() + 9 + kStorageIndexBytes, si.begin());
+      const auto shnum = static_cast<std::uint8_t>(key[9 + kStorageIndexBytes]);
+      const std::string id = key.substr(key.size() - kLeaseIdBytes);
+      const std::string lk = lease_key(si, shnum, id);
+      auto lease = co_await kv.get(lk);
+      if (!lease.ok()) co_return lease.status();
+      batch.del(key);
+      if (!lease->has_value()) continue;  // an entry without its lease: dropped
+      auto rec = parse_record<pb::LeaseRecord>(**lease, "lease", key_hex(lk));
+      if (!rec.ok()) co_return rec.status();
+      // An entry not the lease's own (which is later): dropped, the lease kept.
+      if (expiry_key(rec->expires_unix_ns(), si, shnum, id) != key) continue;
+      batch.del(lk);
+      touched.insert({si, shnum});
+      ++gc_stats_.leases_expired;
     }
-    auto rec = parse_record<pb::LeaseRecord>(value, "lease", key_hex(key));
-    if (!rec.ok()) co_return rec.status();
-    if (!lease_expired(rec->granted_unix_ns(), rec->expires_unix_ns(), now)) continue;
-    StorageIndex si;
-    std::copy(key.begin() + 1, key.begin() + 1 + kStorageIndexBytes, si.begin());
-    const auto shnum = static_cast<std::uint8_t>(key[1 + kStorageIndexBytes]);
-    batch.del(key);
-    batch.del(
-        expiry_key(rec->expires_unix_ns(), si, shnum, key.substr(key.size() - kLeaseIdBytes)));
-    touched.insert({si, shnum});
-    ++gc_stats_.leases_expired;
-  }
-  const bool cycle_done = page->size() < limit;
-  if (cycle_done) {
-    progress.clear_next_key();
-    progress.set_cycles(progress.cycles() + 1);
-    ++gc_stats_.cycles;
+    cycle_done = page->size() < limit;
+    if (cycle_done) ++gc_stats_.cycles;
+    if (!batch.empty()) LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(batch), /*sync=*/true));
   } else {
-    progress.set_next_key(page->back().first + '\0');
+    // Other modes judge leases by their grant time: every lease record is read, a slice at a
+    // time from the position kept under key 'g', so a restart resumes mid-cycle.
+    pb::GcProgress progress;
+    auto stored = co_await kv.get(std::string(kGcProgressKey));
+    if (!stored.ok()) co_return stored.status();
+    if (stored->has_value()) {
+      auto p = parse_record<pb::GcProgress>(**stored, "garbage collector progress", "g");
+      if (!p.ok()) co_return p.status();
+      progress = *p;
+    }
+    progress.set_version(kRecordVersion);
+    const std::string lease_begin(1, kLeaseKeyPrefix);
+    std::string begin = progress.next_key().empty() ? lease_begin : progress.next_key();
+    auto page = co_await kv.scan(begin, prefix_end(lease_begin), limit);
+    if (!page.ok()) co_return page.status();
+    ++gc_stats_.slices;
+    for (const auto& [key, value] : *page) {
+      ++gc_stats_.leases_examined;
+      if (key.size() != 1 + kStorageIndexBytes + 1 + kLeaseIdBytes) {
+        co_return corruption("malformed lease record key " + key_hex(key));
+      }
+      auto rec = parse_record<pb::LeaseRecord>(value, "lease", key_hex(key));
+      if (!rec.ok()) co_return rec.status();
+      if (!lease_expired(rec->granted_unix_ns(), rec->expires_unix_ns(), now)) continue;
+      StorageIndex si;
+      std::copy(key.begin() + 1, key.begin() + 1 + kStorageIndexBytes, si.begin());
+      const auto shnum = static_cast<std::uint8_t>(key[1 + kStorageIndexBytes]);
+      batch.del(key);
+      batch.del(
+          expiry_key(rec->expires_unix_ns(), si, shnum, key.substr(key.size() - kLeaseIdBytes)));
+      touched.insert({si, shnum});
+      ++gc_stats_.leases_expired;
+    }
+    cycle_done = page->size() < limit;
+    if (cycle_done) {
+      progress.clear_next_key();
+      progress.set_cycles(progress.cycles() + 1);
+      ++gc_stats_.cycles;
+    } else {
+      progress.set_next_key(page->back().first + '\0');
+    }
+    batch.put(std::string(kGcProgressKey), progress.SerializeAsString());
+    LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(batch), /*sync=*/true));
   }
-  batch.put(std::string(kGcProgressKey), progress.SerializeAsString());
-  LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(batch), /*sync=*/true));
+  // Shares left without a lease go.
   for (const auto& [si, shnum] : touched) {
     const std::string prefix = lease_share_prefix(si, shnum);
     auto left = co_await kv.scan(prefix, prefix_end(prefix), 1);
@@ -886,21 +931,16 @@ Task<Result<std::uint64_t>> StorageServer::reclaim_expired(std::uint64_t want) {
   KvStore& kv = env_->kv();
   const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
   std::uint64_t freed = 0;
-  const std::string begin(1, kExpiryKeyPrefix);
   // Expiry keys up to (now - margin): in age mode exactly the expired leases.
-  std::string end = begin;
-  append_be(
-      &end,
-      static_cast<std::uint64_t>(now - options_.gc.skew_margin.count()) ^ (std::uint64_t{1} << 63),
-      8);
-  std::string from = begin;
+  const std::string end = expiry_end(now - options_.gc.skew_margin.count());
+  std::string from(1, kExpiryKeyPrefix);
   while (freed < want) {
     auto page = co_await kv.scan(from, end, 256);
     if (!page.ok()) co_return page.status();
     if (page->empty()) break;
     for (const auto& [key, value] : *page) {
       if (freed >= want) break;
-      if (key.size() != 1 + 8 + kStorageIndexBytes + 1 + kLeaseIdBytes) {
+      if (key.size() != kExpiryKeyBytes) {
         co_return corruption("malformed expiry key " + key_hex(key));
       }
       StorageIndex si;

@@ -842,8 +842,30 @@ TEST(StorageGc, CutoffDateModeExpiresLeasesGrantedBeforeTheCutoff) {
   EXPECT_TRUE(r.read(si_of(2), 0, 0, 10).ok());
 }
 
-TEST(StorageGc, ProgressSurvivesARestart) {
+// The age mode reads the expiry index, not every lease: only the expired leases are examined.
+TEST(StorageGc, AgeModeExaminesOnlyExpiredLeases) {
   Rig r(gc_options());
+  for (std::uint8_t i = 0; i < 5; ++i) ASSERT_TRUE(r.upload(si_of(i), 0, pattern(10, i)).is_ok());
+  r.node->sim_clock().jump(kDay * 20);
+  for (std::uint8_t i = 5; i < 30; ++i) ASSERT_TRUE(r.upload(si_of(i), 0, pattern(10, i)).is_ok());
+  r.node->sim_clock().jump(kDay * 12 + hours(12));  // day 32.5: the first five past the margin
+  EXPECT_EQ(run_gc_cycle(r), 1);                    // 5 entries < 10 per slice
+  EXPECT_EQ(r.server->gc_stats().leases_examined, 5u);
+  EXPECT_EQ(r.server->gc_stats().shares_deleted, 5u);
+  EXPECT_CODE(r.read(si_of(4), 0, 0, 10), kNotFound);
+  EXPECT_TRUE(r.read(si_of(5), 0, 0, 10).ok());
+  // A renewed lease's expiry moves: it is not examined when its first term would have ended.
+  ASSERT_EQ(r.run(r.server->add_lease(si_of(6), secret_of(1), secret_of(101))).value_or(0), 1u);
+  r.node->sim_clock().jump(kDay * 20);  // day 52.5: the other 24 past the margin
+  EXPECT_EQ(run_gc_cycle(r), 3);        // 10 + 10 + 4
+  EXPECT_EQ(r.server->gc_stats().leases_examined, 5u + 24u);
+  EXPECT_TRUE(r.read(si_of(6), 0, 0, 10).ok());
+  EXPECT_CODE(r.read(si_of(7), 0, 0, 10), kNotFound);
+}
+
+// The cutoff mode walks every lease record; its position survives a restart.
+TEST(StorageGc, ProgressSurvivesARestart) {
+  Rig r(gc_options(GcOptions::Mode::kCutoffDate));
   for (std::uint8_t i = 0; i < 25; ++i) ASSERT_TRUE(r.upload(si_of(i), 0, pattern(10, i)).is_ok());
   EXPECT_EQ(r.run(r.server->gc_slice()).value_or(true), false);  // leases 0..9
   r.crash_and_restart();
