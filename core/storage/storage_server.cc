@@ -1035,22 +1035,61 @@ Task<Result<Bytes>> StorageServer::read(StorageIndex si, std::uint32_t shnum, st
 
 Task<Result<std::uint32_t>> StorageServer::add_lease(StorageIndex si, LeaseSecretBytes renew,
                                                      LeaseSecretBytes cancel) {
+  std::vector<LeaseTarget> one(1);
+  one[0].si = si;
+  one[0].renew = renew;
+  one[0].cancel = cancel;
+  auto n = co_await add_leases(std::move(one));
+  if (!n.ok()) co_return n.status();
+  co_return (*n)[0];
+}
+
+Task<Result<std::vector<std::uint32_t>>> StorageServer::add_leases(
+    std::vector<LeaseTarget> targets) {
+  if (targets.size() > kBatchMax) {
+    co_return invalid_argument("add_lease: " + std::to_string(targets.size()) +
+                               " targets; at most " + std::to_string(kBatchMax));
+  }
   auto permit = co_await mutate_.acquire();
-  auto held = co_await get_buckets(si);
-  if (!held.ok()) co_return held.status();
-  std::vector<std::uint32_t> shnums;
-  for (const ShareInfo& h : *held) shnums.push_back(h.share_number);
-  co_return co_await add_lease_locked(si, shnums, renew, cancel);
+  const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
+  WriteBatch batch;
+  std::map<std::string, LeaseSecretBytes> added;
+  std::vector<std::uint32_t> out;
+  out.reserve(targets.size());
+  for (const LeaseTarget& t : targets) {
+    auto held = co_await get_buckets(t.si);
+    if (!held.ok()) co_return held.status();
+    std::vector<std::uint32_t> shnums;
+    for (const ShareInfo& h : *held) shnums.push_back(h.share_number);
+    LAFS_CO_RETURN_IF_ERROR(
+        co_await lease_into(&batch, &added, t.si, shnums, t.renew, t.cancel, now));
+    out.push_back(static_cast<std::uint32_t>(shnums.size()));
+  }
+  // One synced write for the whole call, not one per target.
+  if (!batch.empty()) LAFS_CO_RETURN_IF_ERROR(co_await env_->kv().write(std::move(batch), true));
+  co_return out;
 }
 
 Task<Result<std::uint32_t>> StorageServer::add_lease_locked(StorageIndex si,
                                                             std::vector<std::uint32_t> shnums,
                                                             LeaseSecretBytes renew,
                                                             LeaseSecretBytes cancel) {
-  KvStore& kv = env_->kv();
   const std::int64_t now = env_->clock().wall_now().time_since_epoch().count();
-  const std::string id = lease_id(renew);
   WriteBatch batch;
+  std::map<std::string, LeaseSecretBytes> added;
+  LAFS_CO_RETURN_IF_ERROR(co_await lease_into(&batch, &added, si, shnums, renew, cancel, now));
+  if (!batch.empty()) LAFS_CO_RETURN_IF_ERROR(co_await env_->kv().write(std::move(batch), true));
+  co_return static_cast<std::uint32_t>(shnums.size());
+}
+
+Task<Status> StorageServer::lease_into(WriteBatch* batch,
+                                       std::map<std::string, LeaseSecretBytes>* added,
+                                       const StorageIndex& si,
+                                       const std::vector<std::uint32_t>& shnums,
+                                       const LeaseSecretBytes& renew,
+                                       const LeaseSecretBytes& cancel, std::int64_t now) {
+  KvStore& kv = env_->kv();
+  const std::string id = lease_id(renew);
   for (std::uint32_t shnum : shnums) {
     const std::string key = lease_key(si, shnum, id);
     auto existing = co_await kv.get(key);
@@ -1063,16 +1102,31 @@ Task<Result<std::uint32_t>> StorageServer::add_lease_locked(StorageIndex si,
         co_return permission_denied("add_lease: a different lease with this id exists on share " +
                                     si_hex(si) + "/" + std::to_string(shnum));
       }
-      batch.del(expiry_key(old->expires_unix_ns(), si, shnum, id));
+      batch->del(expiry_key(old->expires_unix_ns(), si, shnum, id));
       lease = *old;
-    } else {
+    } else if (auto a = added->find(key); a == added->end()) {
+      // New: the share's leases, stored and added by this batch, stay within the bound.
       const std::string prefix = lease_share_prefix(si, shnum);
       auto count = co_await kv.scan(prefix, prefix_end(prefix), kLeasesPerShareMax);
       if (!count.ok()) co_return count.status();
-      if (count->size() >= kLeasesPerShareMax) {
+      std::size_t in_batch = 0;
+      for (auto a = added->lower_bound(prefix); a != added->end() && a->first.starts_with(prefix);
+           ++a) {
+        ++in_batch;
+      }
+      if (count->size() + in_batch >= kLeasesPerShareMax) {
         co_return resource_exhausted("add_lease: share " + si_hex(si) + "/" +
                                      std::to_string(shnum) + " already has " +
                                      std::to_string(kLeasesPerShareMax) + " leases");
+      }
+      added->emplace(key, renew);
+      lease.set_version(kRecordVersion);
+      lease.set_renew_secret(secret_string(renew));
+      lease.set_cancel_secret(secret_string(cancel));
+    } else {  // added earlier in this batch
+      if (!secrets_equal(secret_string(a->second), renew)) {
+        co_return permission_denied("add_lease: a different lease with this id exists on share " +
+                                    si_hex(si) + "/" + std::to_string(shnum));
       }
       lease.set_version(kRecordVersion);
       lease.set_renew_secret(secret_string(renew));
@@ -1080,11 +1134,10 @@ Task<Result<std::uint32_t>> StorageServer::add_lease_locked(StorageIndex si,
     }
     lease.set_granted_unix_ns(now);
     lease.set_expires_unix_ns(now + options_.lease_duration.count());
-    batch.put(key, lease.SerializeAsString());
-    batch.put(expiry_key(lease.expires_unix_ns(), si, shnum, id), "");
+    batch->put(key, lease.SerializeAsString());
+    batch->put(expiry_key(lease.expires_unix_ns(), si, shnum, id), "");
   }
-  if (!batch.empty()) LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(batch), true));
-  co_return static_cast<std::uint32_t>(shnums.size());
+  co_return Status{};
 }
 
 Task<Result<CancelResult>> StorageServer::cancel_lease(StorageIndex si, LeaseSecretBytes cancel) {

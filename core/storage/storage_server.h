@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -234,6 +235,14 @@ class StorageServer {
   // but a different renew secret exists (never happens by chance: ids are 64 bits of secret).
   Task<Result<std::uint32_t>> add_lease(StorageIndex si, LeaseSecretBytes renew_secret,
                                         LeaseSecretBytes cancel_secret);
+  // add_lease for many storage indexes (at most kBatchMax), all in one synced KV write: every
+  // lease is added or renewed, or (an error) none is. Per target, how many shares carry it.
+  struct LeaseTarget {
+    StorageIndex si{};
+    LeaseSecretBytes renew{};
+    LeaseSecretBytes cancel{};
+  };
+  Task<Result<std::vector<std::uint32_t>>> add_leases(std::vector<LeaseTarget> targets);
   // Removes the leases with this cancel secret; shares left without a lease are deleted.
   // A secret that matches nothing is kPermissionDenied and changes nothing.
   Task<Result<CancelResult>> cancel_lease(StorageIndex si, LeaseSecretBytes cancel_secret);
@@ -269,6 +278,12 @@ class StorageServer {
   Task<Status> remove_upload(const UploadKey& key, bool count_abort);
   Task<Result<std::uint32_t>> add_lease_locked(StorageIndex si, std::vector<std::uint32_t> shnums,
                                                LeaseSecretBytes renew, LeaseSecretBytes cancel);
+  // What add_lease_locked writes, put into `batch`; `added` holds the lease keys `batch` already
+  // creates (they count towards the bound on leases per share). Caller holds mutate_.
+  Task<Status> lease_into(WriteBatch* batch, std::map<std::string, LeaseSecretBytes>* added,
+                          const StorageIndex& si, const std::vector<std::uint32_t>& shnums,
+                          const LeaseSecretBytes& renew, const LeaseSecretBytes& cancel,
+                          std::int64_t now);
   Task<Status> delete_share(const StorageIndex& si, std::uint32_t share_number);
   // Deletes shares whose leases have all expired (by the expiry index, soonest first) until
   // `want` bytes are freed or none is left. Caller holds mutate_.

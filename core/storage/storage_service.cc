@@ -199,15 +199,18 @@ Task<Result<Bytes>> do_add_lease(StorageServer* server, Bytes payload) {
     co_return invalid_argument(std::string(m) + ": " + std::to_string(req.targets_size()) +
                                " targets; at most " + std::to_string(kBatchMax));
   }
-  pb::AddLeaseResponse r;
+  std::vector<StorageServer::LeaseTarget> targets;
+  targets.reserve(static_cast<std::size_t>(req.targets_size()));
   for (const pb::LeaseTarget& t : req.targets()) {
     LAFS_TRY_ASSIGN(si, to_si(t.storage_index(), m));
     LAFS_TRY_ASSIGN(renew, to_secret(t.renew_secret(), m, "renew secret"));
     LAFS_TRY_ASSIGN(cancel, to_secret(t.cancel_secret(), m, "cancel secret"));
-    auto n = co_await server->add_lease(si, renew, cancel);
-    if (!n.ok()) co_return n.status();
-    r.add_shares_leased(*n);
+    targets.push_back({si, renew, cancel});
   }
+  auto leased = co_await server->add_leases(std::move(targets));
+  if (!leased.ok()) co_return leased.status();
+  pb::AddLeaseResponse r;
+  for (std::uint32_t n : *leased) r.add_shares_leased(n);
   co_return to_payload(r.SerializeAsString());
 }
 

@@ -51,8 +51,8 @@ class StorageClient {
   Task<Result<std::uint32_t>> add_lease(const StorageIndex& si, const LeaseSecretBytes& renew,
                                         const LeaseSecretBytes& cancel);
   // Many at once (at most kBatchMax): one call renews or adds the lease on every share of each
-  // storage index; how many shares carry it, per target in order. One failing target (its
-  // shares gone meanwhile) fails the call: retry those one by one.
+  // storage index, in one synced write on the server; how many shares carry it, per target in
+  // order. One failing target fails the call and changes nothing: retry those one by one.
   struct LeaseRequest {
     StorageIndex si{};
     LeaseSecretBytes renew{};

@@ -380,6 +380,39 @@ TEST(Storage, LeasesRenewAddAndCancel) {
   EXPECT_EQ(r.run(r.server->cancel_lease(si_of(2), secret_of(103)))->shares_deleted, 1u);
 }
 
+// Many targets in one call are one synced write: all leases or none.
+TEST(Storage, BatchedLeasesAreAllOrNothing) {
+  Rig r;
+  ASSERT_TRUE(r.upload(si_of(1), 0, pattern(50, 1), /*client=*/1).is_ok());
+  ASSERT_TRUE(r.upload(si_of(2), 0, pattern(50, 2), /*client=*/1).is_ok());
+  using T = StorageServer::LeaseTarget;
+  // The same target twice, and an index holding nothing: one lease each, counted per target.
+  auto n = r.run(r.server->add_leases(
+      {T{si_of(1), secret_of(5), secret_of(105)}, T{si_of(2), secret_of(5), secret_of(105)},
+       T{si_of(3), secret_of(5), secret_of(105)}, T{si_of(1), secret_of(5), secret_of(105)}}));
+  ASSERT_TRUE(n.ok()) << n.status().to_string();
+  EXPECT_EQ(*n, (std::vector<std::uint32_t>{1, 1, 0, 1}));
+  EXPECT_EQ(r.run(r.server->cancel_lease(si_of(1), secret_of(105)))->leases_cancelled, 1u);
+  // A target that fails (a lease id taken by other secrets) fails the call: nothing is written.
+  LeaseSecretBytes clash = secret_of(1);  // client 1's lease id, other secret bytes
+  clash[31] ^= 1;
+  EXPECT_CODE(r.run(r.server->add_leases(
+                  {T{si_of(1), secret_of(6), secret_of(106)}, T{si_of(2), clash, secret_of(107)}})),
+              kPermissionDenied);
+  EXPECT_CODE(r.run(r.server->cancel_lease(si_of(1), secret_of(106))), kPermissionDenied);
+  // Two new leases with one id in one batch, secrets differing: refused too.
+  EXPECT_CODE(r.run(r.server->add_leases(
+                  {T{si_of(2), secret_of(8), secret_of(108)}, T{si_of(2),
+                                                                [] {
+                                                                  LeaseSecretBytes s = secret_of(8);
+                                                                  s[31] ^= 1;
+                                                                  return s;
+                                                                }(),
+                                                                secret_of(109)}})),
+              kPermissionDenied);
+  EXPECT_CODE(r.run(r.server->cancel_lease(si_of(2), secret_of(108))), kPermissionDenied);
+}
+
 TEST(Storage, AllocatingHeldSharesAddsTheClientsLease) {
   Rig r;
   ASSERT_TRUE(r.upload(si_of(1), 0, pattern(50, 1), 1).is_ok());
