@@ -1,6 +1,7 @@
 #include "core/client/checker.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "core/client/placement.h"
@@ -28,16 +29,19 @@ std::string key_hex(const ServerRef& s) {
 }
 
 // Health from the good shares: which servers hold which share numbers.
+// A file's good shares by server (index into the server list): only servers holding some.
+using GoodShares = std::map<std::size_t, std::set<std::uint32_t>>;
+
 void judge_health(CheckResult& r, const std::vector<ServerRef>& servers,
-                  const std::vector<std::set<std::uint32_t>>& good_by_server) {
+                  const GoodShares& good_by_server) {
   std::set<std::uint32_t> distinct;
   std::vector<ServerShares> holdings;
-  for (std::size_t s = 0; s < servers.size(); ++s) {
-    if (good_by_server[s].empty()) continue;
+  for (const auto& [s, good] : good_by_server) {
+    if (good.empty()) continue;
     ++r.good_hosts;
     ServerShares h;
     h.server = servers[s].key;
-    for (std::uint32_t share : good_by_server[s]) {
+    for (std::uint32_t share : good) {
       h.shares.push_back(share);
       distinct.insert(share);
       r.share_map[share].push_back(key_hex(servers[s]));
@@ -68,10 +72,21 @@ std::string summarize(const CheckResult& r) {
 
 }  // namespace
 
+// What the servers asked said about one file; only the servers asked are kept (a grid has
+// hundreds, a file's listing a few dozen).
 struct Checker::Listing {
-  std::vector<std::vector<storage::ShareInfo>> per_server;  // index = server
-  std::vector<bool> answered;                               // per server
-  std::vector<std::uint32_t> asked;                         // servers asked, in ring order
+  std::vector<std::uint32_t> asked;                   // servers asked, in ring order
+  std::vector<std::vector<storage::ShareInfo>> held;  // per asked server: its shares of the file
+  std::vector<bool> answered;                         // per asked server
+  // (server, position in `asked`) of the servers that answered, by server index.
+  std::vector<std::pair<std::uint32_t, std::size_t>> answered_by_server() const {
+    std::vector<std::pair<std::uint32_t, std::size_t>> out;
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+      if (answered[i]) out.emplace_back(asked[i], i);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 };
 
 Checker::Checker(Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets,
@@ -90,59 +105,53 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
     const std::vector<std::pair<std::uint32_t, std::uint32_t>>& expect,
     const std::vector<ServerRef>& servers) {
   std::vector<Listing> out(sis.size());
-  for (Listing& l : out) {
-    l.per_server.resize(servers.size());
-    l.answered.assign(servers.size(), false);
-  }
-  // Each file's servers in its ring order, asked a width at a time. The ring is sorted only as
-  // far as the listing gets (most files: the first width), in permuted_servers' order
-  // (RingLess).
-  struct Ring {
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> order;  // (position prefix, server)
-    std::size_t sorted = 0;                                      // order[0, sorted) is final
-  };
-  std::vector<Ring> rings(sis.size());
-  for (std::size_t f = 0; f < sis.size(); ++f) {
-    const std::vector<std::uint64_t> prefix = immutable_->ring_cache().prefixes(sis[f], servers);
-    rings[f].order.resize(servers.size());
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-      rings[f].order[i] = {prefix[i], static_cast<std::uint32_t>(i)};
-    }
-  }
+  // Each file's servers in its ring order (permuted_servers', by RingLess), asked a width at a
+  // time. Only the front of each ring is kept, sorted as far as the listing has got (most
+  // files: the first width); going further sorts afresh from the cached ring positions.
+  std::vector<std::vector<std::uint32_t>> fronts(sis.size());
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order;  // (position prefix, server)
   auto ring_at = [&](std::size_t f, std::size_t i) -> std::uint32_t {
-    Ring& r = rings[f];
-    if (i >= r.sorted) {
-      const std::size_t upto = std::min(r.order.size(), std::max(i + 1, 2 * r.sorted + 16));
-      std::partial_sort(r.order.begin() + static_cast<std::ptrdiff_t>(r.sorted),
-                        r.order.begin() + static_cast<std::ptrdiff_t>(upto), r.order.end(),
-                        RingLess{sis[f], servers});
-      r.sorted = upto;
+    std::vector<std::uint32_t>& front = fronts[f];
+    if (i >= front.size()) {
+      const std::vector<std::uint64_t> prefix = immutable_->ring_cache().prefixes(sis[f], servers);
+      order.resize(prefix.size());
+      for (std::size_t j = 0; j < prefix.size(); ++j) {
+        order[j] = {prefix[j], static_cast<std::uint32_t>(j)};
+      }
+      const std::size_t upto = std::min(order.size(), std::max(i + 1, 2 * front.size() + 16));
+      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(upto),
+                        order.end(), RingLess{sis[f], servers});
+      front.resize(upto);
+      for (std::size_t j = 0; j < upto; ++j) front[j] = order[j].second;
     }
-    return r.order[i].second;
+    return front[i];
   };
   // One task per server walks its batches of this round's files; all servers in parallel.
-  auto ask_server = [](Checker* self, std::size_t s, ServerRef server,
-                       const std::vector<crypto::StorageIndex>* sis, std::vector<std::size_t> files,
+  // (file, position of this server in the file's `asked`)
+  using Asked = std::vector<std::pair<std::size_t, std::size_t>>;
+  auto ask_server = [](Checker* self, ServerRef server,
+                       const std::vector<crypto::StorageIndex>* sis, Asked files,
                        std::vector<Listing>* out) -> Task<void> {
     storage::StorageClient sc(self->pool_, rpc::Peer{server.address, server.key},
                               self->options_.call_timeout);
     for (std::size_t from = 0; from < files.size(); from += self->options_.batch_max) {
       const std::size_t to = std::min(files.size(), from + self->options_.batch_max);
       std::vector<storage::StorageIndex> batch;
-      for (std::size_t i = from; i < to; ++i) batch.push_back((*sis)[files[i]]);
+      for (std::size_t i = from; i < to; ++i) batch.push_back((*sis)[files[i].first]);
       ++self->stats_.rpcs;
       auto held = co_await sc.get_buckets(batch);
       if (!held.ok() || held->size() != batch.size()) continue;  // this batch: no answer
       for (std::size_t i = from; i < to; ++i) {
-        (*out)[files[i]].answered[s] = true;
-        (*out)[files[i]].per_server[s] = std::move((*held)[i - from]);
+        Listing& l = (*out)[files[i].first];
+        l.answered[files[i].second] = true;
+        l.held[files[i].second] = std::move((*held)[i - from]);
       }
     }
   };
   std::vector<std::size_t> pending(sis.size());
   for (std::size_t f = 0; f < pending.size(); ++f) pending[f] = f;
   while (!pending.empty()) {
-    std::vector<std::vector<std::size_t>> by_server(servers.size());
+    std::vector<Asked> by_server(servers.size());
     for (std::size_t f : pending) {
       Listing& l = out[f];
       const std::size_t width =
@@ -152,14 +161,16 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
       const std::size_t to = std::min(servers.size(), l.asked.size() + width);
       for (std::size_t i = l.asked.size(); i < to; ++i) {
         const std::uint32_t s = ring_at(f, i);
+        by_server[s].emplace_back(f, l.asked.size());
         l.asked.push_back(s);
-        by_server[s].push_back(f);
+        l.held.emplace_back();
+        l.answered.push_back(false);
       }
     }
     std::vector<Task<void>> asks;
     for (std::size_t s = 0; s < servers.size(); ++s) {
       if (!by_server[s].empty()) {
-        asks.push_back(ask_server(this, s, servers[s], &sis, std::move(by_server[s]), &out));
+        asks.push_back(ask_server(this, servers[s], &sis, std::move(by_server[s]), &out));
       }
     }
     co_await when_all(env_->executor(), std::move(asks));
@@ -178,7 +189,7 @@ Task<std::vector<Checker::Listing>> Checker::list_shares(
       bool found_near_end = false;
       const std::size_t tail = std::max<std::size_t>(1, n / 2);
       for (std::size_t i = 0; i < l.asked.size(); ++i) {
-        for (const storage::ShareInfo& info : l.per_server[l.asked[i]]) {
+        for (const storage::ShareInfo& info : l.held[i]) {
           distinct.insert(info.share_number);
           if (i + tail >= l.asked.size()) found_near_end = true;
         }
@@ -239,8 +250,9 @@ Task<std::vector<std::uint32_t>> Checker::add_leases(const std::vector<crypto::S
   };
   std::vector<std::vector<std::size_t>> files_on(servers.size());
   for (std::size_t f = 0; f < sis.size(); ++f) {
-    for (std::uint32_t s : listings[f].asked) {
-      if (!listings[f].per_server[s].empty()) files_on[s].push_back(f);
+    const Listing& l = listings[f];
+    for (std::size_t i = 0; i < l.asked.size(); ++i) {
+      if (!l.held[i].empty()) files_on[l.asked[i]].push_back(f);
     }
   }
   std::vector<Task<void>> tasks;
@@ -262,11 +274,10 @@ Task<CheckResult> Checker::judge_immutable(const cap::ChkVerifyCap& vcap, const 
   r.total = vcap.params.total_shares;
   r.happy = happy;
   r.servers_queried = static_cast<std::uint32_t>(listing.asked.size());
-  std::vector<std::set<std::uint32_t>> good(servers.size());
-  for (std::size_t s = 0; s < servers.size(); ++s) {
-    if (!listing.answered[s]) continue;
+  GoodShares good;
+  for (const auto& [s, i] : listing.answered_by_server()) {
     ++r.servers_responding;
-    for (const storage::ShareInfo& info : listing.per_server[s]) {
+    for (const storage::ShareInfo& info : listing.held[i]) {
       // A share number the file cannot have is not one of its shares (garbage, not counted).
       if (!info.is_mutable && info.share_number < r.total) good[s].insert(info.share_number);
     }
@@ -371,11 +382,11 @@ Task<CheckResult> Checker::judge_immutable(const cap::ChkVerifyCap& vcap, const 
         it = shares->erase(it);
       }
     };
-    std::vector<std::vector<CorruptShare>> corrupt(servers.size());
+    std::vector<std::vector<CorruptShare>> corrupt(good.size());
     std::vector<Task<void>> verifies;
-    for (std::size_t s = 0; s < servers.size(); ++s) {
-      if (good[s].empty()) continue;
-      verifies.push_back(verify_server(this, vcap, servers[s], &good[s], &corrupt[s]));
+    std::size_t j = 0;
+    for (auto& [s, shares] : good) {
+      verifies.push_back(verify_server(this, vcap, servers[s], &shares, &corrupt[j++]));
     }
     co_await when_all(env_->executor(), std::move(verifies));
     for (auto& c : corrupt) {
@@ -407,11 +418,9 @@ Task<CheckResult> Checker::judge_mutable(const cap::Cap& cap, const Listing& lis
     MutableHeader header;
   };
   std::vector<Held> held;
-  std::vector<std::set<std::uint32_t>> other(servers.size());  // shares with bad headers
-  for (std::size_t s = 0; s < servers.size(); ++s) {
-    if (!listing.answered[s]) continue;
+  for (const auto& [s, i] : listing.answered_by_server()) {
     ++r.servers_responding;
-    if (listing.per_server[s].empty()) continue;
+    if (listing.held[i].empty()) continue;
     storage::StorageClient sc(pool_, rpc::Peer{servers[s].address, servers[s].key},
                               options_.call_timeout);
     const std::vector<std::uint32_t> all;
@@ -445,7 +454,7 @@ Task<CheckResult> Checker::judge_mutable(const cap::Cap& cap, const Listing& lis
   // The version judged: the newest recoverable one, else the newest seen.
   std::optional<MutableVersion> judged = best;
   if (!judged && !versions.empty()) judged = versions.rbegin()->first;
-  std::vector<std::set<std::uint32_t>> good(servers.size());
+  GoodShares good;
   if (judged) {
     const MutableParams& p = params_of[*judged];
     r.needed = p.needed;
@@ -454,11 +463,10 @@ Task<CheckResult> Checker::judge_mutable(const cap::Cap& cap, const Listing& lis
       if (h.header.version == *judged) good[h.server].insert(h.header.share_number);
     }
     if (options.verify) {
-      for (std::size_t s = 0; s < servers.size(); ++s) {
-        if (good[s].empty()) continue;
+      for (auto& [s, shares] : good) {
         storage::StorageClient sc(pool_, rpc::Peer{servers[s].address, servers[s].key},
                                   options_.call_timeout);
-        for (auto it = good[s].begin(); it != good[s].end();) {
+        for (auto it = shares.begin(); it != shares.end();) {
           const std::uint32_t share = *it;
           std::string problem;
           auto layout = MutableLayout::make(p, share);
@@ -503,7 +511,7 @@ Task<CheckResult> Checker::judge_mutable(const cap::Cap& cap, const Listing& lis
           std::string reason = "verifier: " + problem;
           ++stats_.rpcs;
           (void)co_await sc.advise_corrupt(ssi, share, std::move(reason));
-          it = good[s].erase(it);
+          it = shares.erase(it);
         }
       }
     }
