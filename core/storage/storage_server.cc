@@ -245,11 +245,10 @@ std::string StorageServer::slot_path(const StorageIndex& si, std::uint32_t shnum
                                      std::uint64_t generation) const {
   return share_path(si, shnum) + "." + std::to_string(generation);
 }
-std::string StorageServer::incoming_dir(const StorageIndex& si) const {
-  return options_.root + "/incoming/" + si_hex(si);
-}
+// Flat: an upload creates one file and no directory (nothing to make, sync or remove per
+// storage index).
 std::string StorageServer::incoming_path(const StorageIndex& si, std::uint32_t shnum) const {
-  return incoming_dir(si) + "/" + std::to_string(shnum);
+  return options_.root + "/incoming/" + si_hex(si) + "." + std::to_string(shnum);
 }
 
 // mkdir that tolerates existing directories; a new one is made durable in its parent.
@@ -272,19 +271,25 @@ Task<Status> StorageServer::start() {
 Task<Status> StorageServer::discard_incoming() {
   Disk& disk = env_->disk();
   const std::string incoming = options_.root + "/incoming";
-  auto dirs = co_await disk.list(incoming);
-  if (!dirs.ok()) co_return dirs.status();
-  for (const std::string& d : *dirs) {
-    const std::string dir = incoming + "/" + d;
-    auto files = co_await disk.list(dir);
-    if (files.ok()) {
-      for (const std::string& f : *files) {
-        Status s = co_await disk.remove(dir + "/" + f);
-        if (!s.is_ok() && s.code() != ErrorCode::kNotFound) co_return s;
-        ++stats_.incomplete_uploads_discarded;
+  auto entries = co_await disk.list(incoming);
+  if (!entries.ok()) co_return entries.status();
+  for (const std::string& e : *entries) {
+    const std::string path = incoming + "/" + e;
+    auto info = co_await disk.stat(path);
+    if (info.ok() &&
+        info->is_directory) {  // incoming/<si>/<shnum>, as servers before 2026-12 kept them
+      auto files = co_await disk.list(path);
+      if (files.ok()) {
+        for (const std::string& f : *files) {
+          Status s = co_await disk.remove(path + "/" + f);
+          if (!s.is_ok() && s.code() != ErrorCode::kNotFound) co_return s;
+          ++stats_.incomplete_uploads_discarded;
+        }
       }
+    } else {
+      ++stats_.incomplete_uploads_discarded;
     }
-    Status s = co_await disk.remove(dir);
+    Status s = co_await disk.remove(path);
     if (!s.is_ok() && s.code() != ErrorCode::kNotFound) co_return s;
   }
   co_return co_await disk.sync_dir(incoming);
@@ -327,6 +332,7 @@ Task<Status> StorageServer::reconcile() {
       auto si = si_from_hex(h);
       auto files = co_await disk.list(dir);
       if (!files.ok()) co_return files.status();
+      bool removed = false;
       for (const std::string& f : *files) {
         auto parsed = parse_share_file(f);
         bool keep = false;
@@ -346,9 +352,12 @@ Task<Status> StorageServer::reconcile() {
                              "removing unacknowledged share file " + dir + "/" + f);
           LAFS_CO_RETURN_IF_ERROR(co_await disk.remove(dir + "/" + f));
           ++stats_.orphan_files_removed;
+          removed = true;
         }
       }
-      LAFS_CO_RETURN_IF_ERROR(co_await disk.sync_dir(dir));
+      // Removals are made durable; a directory left alone needs no sync (a restart of a server
+      // holding a million shares is not a million directory syncs).
+      if (removed) LAFS_CO_RETURN_IF_ERROR(co_await disk.sync_dir(dir));
     }
   }
   // Every share record must have its file.
@@ -510,7 +519,6 @@ Task<Result<AllocateResult>> StorageServer::allocate(
                          std::to_string(options_.reserved_bytes) + " reserved, " +
                          std::to_string(promised_bytes()) + " promised to open uploads");
     }
-    LAFS_CO_RETURN_IF_ERROR(co_await ensure_dir(incoming_dir(si)));
   }
   // Shares already here get this client's lease too (as an upload that finds them would).
   if (!result.already_have.empty()) {
@@ -674,10 +682,6 @@ Task<Status> StorageServer::close(StorageIndex si, std::uint32_t shnum, std::uin
   ++stats_.shares;
   ++stats_.closes;
   (void)finish(Status{});
-  if (!std::any_of(uploads_.begin(), uploads_.end(),
-                   [&](const auto& e) { return e.first.first == si; })) {
-    (void)co_await disk.remove(incoming_dir(si));  // best effort; start-up cleans up too
-  }
   co_return Status{};
 }
 

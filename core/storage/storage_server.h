@@ -307,7 +307,6 @@ class StorageServer {
   Task<Status> apply_slot_journal(const StorageIndex& si, const std::string& journal);
   Task<Result<Bytes>> load_slot(const StorageIndex& si, std::uint32_t share_number,
                                 std::uint64_t generation, std::uint64_t size);
-  std::string incoming_dir(const StorageIndex& si) const;
   std::string incoming_path(const StorageIndex& si, std::uint32_t share_number) const;
 
   Env* env_;

@@ -492,6 +492,34 @@ TEST(Storage, AcknowledgedSharesSurviveACrashAndUnclosedOnesVanish) {
               kNotFound);
 }
 
+// Uploads left in incoming/ by a crash are removed at start-up, in today's flat layout
+// (incoming/<si>.<shnum>) and in the per-index directories servers before 2026-12 made.
+TEST(Storage, LeftoverUploadsOfEitherLayoutAreDiscardedAtStartup) {
+  Rig r;
+  auto a = r.allocate(si_of(1), {3}, 10);
+  ASSERT_TRUE(a.ok());
+  auto listed = r.run(r.node->disk().list("storage/incoming"));
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(*listed, std::vector<std::string>{"01010101010101010101010101010101.3"});
+  Disk& disk = r.node->disk();
+  const std::string old_dir = "storage/incoming/02020202020202020202020202020202";
+  ASSERT_TRUE(r.run(disk.mkdir(old_dir)).is_ok());
+  for (const std::string& f : {old_dir + "/0", old_dir + "/1"}) {
+    auto file = r.run(disk.open(f, OpenOptions{.create = true}));
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE(r.run((*file)->write_at(0, pattern(10, 1))).is_ok());
+    ASSERT_TRUE(r.run((*file)->sync()).is_ok());
+  }
+  ASSERT_TRUE(r.run(disk.sync_dir(old_dir)).is_ok());
+  ASSERT_TRUE(r.run(disk.sync_dir("storage/incoming")).is_ok());  // the flat file's name too
+  r.crash_and_restart();
+  EXPECT_EQ(r.server->stats().incomplete_uploads_discarded, 3u);
+  EXPECT_TRUE(r.run(disk.list("storage/incoming")).value_or(std::vector<std::string>{"?"}).empty());
+  // Nothing of either is served, and the share can be uploaded afresh.
+  EXPECT_TRUE(r.run(r.server->get_buckets(si_of(1)))->empty());
+  EXPECT_TRUE(r.upload(si_of(1), 3, pattern(10, 2)).is_ok());
+}
+
 // The fault sequence the durability order exists for: the share file reached shares/ but the
 // process died before its record was written. It was never acknowledged, so start-up removes it
 // and it is never served.
