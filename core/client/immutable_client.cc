@@ -183,10 +183,12 @@ Task<Result<storage::PutResult>> put_on(rpc::RpcPool* pool, ServerRef server, Du
 // then each server's shares sent whole, one storage.put per server and share size (split so
 // that a call carries at most `chunk` bytes), servers in parallel. Stored shares join `open`
 // (closed already); failures are added to `errors`.
-Task<Result<ImmutableEncoder::Finished>> put_whole(
-    Env* env, rpc::RpcPool* pool, const ClientSecrets* secrets, Duration timeout,
-    ImmutableEncoder* enc, ByteSource* source, const std::vector<ServerRef>* ring,
-    const Wanted* wanted, std::size_t chunk, std::vector<OpenShare>* open, std::string* errors) {
+Task<Result<ImmutableEncoder::Finished>> put_whole(Env* env, rpc::RpcPool* pool,
+                                                   const ClientSecrets* secrets, Duration timeout,
+                                                   ImmutableEncoder* enc, ByteSource* source,
+                                                   const RingOrder* ring, const Wanted* wanted,
+                                                   std::size_t chunk, std::vector<OpenShare>* open,
+                                                   std::string* errors) {
   const crypto::StorageIndex si = enc->storage_index();
   auto piece = co_await source->read(0, enc->segment_length(0));
   if (!piece.ok()) co_return piece.status();
@@ -282,11 +284,11 @@ Task<Result<Bytes>> MemorySource::read(std::uint64_t offset, std::size_t length)
 }
 
 Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
-    ByteSource* source, std::unique_ptr<ImmutableEncoder> encoder,
-    const std::vector<ServerRef>* ring_in, EncodingParams params,
-    std::optional<crypto::Digest> known_hash, const std::set<ShareOnServer>* distrusted) {
+    ByteSource* source, std::unique_ptr<ImmutableEncoder> encoder, const RingOrder* ring_in,
+    EncodingParams params, std::optional<crypto::Digest> known_hash,
+    const std::set<ShareOnServer>* distrusted) {
   Pass pass;
-  const std::vector<ServerRef>& ring = *ring_in;
+  const RingOrder& ring = *ring_in;
   ImmutableEncoder& enc = *encoder;
   const crypto::StorageIndex si = enc.storage_index();
   ExtensionInfo mine;
@@ -477,18 +479,18 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
   pass.extension_hash = finished->cap.extension_hash;
 
   // 5. What is really there: our closed shares, and existing ones whose extension block is ours.
-  std::vector<ServerShares> holdings(ring.size());
-  for (std::size_t r = 0; r < ring.size(); ++r) holdings[r].server = ring[r].key;
+  // (Only servers asked can hold any: the ring is not sorted further.)
+  std::map<std::size_t, std::vector<std::uint32_t>> held_by;  // ring index -> shares
   std::size_t existing = 0;
   std::vector<std::size_t> existing_servers;
-  for (std::size_t r = 0; r < ring.size(); ++r) {
+  for (std::size_t r = 0; r < surveyed; ++r) {
     bool relied = false;
     for (const auto& [n, h] : surveys[r].existing) {
       if (h != pass.extension_hash) {
         pass.garbage_found = true;  // looked like ours, is not: plan again knowing the hash
         continue;
       }
-      holdings[r].shares.push_back(n);
+      held_by[r].push_back(n);
       ++existing;
       relied = true;
     }
@@ -497,7 +499,7 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
   if (pass.garbage_found && !known_hash) co_return pass;
   for (const OpenShare& o : open) {
     if (!o.status.is_ok()) continue;
-    holdings[o.server].shares.push_back(o.share);
+    held_by[o.server].push_back(o.share);
     ++pass.result.shares_written;
     pass.result.bytes_written += enc.layout(o.share).share_bytes;
   }
@@ -509,12 +511,13 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
         to_bytes32(crypto::lease_cancel_secret(secrets_->lease, si, server_id(ring[r])));
     (void)co_await client_for(r)->add_lease(si, renew, cancel);
   }
+  std::vector<ServerShares> holdings;
   std::set<std::uint32_t> distinct;
-  std::size_t servers_with_shares = 0;
-  for (const ServerShares& h : holdings) {
-    if (!h.shares.empty()) ++servers_with_shares;
-    for (std::uint32_t n : h.shares) distinct.insert(n);
+  for (auto& [r, shares] : held_by) {
+    for (std::uint32_t n : shares) distinct.insert(n);
+    holdings.push_back(ServerShares{ring[r].key, std::move(shares)});
   }
+  const std::size_t servers_with_shares = holdings.size();
   const std::uint32_t happiness = servers_of_happiness(holdings);
   pass.result.servers_used = servers_with_shares;
   pass.result.shares_placed = distinct.size();
@@ -566,8 +569,7 @@ Task<Result<UploadResult>> ImmutableClient::upload_from(ByteSource* source,
   } else {
     key = crypto::random_file_key(env_->random());
   }
-  const std::vector<ServerRef> ring =
-      ring_cache_->order(crypto::immutable_storage_index(key), std::move(servers));
+  const RingOrder ring(*ring_cache_, crypto::immutable_storage_index(key), std::move(servers));
   if (ring.size() < params.happy) {
     co_return unavailable("upload: " + std::to_string(ring.size()) +
                           " storage servers known; happy=" + std::to_string(params.happy) +
@@ -655,7 +657,7 @@ Task<Status> ImmutableClient::stream_verified(cap::ChkVerifyCap vcap,
   const std::uint64_t size = vcap.params.size_bytes;
   if (offset >= size || length == 0) co_return Status{};
   length = std::min(length, size - offset);
-  const std::vector<ServerRef> ring = ring_cache_->order(vcap.storage_index, std::move(servers));
+  const RingOrder ring(*ring_cache_, vcap.storage_index, std::move(servers));
   const storage::StorageIndex ssi = vcap.storage_index;
   // Made when a server is first asked: most servers of a large grid never are.
   std::vector<std::unique_ptr<storage::StorageClient>> clients(ring.size());
@@ -981,13 +983,13 @@ class CiphertextPipe final : public ByteSource {
 };
 
 Task<void> feed_ciphertext(ImmutableClient* client, cap::ChkVerifyCap vcap,
-                           std::vector<ServerRef> ring, CiphertextPipe* pipe) {
+                           std::vector<ServerRef> servers, CiphertextPipe* pipe) {
   ImmutableClient::AsyncSink sink = [pipe](ByteView piece) -> Task<Status> {
     co_return co_await pipe->push(piece);
   };
   const std::uint64_t size = vcap.params.size_bytes;
   const std::optional<crypto::FileKey> no_key;
-  Status s = co_await client->stream_verified(vcap, no_key, std::move(ring), 0, size, sink);
+  Status s = co_await client->stream_verified(vcap, no_key, std::move(servers), 0, size, sink);
   pipe->finish(s);
 }
 
@@ -997,7 +999,8 @@ Task<Result<UploadResult>> ImmutableClient::repair(cap::ChkVerifyCap vcap,
                                                    std::vector<ServerRef> servers,
                                                    std::uint32_t happy,
                                                    std::set<ShareOnServer> distrusted) {
-  const std::vector<ServerRef> ring = ring_cache_->order(vcap.storage_index, std::move(servers));
+  std::vector<ServerRef> all = servers;  // for the download that feeds the re-encoding
+  const RingOrder ring(*ring_cache_, vcap.storage_index, std::move(servers));
   const storage::StorageIndex ssi = vcap.storage_index;
   // The encoding parameters, from the first share whose prefix matches the cap.
   std::optional<ExtensionInfo> info;
@@ -1028,7 +1031,7 @@ Task<Result<UploadResult>> ImmutableClient::repair(cap::ChkVerifyCap vcap,
   CiphertextPipe pipe(env_->executor(), info->file_size,
                       static_cast<std::size_t>(2 * info->segment_size) + options_.read_chunk_bytes);
   Scope producer(env_->executor());
-  producer.spawn(feed_ciphertext(this, vcap, ring, &pipe));
+  producer.spawn(feed_ciphertext(this, vcap, std::move(all), &pipe));
   const std::optional<crypto::Digest> known = vcap.extension_hash;
   Pass pass = co_await upload_pass(&pipe, std::move(*encoder), &ring, params, known, &distrusted);
   pipe.close();

@@ -106,6 +106,7 @@ struct UploadResult {
 };
 
 class RingCache;
+class RingOrder;
 
 class ImmutableClient {
  public:
@@ -168,7 +169,7 @@ class ImmutableClient {
  private:
   struct Pass;
   Task<Pass> upload_pass(ByteSource* source, std::unique_ptr<ImmutableEncoder> encoder,
-                         const std::vector<ServerRef>* ring, EncodingParams params,
+                         const RingOrder* ring, EncodingParams params,
                          std::optional<crypto::Digest> known_hash,
                          const std::set<ShareOnServer>* distrusted = nullptr);
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/runtime/assert.h"
+
 namespace lafs::client {
 
 std::uint64_t ring_prefix(const crypto::Digest& position) {
@@ -113,6 +115,29 @@ std::vector<ServerRef> RingCache::order(const crypto::StorageIndex& si,
   out.reserve(servers.size());
   for (const auto& [p, i] : order) out.push_back(std::move(servers[i]));
   return out;
+}
+
+RingOrder::RingOrder(RingCache& cache, const crypto::StorageIndex& si,
+                     std::vector<ServerRef> servers)
+    : si_(si), servers_(std::move(servers)) {
+  const std::vector<std::uint64_t> prefix = cache.prefixes(si_, servers_);
+  order_.resize(servers_.size());
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    order_[i] = {prefix[i], static_cast<std::uint32_t>(i)};
+  }
+}
+
+const ServerRef& RingOrder::operator[](std::size_t i) const {
+  LAFS_ASSERT(i < order_.size());
+  if (i >= sorted_) {
+    // The next smallest, in order, doubling how far the ring is sorted.
+    const std::size_t upto = std::min(order_.size(), std::max(i + 1, 2 * sorted_ + 16));
+    std::partial_sort(order_.begin() + static_cast<std::ptrdiff_t>(sorted_),
+                      order_.begin() + static_cast<std::ptrdiff_t>(upto), order_.end(),
+                      RingLess{si_, servers_});
+    sorted_ = upto;
+  }
+  return servers_[order_[i].second];
 }
 
 }  // namespace lafs::client

@@ -72,4 +72,26 @@ struct RingLess {
                   const std::pair<std::uint64_t, std::uint32_t>& b) const;
 };
 
+// A file's servers in its ring's order, sorted lazily: only as far as they are read (a
+// download of a small file reads the first 2k of hundreds, an upload the first 2n). Same order
+// as RingCache::order and permuted_servers.
+class RingOrder {
+ public:
+  RingOrder(RingCache& cache, const crypto::StorageIndex& si, std::vector<ServerRef> servers);
+  RingOrder(const RingOrder&) = delete;
+  RingOrder& operator=(const RingOrder&) = delete;
+
+  std::size_t size() const { return servers_.size(); }
+  // The i-th server of the ring (i < size()).
+  const ServerRef& operator[](std::size_t i) const;
+
+ private:
+  crypto::StorageIndex si_;
+  std::vector<ServerRef> servers_;
+  // (position prefix, index into servers_); [0, sorted_) is in ring order and holds the
+  // smallest, the rest unordered.
+  mutable std::vector<std::pair<std::uint64_t, std::uint32_t>> order_;
+  mutable std::size_t sorted_ = 0;
+};
+
 }  // namespace lafs::client

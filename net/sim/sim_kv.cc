@@ -151,11 +151,19 @@ Task<Result<std::optional<std::string>>> SimKv::get(std::string key) {
 Task<Status> SimKv::write(WriteBatch batch, bool sync) {
   const Duration latency = options_.write_latency + (sync ? options_.sync_latency : Duration{0});
   LAFS_CO_RETURN_IF_ERROR(co_await begin_call(latency));
-  Undo undo = apply(batch);
   if (sync) {
-    unsynced_.clear();  // a synced write syncs the log up to it, as RocksDB's does
+    // A synced write syncs the log up to it, as RocksDB's does: nothing before it, nor it,
+    // can be rolled back, so no undo is kept.
+    for (const WriteBatch::Op& op : batch.ops()) {
+      if (op.is_delete) {
+        (void)erase_key(op.key);
+      } else {
+        (void)set_key(op.key, op.value);
+      }
+    }
+    unsynced_.clear();
   } else {
-    unsynced_.push_back(std::move(undo));
+    unsynced_.push_back(apply(batch));
     if (unsynced_.size() > options_.unsynced_batches_max) unsynced_.pop_front();
   }
   co_return Status{};

@@ -89,6 +89,27 @@ TEST(RingCache, OrderMatchesPermutedServersAsTheGridChanges) {
   }
 }
 
+// RingOrder sorts only as far as it is read, in any order of reading: always the spec's ring.
+TEST(RingCache, RingOrderReadInAnyOrderIsTheRing) {
+  sim::SimRandom rng(9);
+  RingCache cache(4, 400);
+  for (int round = 0; round < 40; ++round) {
+    const auto servers = make_servers(rng, 1 + rng.uniform(300));
+    const auto si = make_si(rng);
+    const auto want = reference_ring(si, servers);
+    RingOrder ring(cache, si, servers);
+    ASSERT_EQ(ring.size(), servers.size());
+    // A few scattered reads first (the front, a jump far out, back), then every position.
+    for (int i = 0; i < 5; ++i) {
+      const std::size_t at = rng.uniform(servers.size());
+      EXPECT_EQ(ring[at].key, want[at]) << "round " << round << " at " << at;
+    }
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      ASSERT_EQ(ring[i].key, want[i]) << "round " << round << " at " << i;
+    }
+  }
+}
+
 TEST(RingCache, ASecondLookHashesOnlyNewcomers) {
   sim::SimRandom rng(3);
   RingCache cache(16, 1000);
