@@ -70,8 +70,10 @@ struct ImmutableClientOptions {
   std::size_t ring_cache_servers = 4096;
   // What a server said of its space and mode (storage.version) is reused by later uploads for
   // this long, so a burst of small uploads asks each server once, not once per file. An
-  // allocation refused for space corrects a stale answer the way it corrects a race.
-  Duration server_info_ttl = seconds(60);
+  // allocation refused for space corrects a stale answer the way it corrects a race, and
+  // reachability is never taken from here (the survey's get_buckets must answer). Tahoe asks
+  // once per connection; ten minutes keeps the space answers fresh for planning.
+  Duration server_info_ttl = minutes(10);
   std::size_t server_info_max = 4096;  // servers remembered (the oldest answer is dropped)
 };
 

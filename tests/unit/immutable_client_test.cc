@@ -77,7 +77,7 @@ TEST(ImmutableClient, FanOutIsBoundedOnALargeGrid) {
   ASSERT_TRUE(up_wide.ok()) << up_wide.status().to_string();
 }
 
-// The space answers an upload's survey keeps for a minute (server_info_ttl) do not make a server
+// The space answers an upload's survey keeps for ten minutes (server_info_ttl) do not make a server
 // that went down since look reachable: the next upload places its shares on the others.
 TEST(ImmutableClient, CachedSpaceAnswersDoNotHideADownServer) {
   Grid g(12);
