@@ -297,9 +297,11 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
   mine.segment_size = params.segment_size;
   mine.file_size = source->size();
 
-  // 1. Ask the first servers of the ring about space and existing shares, and plan; ask more
-  // (the width doubling) only while the plan cannot reach happiness. A grid of hundreds of
-  // servers costs an upload about 2n surveys, not hundreds.
+  // 1. Ask the first n servers of the ring about space and existing shares (as Tahoe asks about
+  // n), and plan; ask more (the width doubling) only while fewer than n of those asked can hold
+  // a share, or the plan cannot reach happiness: so a share goes to another server rather
+  // than doubling up when one of the first n is down or full. A grid of hundreds of servers
+  // costs an upload about n surveys, not hundreds.
   std::uint64_t share_bytes = 0;
   for (std::uint32_t i = 0; i < params.total; ++i) {
     share_bytes = std::max(share_bytes, enc.layout(i).share_bytes);
@@ -312,7 +314,7 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
   pp.new_shares_per_server_max = default_new_shares_per_server_max(params.total, params.happy);
   std::vector<Survey> surveys(ring.size());
   std::size_t surveyed = 0;
-  std::size_t width = std::max<std::size_t>(options_.survey_width_min, 2 * params.total);
+  std::size_t width = std::max<std::size_t>(options_.survey_width_min, params.total);
   std::vector<ServerState> states;
   std::vector<std::size_t> ring_index;  // states[i] is ring[ring_index[i]]
   Result<PlacementPlan> plan = unavailable("no server surveyed");
@@ -340,8 +342,15 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
     surveyed = to;
     states.clear();
     ring_index.clear();
+    std::size_t usable = 0;  // servers that hold a share of ours or can take one
     for (std::size_t i = 0; i < surveyed; ++i) {
       if (!surveys[i].reachable) continue;
+      const Survey& sv = surveys[i];
+      if (!sv.existing.empty() ||
+          (!sv.read_only && !sv.holds_garbage &&
+           sv.available_bytes >= share_bytes + storage::kContainerHeaderBytes)) {
+        ++usable;
+      }
       ServerState st;
       st.id = ring[i].key;
       // A server holding garbage under this storage index cannot take those share numbers
@@ -353,9 +362,11 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
       ring_index.push_back(i);
     }
     plan = plan_placement(pp, states);
-    // Widen while the plan falls short of happiness or leaves shares unplaced.
+    // Widen while the plan falls short of happiness or leaves shares unplaced, or would have to
+    // put two shares on one server for want of servers asked.
     const bool short_of_servers =
-        !plan.ok() ? plan.status().code() == ErrorCode::kUnavailable : !plan->unplaced.empty();
+        usable < params.total ||
+        (!plan.ok() ? plan.status().code() == ErrorCode::kUnavailable : !plan->unplaced.empty());
     if (!short_of_servers || surveyed >= ring.size()) break;
     width = std::min(ring.size(), 2 * width);
   }

@@ -54,9 +54,10 @@ struct ImmutableClientOptions {
   // A one-segment file whose shares are at most this (and write_chunk_bytes) is encoded first
   // and sent whole: one storage.put per server instead of allocate, write and close. 0: never.
   std::size_t put_whole_max = 512 << 10;
-  // Servers an upload asks first, in ring order: at least this many, and at least 2n; more
-  // (doubling) only while they are not enough. Bounds the fan-out on large grids.
-  std::size_t survey_width_min = 16;
+  // Servers an upload asks first, in ring order: at least this many, and at least n; more
+  // (doubling) only while fewer than n of them can hold a share. Bounds the fan-out on large
+  // grids.
+  std::size_t survey_width_min = 4;
   // Servers a download asks first: the first 2k of the ring (a healthy file's shares are on
   // its first n), at least this many; then as many again, then twice that, ... while fewer
   // than k good shares are found, until every server has been asked.

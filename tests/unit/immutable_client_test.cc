@@ -41,19 +41,35 @@ TEST(ImmutableClient, RoundTripsOverFiftyServersAtTheSizeEdges) {
   }
 }
 
-// On a large grid an upload and a download ask the first servers of the ring (about 2n), not
-// all of them; more only when those are not enough.
+// On a large grid an upload asks the first n servers of the ring and a download the first 2k,
+// not all of them; more only when those are not enough.
 TEST(ImmutableClient, FanOutIsBoundedOnALargeGrid) {
   Grid g(150);
   const EncodingParams p{3, 7, 10, 4096};
   const Bytes data = pattern(30'000, 4);
   auto up = g.run(g.client->upload(data, g.refs, p));
   ASSERT_TRUE(up.ok()) << up.status().to_string();
-  EXPECT_LE(g.pool->stats().connects, 20u);
+  EXPECT_EQ(g.pool->stats().connects, 10u);
+  EXPECT_EQ(up->servers_used, 10u);
   auto back = g.run(g.client->download(up->cap, g.refs));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, data);
-  EXPECT_LE(g.pool->stats().connects, 20u);  // the same first servers
+  EXPECT_EQ(g.pool->stats().connects, 10u);  // among the same first servers
+
+  // One of the first n is down: the upload asks further rather than doubling up shares, and
+  // still puts each share on its own server.
+  const Bytes other = pattern(30'000, 5);
+  const crypto::StorageIndex other_si = crypto::immutable_storage_index(
+      crypto::convergent_key(g.secrets.convergence, crypto::ConvergenceParams{3, 10, 4096}, other));
+  const auto ring_g = permuted_servers(other_si, g.refs);
+  for (std::size_t j = 0; j < g.refs.size(); ++j) {
+    if (g.refs[j].key == ring_g[2].key) g.server_nodes[j]->crash(true);
+  }
+  auto up_other = g.run(g.client->upload(other, g.refs, p));
+  ASSERT_TRUE(up_other.ok()) << up_other.status().to_string();
+  EXPECT_EQ(*cap::storage_index(up_other->cap), other_si);
+  EXPECT_EQ(up_other->shares_placed, 10u);
+  EXPECT_EQ(up_other->servers_used, 10u);
 
   // A file whose shares all lie beyond the first 20 servers of its ring (uploaded by a client
   // that did not know those): the download asks the rest and finds them.
@@ -67,7 +83,7 @@ TEST(ImmutableClient, FanOutIsBoundedOnALargeGrid) {
   ASSERT_TRUE(got_far.ok()) << got_far.status().to_string();
   EXPECT_EQ(*got_far, data);
 
-  // The first 25 servers of the ring are down: the upload's survey (20 first) widens past them.
+  // The first 25 servers of the ring are down: the upload's survey (10 first) widens past them.
   for (std::size_t i = 0; i < 25; ++i) {
     for (std::size_t j = 0; j < h.refs.size(); ++j) {
       if (h.refs[j].key == ring_h[i].key) h.server_nodes[j]->crash(true);
