@@ -73,7 +73,7 @@ struct RingLess {
 };
 
 // A file's servers in its ring's order, sorted lazily: only as far as they are read (a
-// download of a small file reads the first 2k of hundreds, an upload the first 2n). Same order
+// download of a small file reads the first 2k of hundreds, an upload the first n). Same order
 // as RingCache::order and permuted_servers.
 class RingOrder {
  public:
