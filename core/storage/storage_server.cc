@@ -94,7 +94,24 @@ std::string expiry_end(std::int64_t before_ns) {
   append_be(&k, static_cast<std::uint64_t>(before_ns) ^ (std::uint64_t{1} << 63), 8);
   return k;
 }
-constexpr std::size_t kExpiryKeyBytes = 1 + 8 + kStorageIndexBytes + 1 + kLeaseIdBytes;
+// The lease a lease record key ('l' | si | shnum | id: the name at 1) or an expiry index key
+// ('e' | time | si | shnum | id: at 9) names; nullopt when the key has another length.
+struct LeaseName {
+  StorageIndex si{};
+  std::uint32_t shnum = 0;
+  std::string id;
+};
+constexpr std::size_t kLeaseNameAt = 1;
+constexpr std::size_t kExpiryNameAt = 9;
+std::optional<LeaseName> lease_name(const std::string& key, std::size_t at) {
+  if (key.size() != at + kStorageIndexBytes + 1 + kLeaseIdBytes) return std::nullopt;
+  LeaseName n;
+  std::copy(key.begin() + static_cast<std::ptrdiff_t>(at),
+            key.begin() + static_cast<std::ptrdiff_t>(at + kStorageIndexBytes), n.si.begin());
+  n.shnum = static_cast<std::uint8_t>(key[at + kStorageIndexBytes]);
+  n.id = key.substr(key.size() - kLeaseIdBytes);
+  return n;
+}
 std::string corruption_key(const StorageIndex& si, std::uint32_t shnum, std::uint32_t seq) {
   std::string k = si_prefix(kCorruptionKeyPrefix, si);
   k.push_back(static_cast<char>(shnum));
@@ -407,18 +424,13 @@ Task<Status> StorageServer::reconcile() {
     if (!page.ok()) co_return page.status();
     WriteBatch drop;
     for (const auto& [key, value] : *page) {
-      if (key.size() != 1 + kStorageIndexBytes + 1 + kLeaseIdBytes) {
-        co_return corruption("malformed lease record key " + key_hex(key));
-      }
+      const auto name = lease_name(key, kLeaseNameAt);
+      if (!name) co_return corruption("malformed lease record key " + key_hex(key));
       if (present.contains(key.substr(1, kStorageIndexBytes + 1))) continue;
       auto rec = parse_record<pb::LeaseRecord>(value, "lease", key_hex(key));
       if (!rec.ok()) co_return rec.status();
-      StorageIndex si;
-      std::copy(key.begin() + 1, key.begin() + 1 + kStorageIndexBytes, si.begin());
-      const auto shnum = static_cast<std::uint8_t>(key[1 + kStorageIndexBytes]);
       drop.del(key);
-      drop.del(
-          expiry_key(rec->expires_unix_ns(), si, shnum, key.substr(key.size() - kLeaseIdBytes)));
+      drop.del(expiry_key(rec->expires_unix_ns(), name->si, name->shnum, name->id));
     }
     if (!drop.empty()) LAFS_CO_RETURN_IF_ERROR(co_await kv.write(std::move(drop), true));
     if (page->size() < kKvScanLimitMax) break;
@@ -843,12 +855,9 @@ Task<Result<bool>> StorageServer::gc_slice() {
     ++gc_stats_.slices;
     for (const auto& [key, value] : *page) {
       ++gc_stats_.leases_examined;
-      if (key.size() != kExpiryKeyBytes)
-        co_return corruption("malformed expiry key " + key_hex(key));
-      StorageIndex si;
-      std::copy(key.begin() + 9, key.begin() + 9 + kStorageIndexBytes, si.begin());
-      const auto shnum = static_cast<std::uint8_t>(key[9 + kStorageIndexBytes]);
-      const std::string id = key.substr(key.size() - kLeaseIdBytes);
+      const auto name = lease_name(key, kExpiryNameAt);
+      if (!name) co_return corruption("malformed expiry key " + key_hex(key));
+      const auto& [si, shnum, id] = *name;
       const std::string lk = lease_key(si, shnum, id);
       auto lease = co_await kv.get(lk);
       if (!lease.ok()) co_return lease.status();
@@ -884,19 +893,14 @@ Task<Result<bool>> StorageServer::gc_slice() {
     ++gc_stats_.slices;
     for (const auto& [key, value] : *page) {
       ++gc_stats_.leases_examined;
-      if (key.size() != 1 + kStorageIndexBytes + 1 + kLeaseIdBytes) {
-        co_return corruption("malformed lease record key " + key_hex(key));
-      }
+      const auto name = lease_name(key, kLeaseNameAt);
+      if (!name) co_return corruption("malformed lease record key " + key_hex(key));
       auto rec = parse_record<pb::LeaseRecord>(value, "lease", key_hex(key));
       if (!rec.ok()) co_return rec.status();
       if (!lease_expired(rec->granted_unix_ns(), rec->expires_unix_ns(), now)) continue;
-      StorageIndex si;
-      std::copy(key.begin() + 1, key.begin() + 1 + kStorageIndexBytes, si.begin());
-      const auto shnum = static_cast<std::uint8_t>(key[1 + kStorageIndexBytes]);
       batch.del(key);
-      batch.del(
-          expiry_key(rec->expires_unix_ns(), si, shnum, key.substr(key.size() - kLeaseIdBytes)));
-      touched.insert({si, shnum});
+      batch.del(expiry_key(rec->expires_unix_ns(), name->si, name->shnum, name->id));
+      touched.insert({name->si, name->shnum});
       ++gc_stats_.leases_expired;
     }
     cycle_done = page->size() < limit;
@@ -944,12 +948,10 @@ Task<Result<std::uint64_t>> StorageServer::reclaim_expired(std::uint64_t want) {
     if (page->empty()) break;
     for (const auto& [key, value] : *page) {
       if (freed >= want) break;
-      if (key.size() != kExpiryKeyBytes) {
-        co_return corruption("malformed expiry key " + key_hex(key));
-      }
-      StorageIndex si;
-      std::copy(key.begin() + 9, key.begin() + 9 + kStorageIndexBytes, si.begin());
-      const auto shnum = static_cast<std::uint8_t>(key[9 + kStorageIndexBytes]);
+      const auto name = lease_name(key, kExpiryNameAt);
+      if (!name) co_return corruption("malformed expiry key " + key_hex(key));
+      const StorageIndex si = name->si;
+      const std::uint32_t shnum = name->shnum;
       // Deletable only if every lease of the share has expired.
       const std::string prefix = lease_share_prefix(si, shnum);
       auto leases = co_await scan_all(kv, prefix, prefix_end(prefix), kLeasesPerShareMax);
