@@ -363,9 +363,17 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
     }
     plan = plan_placement(pp, states);
     // Widen while the plan falls short of happiness or leaves shares unplaced, or would have to
-    // put two shares on one server for want of servers asked.
+    // put two shares on one server for want of servers asked. A file already partly here (some
+    // of its shares among those asked, not all) is asked about up to 2n: servers that joined
+    // in front push its shares along the ring, and the rest are likely just beyond.
+    std::set<std::uint32_t> found;
+    for (std::size_t i = 0; i < surveyed; ++i) {
+      for (const auto& [n, h] : surveys[i].existing) found.insert(n);
+    }
+    const bool partly_here =
+        !found.empty() && found.size() < params.total && surveyed < 2 * std::size_t{params.total};
     const bool short_of_servers =
-        usable < params.total ||
+        usable < params.total || partly_here ||
         (!plan.ok() ? plan.status().code() == ErrorCode::kUnavailable : !plan->unplaced.empty());
     if (!short_of_servers || surveyed >= ring.size()) break;
     width = std::min(ring.size(), 2 * width);

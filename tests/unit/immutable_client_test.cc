@@ -111,6 +111,26 @@ TEST(ImmutableClient, CachedSpaceAnswersDoNotHideADownServer) {
   EXPECT_EQ(*back, data);
 }
 
+// Servers that join in front of a file's ring push its shares along: a re-upload that finds
+// some of them among the first n asks up to 2n and finds the rest, writing nothing new.
+TEST(ImmutableClient, AReuploadFindsSharesPushedAlongTheRing) {
+  Grid g(20);
+  const EncodingParams p{3, 7, 10, 4096};
+  const Bytes plain = pattern(20'000, 6);
+  const crypto::StorageIndex si = crypto::immutable_storage_index(
+      crypto::convergent_key(g.secrets.convergence, crypto::ConvergenceParams{3, 10, 4096}, plain));
+  const auto ring = permuted_servers(si, g.refs);
+  const std::vector<ServerRef> later(ring.begin() + 3, ring.end());  // the first 3 not yet there
+  auto first = g.run(g.client->upload(plain, later, p));
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  EXPECT_EQ(first->shares_written, 10u);
+  auto again = g.run(g.client->upload(plain, g.refs, p));  // now in front: 7 shares in the first n
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_EQ(again->cap, first->cap);
+  EXPECT_EQ(again->shares_existing, 10u);
+  EXPECT_EQ(again->shares_written, 0u);
+}
+
 TEST(ImmutableClient, ConvergentUploadsFindTheirSharesAgain) {
   Grid g(12);
   const Bytes plain = pattern(200'000, 3);
