@@ -170,6 +170,13 @@ Task<Status> write_rest(storage::StorageClient* sc, crypto::StorageIndex si, Ope
 
 using Wanted = std::map<std::size_t, std::map<std::uint64_t, std::vector<std::uint32_t>>>;
 
+// This client's (renew, cancel) lease secrets for file `si` on `server`.
+std::pair<storage::LeaseSecretBytes, storage::LeaseSecretBytes> lease_secrets(
+    const ClientSecrets& secrets, const crypto::StorageIndex& si, const ServerRef& server) {
+  return {to_bytes32(crypto::lease_renew_secret(secrets.lease, si, server_id(server))),
+          to_bytes32(crypto::lease_cancel_secret(secrets.lease, si, server_id(server)))};
+}
+
 Task<Result<storage::PutResult>> put_on(rpc::RpcPool* pool, ServerRef server, Duration timeout,
                                         crypto::StorageIndex si,
                                         std::vector<storage::StorageClient::ShareBytes> shares,
@@ -229,10 +236,7 @@ Task<Result<ImmutableEncoder::Finished>> put_whole(Env* env, rpc::RpcPool* pool,
   std::vector<Task<Result<storage::PutResult>>> calls;
   for (const auto& [r, by_size] : *wanted) {
     const ServerRef& server = (*ring)[r];
-    const auto renew =
-        to_bytes32(crypto::lease_renew_secret(secrets->lease, si, server_id(server)));
-    const auto cancel =
-        to_bytes32(crypto::lease_cancel_secret(secrets->lease, si, server_id(server)));
+    const auto [renew, cancel] = lease_secrets(*secrets, si, server);
     for (const auto& [size, numbers] : by_size) {
       std::vector<storage::StorageClient::ShareBytes> batch;
       std::size_t bytes = 0;
@@ -342,10 +346,12 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
     surveyed = to;
     states.clear();
     ring_index.clear();
-    std::size_t usable = 0;  // servers that hold a share of ours or can take one
+    std::size_t usable = 0;         // servers that hold a share of ours or can take one
+    std::set<std::uint32_t> found;  // our shares found on them
     for (std::size_t i = 0; i < surveyed; ++i) {
       if (!surveys[i].reachable) continue;
       const Survey& sv = surveys[i];
+      for (const auto& [n, h] : sv.existing) found.insert(n);
       if (!sv.existing.empty() ||
           (!sv.read_only && !sv.holds_garbage &&
            sv.available_bytes >= share_bytes + storage::kContainerHeaderBytes)) {
@@ -366,10 +372,6 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
     // put two shares on one server for want of servers asked. A file already partly here (some
     // of its shares among those asked, not all) is asked about up to 2n: servers that joined
     // in front push its shares along the ring, and the rest are likely just beyond.
-    std::set<std::uint32_t> found;
-    for (std::size_t i = 0; i < surveyed; ++i) {
-      for (const auto& [n, h] : surveys[i].existing) found.insert(n);
-    }
     const bool partly_here =
         !found.empty() && found.size() < params.total && surveyed < 2 * std::size_t{params.total};
     const bool short_of_servers =
@@ -415,10 +417,7 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
     }
   } else {
     for (const auto& [r, by_size] : wanted) {
-      const auto renew =
-          to_bytes32(crypto::lease_renew_secret(secrets_->lease, si, server_id(ring[r])));
-      const auto cancel =
-          to_bytes32(crypto::lease_cancel_secret(secrets_->lease, si, server_id(ring[r])));
+      const auto [renew, cancel] = lease_secrets(*secrets_, si, ring[r]);
       for (const auto& [size, numbers] : by_size) {
         auto alloc = co_await client_for(r)->allocate(si, numbers, size, renew, cancel);
         if (!alloc.ok()) {
@@ -524,10 +523,7 @@ Task<ImmutableClient::Pass> ImmutableClient::upload_pass(
   }
   // Existing shares we rely on get our lease.
   for (std::size_t r : existing_servers) {
-    const auto renew =
-        to_bytes32(crypto::lease_renew_secret(secrets_->lease, si, server_id(ring[r])));
-    const auto cancel =
-        to_bytes32(crypto::lease_cancel_secret(secrets_->lease, si, server_id(ring[r])));
+    const auto [renew, cancel] = lease_secrets(*secrets_, si, ring[r]);
     (void)co_await client_for(r)->add_lease(si, renew, cancel);
   }
   std::vector<ServerShares> holdings;

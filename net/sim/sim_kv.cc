@@ -154,16 +154,12 @@ Task<Status> SimKv::write(WriteBatch batch, bool sync) {
   if (sync) {
     // A synced write syncs the log up to it, as RocksDB's does: nothing before it, nor it,
     // can be rolled back, so no undo is kept.
-    for (const WriteBatch::Op& op : batch.ops()) {
-      if (op.is_delete) {
-        (void)erase_key(op.key);
-      } else {
-        (void)set_key(op.key, op.value);
-      }
-    }
+    apply(batch, nullptr);
     unsynced_.clear();
   } else {
-    unsynced_.push_back(apply(batch));
+    Undo undo;
+    apply(batch, &undo);
+    unsynced_.push_back(std::move(undo));
     if (unsynced_.size() > options_.unsynced_batches_max) unsynced_.pop_front();
   }
   co_return Status{};
@@ -190,13 +186,12 @@ Task<Result<std::vector<KeyValue>>> SimKv::scan(std::string begin, std::string e
   co_return out;
 }
 
-SimKv::Undo SimKv::apply(const WriteBatch& batch) {
-  Undo undo;
-  undo.reserve(batch.size());
+void SimKv::apply(const WriteBatch& batch, Undo* undo) {
+  if (undo != nullptr) undo->reserve(batch.size());
   for (const WriteBatch::Op& op : batch.ops()) {
-    undo.emplace_back(op.key, op.is_delete ? erase_key(op.key) : set_key(op.key, op.value));
+    std::optional<std::string> old = op.is_delete ? erase_key(op.key) : set_key(op.key, op.value);
+    if (undo != nullptr) undo->emplace_back(op.key, std::move(old));
   }
-  return undo;
 }
 
 void SimKv::roll_back(const Undo& undo) {

@@ -104,7 +104,8 @@ class SimKv final : public KvStore {
   SimKv(SimLoop* loop, SimRandom random, SimKvOptions options);
   Task<Status> begin_call(Duration latency);
   Status check_call(std::uint64_t epoch);
-  Undo apply(const WriteBatch& batch);
+  // Applies `batch`, recording in `undo` (when given) what each op overwrote.
+  void apply(const WriteBatch& batch, Undo* undo);
   void roll_back(const Undo& undo);
 
   SimLoop* loop_;  // null when every latency is zero
